@@ -1,0 +1,65 @@
+// cli_util.c — error printing, progress display and option parsing shared by the subcommands.
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+int cli_fail(const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fputs("iar: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    return 1;
+}
+
+int cli_fail_error(const Error *err) {
+    return cli_fail("%s", err->message[0] ? err->message : "unknown error");
+}
+
+void cli_progress_report(const Progress *progress, int final) {
+    static double last_line_seconds = 0;
+    char line[400];
+    progress_format(progress, line, sizeof line);
+    if (isatty(2)) {
+        fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+    } else {
+        double now = time_now_seconds();
+        if (!final && now - last_line_seconds < 5.0) return;
+        last_line_seconds = now;
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+}
+
+int cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    return 0;
+}
+
+int cli_parse_int(const char *option, const char *value, long min, long max, long *out) {
+    if (!value) return cli_fail("%s needs a value", option);
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end) return cli_fail("%s: '%s' is not an integer", option, value);
+    if (v < min || v > max) return cli_fail("%s: %ld is outside %ld..%ld", option, v, min, max);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *option, const char *value, double min, double max, double *out) {
+    if (!value) return cli_fail("%s needs a value", option);
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (errno || end == value || *end) return cli_fail("%s: '%s' is not a number", option, value);
+    if (!(v >= min && v <= max)) return cli_fail("%s: %g is outside %g..%g", option, v, min, max);
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,96 @@
+// dataset.h — samples and datasets (DESIGN §1, §3): JSONL read/write and validation.
+#ifndef IAR_DATA_DATASET_H
+#define IAR_DATA_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+#define CANDIDATE_COUNT 4
+
+typedef enum Dimension {
+    DIMENSION_DEFORMATION = 0,
+    DIMENSION_LIGHTING = 1,
+    DIMENSION_PLACEMENT = 2,
+    DIMENSION_EXTENSION = 3,
+    DIMENSION_COUNT = 4
+} Dimension;
+
+const char *dimension_id(Dimension dimension);    // "deformation", stable identifier
+const char *dimension_title(Dimension dimension); // "Appearance Deformation", the paper's name
+int dimension_parse(const char *id, Dimension *out); // 0 on success, -1 for an unknown id
+
+// The set of flawed candidates: bit i set means letter 'A' + i is flawed. 0 is "none".
+typedef uint8_t AnswerSet;
+#define ANSWER_SET_ALL ((AnswerSet)0x0f)
+int answer_set_size(AnswerSet set);
+// "B, D" or "none"; buffer of at least 16 bytes.
+void answer_set_format(AnswerSet set, char *buffer, size_t size);
+
+typedef struct Sample {
+    char *id;
+    Dimension dimension;
+    char *original;                    // path relative to the dataset folder, as in the file
+    char *candidates[CANDIDATE_COUNT]; // likewise, for A, B, C, D
+    AnswerSet answer;
+    char *question;  // may be NULL: the default question of the prompt template is used
+    char *rationale; // may be NULL
+    char *meta_json; // the "meta" object serialised, or NULL
+    size_t line;     // 1-based line in the JSONL it came from (0 when built in memory)
+} Sample;
+
+typedef struct Dataset {
+    Sample *samples;
+    size_t count, capacity;
+    char *path; // the JSONL file
+    char *root; // its folder: image paths are relative to this
+} Dataset;
+
+// Loads and validates every line (structure, fields, paths; not the pixels). Stops at the first
+// bad line with "FILE:LINE: problem" in err. Images are checked by dataset_check.
+int dataset_load(Dataset *out, const char *path, Error *err);
+void dataset_free(Dataset *dataset);
+// Parses one JSONL line into a sample (strings are malloc'd; free with sample_free).
+int sample_parse_json(Sample *out, const char *line, size_t line_number, Error *err);
+void sample_free(Sample *sample);
+// One JSON object on one line, with a trailing newline.
+int sample_write_json(FILE *file, const Sample *sample, Error *err);
+char *sample_to_json(const Sample *sample); // malloc'd single line, no newline
+// Full path of one of the sample's images: index 0 = original, 1..4 = candidates A..D. malloc'd.
+char *dataset_image_path(const Dataset *dataset, const Sample *sample, int image_index);
+const Sample *dataset_find(const Dataset *dataset, const char *id); // NULL when absent
+
+// `iar check`: collects every problem (not only the first), including images that are missing or
+// fail to decode, and statistics for a valid file.
+typedef struct DatasetProblem {
+    size_t line;
+    char message[256];
+} DatasetProblem;
+
+typedef struct DatasetStats {
+    size_t samples;
+    size_t per_dimension[DIMENSION_COUNT];
+    size_t answer_size_histogram[CANDIDATE_COUNT + 1]; // how many samples have 0..4 flawed
+    int min_width, max_width, min_height, max_height;
+    size_t with_rationale;
+    double random_exact; // expected exact score (0..1) of a uniform guess over non-empty subsets
+} DatasetStats;
+
+typedef struct DatasetCheck {
+    DatasetProblem *problems;
+    size_t problem_count;
+    DatasetStats stats;
+} DatasetCheck;
+
+// Returns 0 when the file could be read at all (problems may still be listed), -1 otherwise.
+// `check_images`: decode every image (slow, thorough).
+int dataset_check(DatasetCheck *out, const char *path, int check_images, Error *err);
+void dataset_check_free(DatasetCheck *check);
+
+// Expected exact score of the `random` baseline (uniform over the 15 non-empty subsets) on a
+// dataset with this answer-size histogram: P(guess = gold) = 1/15 for every non-empty gold set.
+double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT + 1]);
+
+#endif

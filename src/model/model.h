@@ -1,0 +1,118 @@
+// model.h — the native vision-language model (DESIGN §5): a convolutional stem turns each of the
+// five images (original, A-D) into patch tokens; a pre-LN transformer reads the image tokens, then
+// the prompt, then the answer text, with bidirectional attention over the image+prompt prefix and
+// causal attention over the answer (prefix-LM); the output head is tied to the token embedding.
+//
+// This header is the contract used by training (SFT, GRPO), generation, serving and the CUDA
+// build. Parameters, gradients and AdamW moments are each one contiguous float block.
+#ifndef IAR_MODEL_MODEL_H
+#define IAR_MODEL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define MODEL_IMAGE_COUNT 5 // original + 4 candidates
+#define MODEL_FORMAT_VERSION 1
+
+typedef struct ModelConfig {
+    char name[16];       // "tiny", "small", "base" or "custom"
+    int image_size;      // pixels per side the images are resized to (e.g. 64)
+    int stem_layers;     // strided (stride 2) 3x3 convolutions; tokens per image = (image_size >> stem_layers)^2
+    int stem_channels;   // channels of the first conv; doubles each layer; the last conv outputs `dim`
+    int vocab_size;      // tokenizer vocabulary (including special tokens)
+    int max_text_len;    // prompt + answer tokens
+    int dim;             // transformer width
+    int layers;
+    int heads;
+    int mlp_hidden;      // usually 4 * dim
+} ModelConfig;
+
+// Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).
+int model_config_preset(ModelConfig *out, const char *name, int vocab_size, Error *err);
+int model_config_validate(const ModelConfig *config, Error *err);
+int model_image_tokens(const ModelConfig *config); // per image
+size_t model_parameter_count(const ModelConfig *config);
+// Training FLOPs (forward + backward) per text token position at full length, for MFU.
+double model_flops_per_token(const ModelConfig *config);
+
+// One named tensor inside the parameter block (for safetensors and the PyTorch comparison).
+typedef struct ModelTensor {
+    char name[64];
+    int rank;
+    int shape[4];
+    size_t offset; // in floats, into params/grads
+    size_t count;
+} ModelTensor;
+
+typedef struct Model {
+    ModelConfig config;
+    float *params; // one block: all parameters
+    float *grads;  // one block, same layout; backward accumulates (+=)
+    size_t param_count;
+    ModelTensor *tensors;
+    int tensor_count;
+    int max_batch;      // activations are allocated once for this many rows
+    void *activations;  // private to the implementation
+    void *kv_cache;     // private: generation state
+    int use_reference;  // 1: plain reference loops instead of the fast (BLAS/OpenMP) kernels
+} Model;
+
+// A batch of training rows. Text of row b is tokens[b*T .. b*T+text_len[b]); positions after are padding.
+// targets[b*T+t] is the token that position t must predict (or -1: no loss there).
+// Positions t < prefix_len[b] attend bidirectionally among themselves and to all image tokens;
+// positions t >= prefix_len[b] attend causally.
+typedef struct ModelBatch {
+    int batch_size;        // B <= model->max_batch
+    int text_len_max;      // T <= config.max_text_len
+    const float *images;   // (B, 5, 3, S, S) pixels scaled to [-1, 1], channel-major
+    const int *tokens;     // (B, T)
+    const int *targets;    // (B, T)
+    const int *text_len;   // (B)
+    const int *prefix_len; // (B)
+} ModelBatch;
+
+int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err);
+void model_free(Model *model);
+void model_zero_grad(Model *model);
+const ModelTensor *model_find_tensor(const Model *model, const char *name);
+
+// Forward pass. Writes logprobs[b*T+t] = log p(targets[b*T+t]) (0 where the target is -1), and,
+// when `entropy` is not NULL, the entropy of the predictive distribution at each position.
+int model_forward(Model *model, const ModelBatch *batch, float *logprobs, float *entropy, Error *err);
+// Backward pass of the last model_forward, given d(loss)/d(logprobs) per position (0 where the
+// target is -1). SFT passes -1/N on target positions; GRPO passes its clipped-ratio coefficients.
+// Accumulates into model->grads.
+int model_backward(Model *model, const ModelBatch *batch, const float *dlogprobs, Error *err);
+
+// Generation with a KV cache. The images + prompt prefix is computed once and shared by all
+// `n_samples` completions. temperature 0 is greedy; otherwise temperature + top-p sampling with
+// randomness from rng_hash(seed, sample_index, RNG_PURPOSE_SAMPLING, token position).
+typedef struct GenerateOptions {
+    int max_new_tokens;
+    float temperature;
+    float top_p;       // 1.0 = off
+    uint64_t seed;
+    int eos_token;     // generation of a row stops after emitting it
+} GenerateOptions;
+
+// images: (5, 3, S, S) as in ModelBatch; prompt: prompt_len token ids.
+// out_tokens: (n_samples, max_new_tokens); out_lengths: (n_samples) tokens generated (EOS included);
+// out_logprobs (may be NULL): log-prob under the sampling distribution at temperature 1, for each token.
+int model_generate(Model *model, const float *images, const int *prompt, int prompt_len, int n_samples,
+                   const GenerateOptions *options, int *out_tokens, int *out_lengths, float *out_logprobs,
+                   Error *err);
+
+// Checkpoint I/O: DIR/model.safetensors (F32 tensors named as in `tensors`, readable by the
+// Hugging Face safetensors library) and DIR/config.json (with "format_version").
+int model_save(const Model *model, const char *dir, Error *err);
+int model_load(Model *model, const char *dir, int max_batch, Error *err);
+int model_config_load(ModelConfig *out, const char *dir, Error *err);
+
+// Resizes and scales the five decoded images into the (5, 3, S, S) layout the model reads.
+struct Image;
+int model_prepare_images(const ModelConfig *config, const struct Image *images[MODEL_IMAGE_COUNT], float *out,
+                         Error *err);
+
+#endif
