@@ -91,7 +91,7 @@ test-asan: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@tools/demo.sh $(BUILD)
+	@$(BUILD)/iar demo --out demo
 
 bench: deps all
 	@echo "see bench/README.md for each benchmark's command"
