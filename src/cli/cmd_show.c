@@ -1,3 +1,97 @@
-// cmd_show.c — placeholder until the subcommand lands.
+// cmd_show.c — `iar show`: a contact sheet of one sample (or a grid of many) as a PNG.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
-int cmd_show(int argc, char **argv) { (void)argc; (void)argv; return cli_fail("show: not built yet"); }
+#include "synth/contact_sheet.h"
+
+static const char USAGE[] =
+    "usage: iar show DATA.jsonl (--id ID | --grid N [--from K]) -o SHEET.png [--tile PX]\n"
+    "Draws the original and candidates A-D side by side, the gold answer, and each candidate's\n"
+    "defect kind and severity (from `meta`) under it; --grid puts N samples one per row.\n"
+    "  --id ID      the sample to show\n"
+    "  --grid N     show N samples (1..200), starting at sample K (--from, default 0)\n"
+    "  -o PATH      output PNG\n"
+    "  --tile PX    side of each image on the sheet, 32..512 (default 192; 128 in grid mode)\n"
+    "example:\n"
+    "  iar show bench_data/data.jsonl --id s000012 -o sheet.png\n"
+    "  iar show bench_data/data.jsonl --grid 12 -o grid.png\n";
+
+int cmd_show(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    const char *data = NULL, *id = NULL, *out = NULL;
+    long grid = 0, from = 0, tile = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (option[0] != '-') {
+            if (data) return cli_fail("show: one dataset only ('%s' and '%s')", data, option);
+            data = option;
+            continue;
+        }
+        if (strcmp(option, "--id") == 0) {
+            if (!value) return cli_fail("--id needs a sample id");
+            id = value;
+        } else if (strcmp(option, "-o") == 0 || strcmp(option, "--out") == 0) {
+            if (!value) return cli_fail("-o needs a path");
+            out = value;
+        } else if (strcmp(option, "--grid") == 0) {
+            if (cli_parse_int(option, value, 1, 200, &grid) != 0) return 1;
+        } else if (strcmp(option, "--from") == 0) {
+            if (cli_parse_int(option, value, 0, 100000000, &from) != 0) return 1;
+        } else if (strcmp(option, "--tile") == 0) {
+            if (cli_parse_int(option, value, 32, 512, &tile) != 0) return 1;
+        } else {
+            return cli_fail("show: unknown option '%s' (see iar show --help)", option);
+        }
+        i++;
+    }
+    if (!data) return cli_fail("show: which dataset? (iar show DATA.jsonl --id ID -o sheet.png)");
+    if (!out) return cli_fail("show: -o SHEET.png is required");
+    if (!id && !grid) return cli_fail("show: give --id ID or --grid N");
+    if (id && grid) return cli_fail("show: --id and --grid exclude each other");
+    Error err = {{0}};
+    Dataset dataset;
+    if (dataset_load(&dataset, data, &err) != 0) return cli_fail_error(&err);
+    const Sample **rows = NULL;
+    size_t count = 0;
+    int rc = 1;
+    if (id) {
+        const Sample *sample = dataset_find(&dataset, id);
+        if (!sample) {
+            cli_fail("show: no sample with id '%s' in %s", id, data);
+            goto done;
+        }
+        rows = malloc(sizeof *rows);
+        if (rows) rows[count++] = sample;
+    } else {
+        if ((size_t)from >= dataset.count) {
+            cli_fail("show: --from %ld but %s has %zu samples", from, data, dataset.count);
+            goto done;
+        }
+        rows = malloc(sizeof *rows * (size_t)grid);
+        for (size_t i = (size_t)from; rows && i < dataset.count && count < (size_t)grid; i++)
+            rows[count++] = &dataset.samples[i];
+    }
+    if (!rows) {
+        cli_fail("show: out of memory");
+        goto done;
+    }
+    Image sheet;
+    if (contact_sheet_render(&sheet, &dataset, rows, count, tile ? (int)tile : (grid ? 128 : 192), &err) != 0 ||
+        image_save_png(&sheet, out, &err) != 0) {
+        cli_fail_error(&err);
+        image_free(&sheet);
+        goto done;
+    }
+    fprintf(stderr, "wrote %s (%dx%d, %zu sample%s)\n", out, sheet.width, sheet.height, count, count == 1 ? "" : "s");
+    image_free(&sheet);
+    rc = 0;
+done:
+    free(rows);
+    dataset_free(&dataset);
+    return rc;
+}

@@ -1,3 +1,70 @@
-// cmd_synth.c — placeholder until the subcommand lands.
+// cmd_synth.c — `iar synth`: generates the procedural screening benchmark.
+#include <stdio.h>
+#include <string.h>
+
 #include "cli/cli.h"
-int cmd_synth(int argc, char **argv) { (void)argc; (void)argv; return cli_fail("synth: not built yet"); }
+#include "synth/synth.h"
+
+static const char USAGE[] =
+    "usage: iar synth --out DIR --n N [--seed S] [--size PX] [--dims LIST] [--difficulty easy|medium|hard|mix]\n"
+    "                 [--threads K]\n"
+    "Generates N samples (an original product photo, four generated candidates A-D, the set of flawed\n"
+    "ones, a rationale and per-candidate meta) into DIR/data.jsonl and DIR/img/.\n"
+    "  --out DIR          output folder (created)\n"
+    "  --n N              number of samples (1..10000000)\n"
+    "  --seed S           random seed (default 1); same seed, same bytes, at any thread count\n"
+    "  --size PX          image side in pixels, 64..1024 (default 256)\n"
+    "  --dims LIST        comma-separated: deformation,lighting,placement,extension (default all)\n"
+    "  --difficulty D     defect severity: easy, medium, hard or mix (default mix)\n"
+    "  --threads K        rendering threads (default: all cores)\n"
+    "example:\n"
+    "  iar synth --out bench_data --n 2000 --seed 7 --difficulty mix\n";
+
+int cmd_synth(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    SynthConfig config;
+    synth_config_default(&config);
+    const char *out = NULL;
+    long n = -1, threads = 0;
+    Error err = {{0}};
+    for (int i = 1; i < argc; i++) {
+        const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        long v;
+        if (strcmp(option, "--out") == 0) {
+            if (!value) return cli_fail("--out needs a folder");
+            out = value;
+        } else if (strcmp(option, "--n") == 0) {
+            if (cli_parse_int(option, value, 1, 10000000, &n) != 0) return 1;
+        } else if (strcmp(option, "--seed") == 0) {
+            if (cli_parse_int(option, value, 0, 0x7fffffffffffffffL, &v) != 0) return 1;
+            config.seed = (uint64_t)v;
+        } else if (strcmp(option, "--size") == 0) {
+            if (cli_parse_int(option, value, SYNTH_MIN_SIZE, SYNTH_MAX_SIZE, &v) != 0) return 1;
+            config.size = (int)v;
+        } else if (strcmp(option, "--dims") == 0) {
+            if (!value) return cli_fail("--dims needs a list, e.g. lighting,placement");
+            if (synth_dimensions_parse(value, &config.dimensions, &err) != 0) return cli_fail("--dims: %s", err.message);
+        } else if (strcmp(option, "--difficulty") == 0) {
+            if (!value || synth_difficulty_parse(value, &config.difficulty) != 0)
+                return cli_fail("--difficulty: '%s' is not easy, medium, hard or mix", value ? value : "");
+        } else if (strcmp(option, "--threads") == 0) {
+            if (cli_parse_int(option, value, 1, 256, &threads) != 0) return 1;
+        } else {
+            return cli_fail("synth: unknown option '%s' (see iar synth --help)", option);
+        }
+        i++;
+    }
+    if (!out) return cli_fail("synth: --out DIR is required (see iar synth --help)");
+    if (n < 0) return cli_fail("synth: --n N is required (see iar synth --help)");
+    Progress progress;
+    progress_begin(&progress, "synth", (size_t)n, cli_progress_report, NULL);
+    int rc = synth_generate(&config, out, (size_t)n, (int)threads, &progress, &err);
+    progress_end(&progress);
+    if (rc != 0) return cli_fail_error(&err);
+    fprintf(stderr, "wrote %ld samples to %s/data.jsonl (%dpx, seed %llu, difficulty %s)\n", n, out, config.size,
+            (unsigned long long)config.seed, synth_difficulty_id(config.difficulty));
+    return 0;
+}

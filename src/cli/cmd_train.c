@@ -1,3 +1,225 @@
-// cmd_train.c — placeholder until the subcommand lands.
+// cmd_train.c — `iar train tokenizer|sft|grpo`: argument parsing and printing only; the work is in
+// src/train (sft.h) and src/text (tokenizer.h). `grpo` is dispatched to cmd_train_grpo.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
-int cmd_train(int argc, char **argv) { (void)argc; (void)argv; return cli_fail("train: not built yet"); }
+#include "data/dataset.h"
+#include "eval/backend.h"
+#include "text/prompt.h"
+#include "text/tokenizer.h"
+#include "train/loader.h"
+#include "train/sft.h"
+
+static void train_usage(FILE *f) {
+    fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 512]\n"
+          "       iar train sft --data DATA.jsonl --out CKPT [options]   (iar train sft --help)\n"
+          "       iar train grpo --data DATA.jsonl --init SFT_CKPT --out CKPT [options]\n"
+          "example: iar train sft --data bench/train/data.jsonl --out runs/sft --config small --steps 600\n",
+          f);
+}
+
+static void sft_usage(FILE *f) {
+    fputs("usage: iar train sft --data DATA.jsonl --out CKPT [options]\n"
+          "Chain-of-thought SFT of the native model: loss on the rationale + answer tokens, AdamW, warmup + cosine.\n"
+          "  --config tiny|small|base  model preset (default small)\n"
+          "  --init CKPT               start from a checkpoint's weights and tokenizer (curriculum stages)\n"
+          "  --tokenizer FILE          use this tokenizer.json (default: the init's, else trained on the data)\n"
+          "  --vocab N                 vocabulary when the tokenizer is trained here (default 512)\n"
+          "  --steps N | --epochs E    length of the run (default 1 epoch)\n"
+          "  --batch B                 rows per step (default 16)\n"
+          "  --lr LR --warmup N        peak learning rate (default 2e-3), warmup steps (default 20)\n"
+          "  --min-lr-ratio R          cosine floor as a fraction of the peak (default 0.1)\n"
+          "  --weight-decay W --clip C AdamW decay on matrices (default 0.1), gradient-norm clip (default 1)\n"
+          "  --seed S                  data order, split and initialisation (default 1)\n"
+          "  --val-fraction F          held-out share (default 0.05); --val-every N (default: at the end)\n"
+          "  --val-samples N           held-out samples generated per validation (default 64)\n"
+          "  --save-every N            checkpoint every N steps (default: at the end)\n"
+          "  --stop-at N               stop after step N as if interrupted (continue with --resume)\n"
+          "  --resume                  continue CKPT's state.bin bit-for-bit\n"
+          "  --threads K               OpenMP/OpenBLAS threads; --peak-gflops G for MFU (default: measured)\n"
+          "  --cache-dir DIR           image cache folder (default: the dataset's folder)\n"
+          "Writes CKPT/model.safetensors, config.json, tokenizer.json, state.bin, train_log.jsonl.\n"
+          "example: iar train sft --data bench/train/data.jsonl --out runs/sft --config small --steps 600 --batch 16\n",
+          f);
+}
+
+static int cmd_train_tokenizer(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 512]\n"
+              "Trains a byte-level BPE on the dataset's prompts and rationales.\n"
+              "example: iar train tokenizer --data bench/train/data.jsonl --out runs/tokenizer.json --vocab 512\n",
+              stdout);
+        return 0;
+    }
+    const char *data = NULL, *out = NULL;
+    long vocab = 512;
+    for (int i = 1; i < argc; i++) {
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--data") == 0 && value) data = argv[++i];
+        else if (strcmp(argv[i], "--out") == 0 && value) out = argv[++i];
+        else if (strcmp(argv[i], "--vocab") == 0) {
+            if (cli_parse_int("--vocab", value, 259, 65536, &vocab) != 0) return 1;
+            i++;
+        } else return cli_fail("train tokenizer: unknown or incomplete option '%s' (see --help)", argv[i]);
+    }
+    if (!data || !out) return cli_fail("train tokenizer: --data and --out are required (see --help)");
+    Dataset dataset;
+    Error err = {{0}};
+    if (dataset_load(&dataset, data, &err) != 0) return cli_fail_error(&err);
+    size_t n = dataset.count + DIMENSION_COUNT + 1;
+    char **texts = calloc(n, sizeof *texts);
+    for (size_t i = 0; texts && i < dataset.count; i++) texts[i] = text_sample_completion(&dataset.samples[i]);
+    for (int d = -1; texts && d < DIMENSION_COUNT; d++) texts[dataset.count + (size_t)(d + 1)] = prompt_native_text(d);
+    Tokenizer *tok = NULL;
+    int rc = texts ? tokenizer_train(&tok, (const char *const *)texts, n, (int)vocab, &err)
+                   : error_set(&err, "out of memory");
+    if (rc == 0) rc = tokenizer_save(tok, out, &err);
+    if (rc == 0) {
+        long bytes = 0, tokens = 0;
+        int ids[4096];
+        for (size_t i = 0; i < dataset.count; i++) {
+            bytes += (long)strlen(texts[i]);
+            tokens += tokenizer_encode(tok, texts[i], ids, 4096);
+        }
+        printf("tokenizer: %d tokens (asked %ld), %.2f bytes/token on %zu samples -> %s\n", tokenizer_vocab_size(tok),
+               vocab, tokens ? (double)bytes / (double)tokens : 0.0, dataset.count, out);
+    }
+    for (size_t i = 0; texts && i < n; i++) free(texts[i]);
+    free(texts);
+    tokenizer_free(tok);
+    dataset_free(&dataset);
+    return rc == 0 ? 0 : cli_fail_error(&err);
+}
+
+static void sft_on_start(void *user, const SftStartInfo *info) {
+    (void)user;
+    fprintf(stderr,
+            "sft: config %s, %zu parameters, %.3g training FLOPs/token, peak %.1f GFLOP/s, vocab %d%s\n"
+            "sft: %zu training / %zu held-out samples, image cache %s, steps %ld..%ld\n",
+            info->config_name, info->parameters, info->flops_per_token, info->peak_gflops, info->vocab_size,
+            info->tokenizer_trained ? " (tokenizer trained now)" : "", info->train_samples, info->validation_samples,
+            info->image_cache_reused ? "reused" : "built", info->start_step, info->total_steps);
+    if (info->truncated_rows)
+        fprintf(stderr, "sft: warning: %zu rationales were cut to fit the model's text length\n", info->truncated_rows);
+}
+
+static void sft_on_validation(void *user, long step, const ValidationResult *v) {
+    (void)user;
+    fprintf(stderr, "\nsft: step %ld validation on %zu held-out samples: exact %.1f, prop %.1f, parse failures %zu",
+            step, v->samples, 100 * v->exact, 100 * v->prop, v->parse_failures);
+    for (int d = 0; d < DIMENSION_COUNT; d++)
+        if (v->per_dimension_samples[d])
+            fprintf(stderr, ", %s %.0f", dimension_id((Dimension)d), 100 * v->per_dimension_exact[d]);
+    fputc('\n', stderr);
+}
+
+// Parses one `--name value` pair of the SFT options; returns 1 when consumed (i advanced), 0 when
+// unknown, -1 on a bad value (message printed).
+static int sft_parse_option(SftOptions *o, int argc, char **argv, int *i) {
+    const char *name = argv[*i], *value = *i + 1 < argc ? argv[*i + 1] : NULL;
+    long n;
+    double x;
+    struct {
+        const char *name;
+        const char **target;
+    } strings[] = {{"--data", &o->data_path},   {"--out", &o->out_dir},           {"--config", &o->config_name},
+                   {"--init", &o->init_dir},    {"--tokenizer", &o->tokenizer_path}, {"--cache-dir", &o->cache_dir}};
+    for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
+        if (strcmp(name, strings[k].name) == 0) {
+            if (!value) return cli_fail("%s needs a value", name), -1;
+            *strings[k].target = value;
+            (*i)++;
+            return 1;
+        }
+    struct {
+        const char *name;
+        long min, max;
+        long *target_long;
+        int *target_int;
+    } ints[] = {{"--steps", 1, 100000000, &o->steps, NULL},    {"--warmup", 0, 100000000, &o->warmup_steps, NULL},
+                {"--val-every", 0, 100000000, &o->val_every, NULL}, {"--save-every", 0, 100000000, &o->save_every, NULL},
+                {"--stop-at", 1, 100000000, &o->stop_at, NULL},  {"--batch", 1, 4096, NULL, &o->batch_size},
+                {"--vocab", 259, 65536, NULL, &o->vocab_size},   {"--val-samples", 0, 1000000, NULL, &o->val_samples},
+                {"--threads", 1, 256, NULL, &o->threads}};
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+        if (strcmp(name, ints[k].name) == 0) {
+            if (cli_parse_int(name, value, ints[k].min, ints[k].max, &n) != 0) return -1;
+            if (ints[k].target_long) *ints[k].target_long = n;
+            else *ints[k].target_int = (int)n;
+            (*i)++;
+            return 1;
+        }
+    if (strcmp(name, "--seed") == 0) {
+        if (cli_parse_int(name, value, 0, 2147483647L, &n) != 0) return -1;
+        o->seed = (uint64_t)n;
+    } else {
+        struct {
+            const char *name;
+            double min, max;
+            float *target_float;
+            double *target_double;
+        } reals[] = {{"--lr", 1e-8, 10, &o->learning_rate, NULL},   {"--weight-decay", 0, 10, &o->weight_decay, NULL},
+                     {"--clip", 0, 1e6, &o->clip_norm, NULL},       {"--min-lr-ratio", 0, 1, &o->min_lr_ratio, NULL},
+                     {"--epochs", 1e-6, 1e6, NULL, &o->epochs},    {"--val-fraction", 0, 0.9, NULL, &o->val_fraction},
+                     {"--peak-gflops", 1e-3, 1e9, NULL, &o->peak_gflops}};
+        size_t k = 0, count = sizeof reals / sizeof reals[0];
+        while (k < count && strcmp(name, reals[k].name) != 0) k++;
+        if (k == count) return 0;
+        if (cli_parse_double(name, value, reals[k].min, reals[k].max, &x) != 0) return -1;
+        if (reals[k].target_float) *reals[k].target_float = (float)x;
+        else *reals[k].target_double = x;
+    }
+    (*i)++;
+    return 1;
+}
+
+static int cmd_train_sft(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        sft_usage(stdout);
+        return 0;
+    }
+    SftOptions o;
+    sft_options_default(&o);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resume") == 0) {
+            o.resume = 1;
+            continue;
+        }
+        int used = sft_parse_option(&o, argc, argv, &i);
+        if (used < 0) return 1;
+        if (used == 0) return cli_fail("train sft: unknown option '%s' (see iar train sft --help)", argv[i]);
+    }
+    if (!o.data_path || !o.out_dir) return cli_fail("train sft: --data and --out are required (see --help)");
+    Progress progress, cache_progress;
+    progress_begin(&progress, "sft", 0, cli_progress_report, NULL);
+    progress_begin(&cache_progress, "image cache", 0, cli_progress_report, NULL);
+    SftEvents events = {.progress = &progress, .cache_progress = &cache_progress, .on_start = sft_on_start,
+                        .on_validation = sft_on_validation};
+    SftResult result;
+    Error err = {{0}};
+    if (sft_train(&o, &events, &result, &err) != 0) return cli_fail_error(&err);
+    printf("sft: %ld steps, final loss %.4f, %.1f s", result.steps_done, result.final_loss, result.seconds);
+    if (result.validation.samples)
+        printf(", held-out exact %.1f (%zu samples, %zu parse failures)", 100 * result.validation.exact,
+               result.validation.samples, result.validation.parse_failures);
+    printf(" -> %s\n", o.out_dir);
+    // Open the checkpoint exactly as `iar eval --model native:OUT` will, so a bad save shows now.
+    Backend check;
+    if (backend_native_open(&check, o.out_dir, NULL, &err) != 0) return cli_fail_error(&err);
+    backend_close(&check);
+    printf("evaluate it with: iar eval --data TEST.jsonl --model native:%s\n", o.out_dir);
+    return 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        train_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 1 : 0;
+    }
+    if (strcmp(argv[1], "tokenizer") == 0) return cmd_train_tokenizer(argc - 1, argv + 1);
+    if (strcmp(argv[1], "sft") == 0) return cmd_train_sft(argc - 1, argv + 1);
+    if (strcmp(argv[1], "grpo") == 0) return cmd_train_grpo(argc - 1, argv + 1);
+    return cli_fail("train: unknown stage '%s' (use tokenizer, sft or grpo)", argv[1]);
+}

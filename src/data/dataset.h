@@ -93,4 +93,29 @@ void dataset_check_free(DatasetCheck *check);
 // dataset with this answer-size histogram: P(guess = gold) = 1/15 for every non-empty gold set.
 double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT + 1]);
 
+// ---- Additions by the data layer (beyond the first contract; nothing above changed) ----
+
+#include "core/progress.h"
+
+// A JSONL line longer than this is refused ("oversized input"), never loaded.
+#define DATASET_MAX_LINE_BYTES ((size_t)1 << 20)
+// `iar check` stops listing after this many problems (and says so in a last problem).
+#define DATASET_CHECK_MAX_PROBLEMS 10000
+
+// dataset_check with a progress counter over the samples whose images are checked (may be NULL).
+int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_images, Progress *progress,
+                                Error *err);
+// Fills stats->samples, per_dimension, answer_size_histogram, with_rationale and random_exact
+// (image sizes are left as they are: only dataset_check decodes images).
+void dataset_stats_count(DatasetStats *stats, const Dataset *dataset);
+
+// Deep copy of a sample (every string duplicated).
+int sample_copy(Sample *out, const Sample *in, Error *err);
+// Adds a sample to a dataset, taking ownership of its strings (on success *sample is zeroed).
+// Does not look for duplicate ids (dataset_load and dataset_check do). For datasets built in
+// memory, `dataset->path` and `root` may stay NULL.
+int dataset_add(Dataset *dataset, Sample *sample, Error *err);
+// Writes every sample as JSONL, atomically (temporary file + rename).
+int dataset_save(const Dataset *dataset, const char *path, Error *err);
+
 #endif

@@ -21,6 +21,8 @@ typedef struct BackendOptions {
     const char *prompt_template_path; // NULL: built-in template
     const char *cache_path;           // SQLite response cache; NULL: none
     const char *api_key_env;          // name of the environment variable holding the key; default OPENAI_API_KEY
+    double retry_base_seconds;        // first backoff delay (doubles per attempt, jittered); default 1
+    double retry_max_seconds;         // backoff and Retry-After cap; default 60
 } BackendOptions;
 
 void backend_options_default(BackendOptions *options);

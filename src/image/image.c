@@ -1,6 +1,7 @@
 // image.c — the Image type: allocation, copying, loading by content, saving, RGB conversion.
 #include "image/image.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

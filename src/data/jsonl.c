@@ -1,0 +1,77 @@
+// jsonl.c — bounded line reader for JSONL files.
+#include "data/jsonl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int jsonl_reader_open(JsonlReader *reader, const char *path, size_t max_line, Error *err) {
+    memset(reader, 0, sizeof *reader);
+    reader->file = fopen(path, "rb");
+    if (!reader->file) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    reader->max_line = max_line;
+    reader->capacity = 4096;
+    reader->buffer = malloc(reader->capacity);
+    if (!reader->buffer) {
+        jsonl_reader_close(reader);
+        return error_set(err, "%s: out of memory", path);
+    }
+    // Skip a UTF-8 byte-order mark, which some editors write at the start of a file.
+    int c0 = getc(reader->file), c1 = EOF, c2 = EOF;
+    if (c0 == 0xEF) {
+        c1 = getc(reader->file);
+        c2 = getc(reader->file);
+    }
+    if (!(c0 == 0xEF && c1 == 0xBB && c2 == 0xBF)) rewind(reader->file);
+    return 0;
+}
+
+static int line_is_blank(const char *text, size_t length) {
+    for (size_t i = 0; i < length; i++)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r') return 0;
+    return 1;
+}
+
+int jsonl_reader_next(JsonlReader *reader, JsonlLine *line, Error *err) {
+    for (;;) {
+        size_t length = 0;
+        int c, any = 0;
+        while ((c = getc_unlocked(reader->file)) != EOF) {
+            any = 1;
+            if (c == '\n') break;
+            if (length < reader->max_line) {
+                if (length + 1 >= reader->capacity) {
+                    size_t capacity = reader->capacity * 2;
+                    if (capacity > reader->max_line + 1) capacity = reader->max_line + 1;
+                    char *grown = realloc(reader->buffer, capacity);
+                    if (!grown) return error_set(err, "out of memory reading line %zu", reader->line_number + 1);
+                    reader->buffer = grown;
+                    reader->capacity = capacity;
+                }
+                reader->buffer[length] = (char)c;
+            }
+            length++;
+        }
+        if (ferror(reader->file)) return error_set(err, "read error after line %zu", reader->line_number);
+        if (!any) return 0;
+        reader->line_number++;
+        memset(line, 0, sizeof *line);
+        line->length = length;
+        if (length > reader->max_line) {
+            line->oversized = 1;
+            return 1;
+        }
+        if (length > 0 && reader->buffer[length - 1] == '\r') length--;
+        reader->buffer[length] = 0;
+        if (line_is_blank(reader->buffer, length)) continue;
+        line->text = reader->buffer;
+        line->has_nul = memchr(reader->buffer, 0, length) != NULL;
+        return 1;
+    }
+}
+
+void jsonl_reader_close(JsonlReader *reader) {
+    if (reader->file) fclose(reader->file);
+    free(reader->buffer);
+    memset(reader, 0, sizeof *reader);
+}

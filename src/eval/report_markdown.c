@@ -1,0 +1,164 @@
+// report_markdown.c — the paper-style table and report.md.
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/files.h"
+#include "eval/report.h"
+
+void report_options_default(ReportOptions *options) {
+    memset(options, 0, sizeof *options);
+    options->bootstrap_resamples = 1000;
+    options->gallery_limit = 200;
+    options->thumbnail_pixels = 96;
+}
+
+static const char *const SHORT_TITLES[DIMENSION_COUNT] = {"Appearance Deformation", "Lighting & Shadow",
+                                                          "Placement Layout", "Extension Rationality"};
+
+static void table_header(FILE *out) {
+    fprintf(out, "| Model | Overall |");
+    for (int d = 0; d < DIMENSION_COUNT; d++) fprintf(out, " %s |", SHORT_TITLES[d]);
+    fprintf(out, " prop | Parse failures | Random baseline |\n|---|---:|");
+    for (int d = 0; d < DIMENSION_COUNT; d++) fprintf(out, "---:|");
+    fprintf(out, "---:|---:|---:|\n");
+}
+
+static void cell(FILE *out, size_t count, double value) {
+    if (count) fprintf(out, " %.1f |", 100.0 * value);
+    else fprintf(out, " – |");
+}
+
+static void table_write(FILE *out, const EvalRunData *runs, size_t count) {
+    table_header(out);
+    for (size_t r = 0; r < count; r++) {
+        const EvalSummary *s = &runs[r].summary;
+        fprintf(out, "| %s |", runs[r].info.name);
+        cell(out, s->count[SUMMARY_OVERALL], s->mean[SUMMARY_OVERALL][SCORE_EXACT]);
+        for (int d = 0; d < DIMENSION_COUNT; d++) cell(out, s->count[d], s->mean[d][SCORE_EXACT]);
+        cell(out, s->count[SUMMARY_OVERALL], s->mean[SUMMARY_OVERALL][SCORE_PROP]);
+        fprintf(out, " %zu (%.1f%%) |", s->parse_failures, s->samples ? 100.0 * (double)s->parse_failures / (double)s->samples : 0.0);
+        cell(out, s->count[SUMMARY_OVERALL], s->random_mean[SUMMARY_OVERALL][SCORE_EXACT]);
+        fputc('\n', out);
+    }
+    if (count) {
+        const EvalSummary *s = &runs[0].summary;
+        fprintf(out, "| *random guess (expected)* |");
+        cell(out, s->count[SUMMARY_OVERALL], s->random_mean[SUMMARY_OVERALL][SCORE_EXACT]);
+        for (int d = 0; d < DIMENSION_COUNT; d++) cell(out, s->count[d], s->random_mean[d][SCORE_EXACT]);
+        cell(out, s->count[SUMMARY_OVERALL], s->random_mean[SUMMARY_OVERALL][SCORE_PROP]);
+        fprintf(out, " – |");
+        cell(out, s->count[SUMMARY_OVERALL], s->random_mean[SUMMARY_OVERALL][SCORE_EXACT]);
+        fputc('\n', out);
+    }
+}
+
+char *report_table_markdown(const EvalRunData *runs, size_t count) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out) return NULL;
+    table_write(out, runs, count);
+    fclose(out);
+    return text;
+}
+
+static void comparison_write(FILE *out, const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err) {
+    fprintf(out, "\n## Differences against %s\n\nexact ×100, other − %s, with a 95%% paired bootstrap interval "
+                 "(%d resamples over the shared ids).\n\n| Model | paired | Overall |",
+            runs[0].info.name, runs[0].info.name, options->bootstrap_resamples);
+    for (int d = 0; d < DIMENSION_COUNT; d++) fprintf(out, " %s |", SHORT_TITLES[d]);
+    fprintf(out, " prop |\n|---|---:|---:|");
+    for (int d = 0; d < DIMENSION_COUNT; d++) fprintf(out, "---:|");
+    fprintf(out, "---:|\n");
+    for (size_t r = 1; r < count; r++) {
+        BootstrapInterval overall;
+        eval_bootstrap_difference(&runs[0], &runs[r], SCORE_EXACT, -1, options->bootstrap_resamples,
+                                  options->bootstrap_seed, &overall, err);
+        fprintf(out, "| %s | %zu |", runs[r].info.name, overall.paired);
+        for (int column = -1; column <= DIMENSION_COUNT; column++) {
+            BootstrapInterval b;
+            ScoreKind kind = column == DIMENSION_COUNT ? SCORE_PROP : SCORE_EXACT;
+            int dimension = column == DIMENSION_COUNT ? -1 : column;
+            eval_bootstrap_difference(&runs[0], &runs[r], kind, dimension, options->bootstrap_resamples,
+                                      options->bootstrap_seed, &b, err);
+            if (b.paired) fprintf(out, " %+.1f [%+.1f, %+.1f] |", 100 * b.difference, 100 * b.low, 100 * b.high);
+            else fprintf(out, " – |");
+        }
+        fputc('\n', out);
+    }
+}
+
+int report_markdown_write(FILE *out, const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err) {
+    fprintf(out, "# Screening evaluation\n\nexact-match accuracy ×100 per dimension (the headline score); prop = "
+                 "proportional partial credit ×100; random baseline = expected exact ×100 of a uniform guess over the "
+                 "15 non-empty answer sets, computed exactly for this dataset's gold answers.\n\n");
+    table_write(out, runs, count);
+    fprintf(out, "\n## Runs\n\n| Model | spec | samples | exact | prop | jaccard | option | format ok | fallback parses | "
+                 "request errors | cached | mean latency (s) | p95 latency (s) | tokens in / out | cost (USD) |\n"
+                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+    for (size_t r = 0; r < count; r++) {
+        const EvalSummary *s = &runs[r].summary;
+        const double *m = s->mean[SUMMARY_OVERALL];
+        fprintf(out, "| %s | `%s` | %zu | %.1f | %.1f | %.1f | %.1f | %zu | %zu | %zu | %zu | %.3f | %.3f | %lld / %lld | ",
+                runs[r].info.name, runs[r].info.model_spec, s->samples, 100 * m[SCORE_EXACT], 100 * m[SCORE_PROP],
+                100 * m[SCORE_JACCARD], 100 * m[SCORE_OPTION], s->format_ok, s->fallback_parses, s->request_errors,
+                s->cached, s->latency_mean_seconds, s->latency_p95_seconds, s->prompt_tokens, s->completion_tokens);
+        if (s->cost_usd >= 0) fprintf(out, "%.4f |\n", s->cost_usd);
+        else fprintf(out, "unknown |\n");
+    }
+    if (count) {
+        const EvalSummary *s = &runs[0].summary;
+        fprintf(out, "\nGold answer sizes in %s: ", runs[0].info.name);
+        for (int i = 0; i <= CANDIDATE_COUNT; i++) fprintf(out, "%s%d flawed: %zu", i ? ", " : "", i, s->answer_size_histogram[i]);
+        fprintf(out, ". A guess drawn from this answer-set distribution would score %.1f exact.\n", 100 * s->prior_exact);
+    }
+    if (count > 1) comparison_write(out, runs, count, options, err);
+    return ferror(out) ? error_set(err, "cannot write the Markdown report") : 0;
+}
+
+static int write_through_memory(const char *dir, const char *name, int (*writer)(FILE *, const void *), const void *context,
+                                Error *err) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out) return error_set(err, "out of memory");
+    int status = writer(out, context);
+    fclose(out);
+    char *path = path_join(dir, name);
+    if (status == 0 && path) status = file_write_atomic(path, text, size, err);
+    else if (!path) status = error_set(err, "out of memory");
+    free(path);
+    free(text);
+    return status;
+}
+
+typedef struct ReportContext {
+    const EvalRunData *runs;
+    size_t count;
+    const Dataset *dataset;
+    const ReportOptions *options;
+    Error *err;
+} ReportContext;
+
+static int write_markdown(FILE *out, const void *context) {
+    const ReportContext *c = context;
+    return report_markdown_write(out, c->runs, c->count, c->options, c->err);
+}
+
+static int write_html(FILE *out, const void *context) {
+    const ReportContext *c = context;
+    return report_html_write(out, c->runs, c->count, c->dataset, c->options, c->err);
+}
+
+int report_write_files(const EvalRunData *runs, size_t count, const Dataset *dataset, const char *out_dir,
+                       const ReportOptions *options, Error *err) {
+    ReportOptions defaults;
+    if (!options) {
+        report_options_default(&defaults);
+        options = &defaults;
+    }
+    if (dir_create_all(out_dir, err) != 0) return -1;
+    ReportContext context = {runs, count, dataset, options, err};
+    if (write_through_memory(out_dir, "report.md", write_markdown, &context, err) != 0) return -1;
+    return write_through_memory(out_dir, "report.html", write_html, &context, err);
+}

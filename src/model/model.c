@@ -1,0 +1,230 @@
+// model.c — the model's memory: the parameter layout (names, shapes, initialisation), one block
+// for parameters, one for gradients, one for all activations, and views into them.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "model/model_internal.h"
+
+typedef struct LayoutCursor {
+    ModelTensor *tensors;
+    float *init_std;
+    int count;
+    size_t offset;
+} LayoutCursor;
+
+static void layout_add(LayoutCursor *cursor, const char *name, float std, int rank, int d0, int d1, int d2, int d3) {
+    int shape[4] = {d0, d1, d2, d3};
+    size_t count = 1;
+    for (int i = 0; i < rank; i++) count *= (size_t)shape[i];
+    if (cursor->tensors) {
+        ModelTensor *t = &cursor->tensors[cursor->count];
+        memset(t, 0, sizeof *t);
+        snprintf(t->name, sizeof t->name, "%s", name);
+        t->rank = rank;
+        for (int i = 0; i < rank; i++) t->shape[i] = shape[i];
+        t->offset = cursor->offset;
+        t->count = count;
+    }
+    if (cursor->init_std) cursor->init_std[cursor->count] = std;
+    cursor->count++;
+    cursor->offset += count;
+}
+
+int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, size_t *total) {
+    LayoutCursor cur = {tensors, init_std, 0, 0};
+    char name[64];
+    int D = c->dim, F = c->mlp_hidden, in_ch = 3;
+    const float embedding_std = 0.02f, residual_std = 0.02f / sqrtf(2.0f * c->layers);
+    for (int l = 0; l < c->stem_layers; l++) {
+        int out_ch = model_stem_out_channels(c, l);
+        snprintf(name, sizeof name, "stem.%d.weight", l);
+        layout_add(&cur, name, 1.0f / sqrtf(9.0f * in_ch), 4, out_ch, in_ch, 3, 3);
+        snprintf(name, sizeof name, "stem.%d.bias", l);
+        layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+        in_ch = out_ch;
+    }
+    layout_add(&cur, "image_index_embedding", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
+    layout_add(&cur, "image_position_embedding", embedding_std, 2, model_image_tokens(c), D, 0, 0);
+    layout_add(&cur, "token_embedding", embedding_std, 2, c->vocab_size, D, 0, 0);
+    layout_add(&cur, "text_position_embedding", embedding_std, 2, c->max_text_len, D, 0, 0);
+    static const char *const suffixes[12] = {"ln1.weight",      "ln1.bias",      "attn.qkv.weight", "attn.qkv.bias",
+                                             "attn.proj.weight", "attn.proj.bias", "ln2.weight",      "ln2.bias",
+                                             "mlp.fc.weight",    "mlp.fc.bias",    "mlp.proj.weight", "mlp.proj.bias"};
+    // rows, columns (0: a vector) and init of each tensor of a block, in suffixes' order
+    int rows[12] = {D, D, 3 * D, 3 * D, D, D, D, D, F, F, D, D};
+    int cols[12] = {0, 0, D, 0, D, 0, 0, 0, D, 0, F, 0};
+    float stds[12] = {-1, 0, embedding_std, 0, residual_std, 0, -1, 0, embedding_std, 0, residual_std, 0};
+    for (int l = 0; l < c->layers; l++)
+        for (int i = 0; i < 12; i++) {
+            snprintf(name, sizeof name, "blocks.%d.%s", l, suffixes[i]);
+            layout_add(&cur, name, stds[i], cols[i] ? 2 : 1, rows[i], cols[i], 0, 0);
+        }
+    layout_add(&cur, "final_ln.weight", -1.0f, 1, D, 0, 0, 0);
+    layout_add(&cur, "final_ln.bias", 0.0f, 1, D, 0, 0, 0);
+    if (total) *total = cur.offset;
+    return cur.count;
+}
+
+void model_point_parameters(ModelParams *view, const Model *model, float *base) {
+    const ModelConfig *c = &model->config;
+    const ModelTensor *t = model->tensors;
+    int i = 0;
+    for (int l = 0; l < c->stem_layers; l++) {
+        view->stem_weight[l] = base + t[i++].offset;
+        view->stem_bias[l] = base + t[i++].offset;
+    }
+    view->image_index_embedding = base + t[i++].offset;
+    view->image_position_embedding = base + t[i++].offset;
+    view->token_embedding = base + t[i++].offset;
+    view->text_position_embedding = base + t[i++].offset;
+    for (int l = 0; l < c->layers; l++) {
+        LayerParams *p = &view->layers[l];
+        float **fields[12] = {&p->ln1_weight, &p->ln1_bias, &p->qkv_weight, &p->qkv_bias,
+                              &p->proj_weight, &p->proj_bias, &p->ln2_weight, &p->ln2_bias,
+                              &p->fc_weight, &p->fc_bias, &p->fc_proj_weight, &p->fc_proj_bias};
+        for (int f = 0; f < 12; f++) *fields[f] = base + t[i++].offset;
+    }
+    view->final_ln_weight = base + t[i++].offset;
+    view->final_ln_bias = base + t[i++].offset;
+}
+
+typedef struct BlockCursor {
+    float *base;
+    size_t used;
+} BlockCursor;
+
+static float *block_take(BlockCursor *cursor, size_t count) {
+    float *p = cursor->base ? cursor->base + cursor->used : NULL;
+    cursor->used += (count + 15) & ~(size_t)15; // 64-byte aligned views
+    return p;
+}
+
+// Points every activation view into `base` (NULL: only measures); returns the float count.
+static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_batch, float *base) {
+    BlockCursor cur = {base, 0};
+    size_t B = (size_t)max_batch, D = c->dim, F = c->mlp_hidden, T = c->max_text_len, V = c->vocab_size;
+    size_t N = (size_t)MODEL_IMAGE_COUNT * model_image_tokens(c) + T, images = B * MODEL_IMAGE_COUNT;
+    size_t side = (size_t)c->image_size, in_ch = 3;
+    s->stem_input = block_take(&cur, images * side * side * 3);
+    for (int l = 0; l < c->stem_layers; l++) {
+        size_t out_side = side / 2, out_ch = (size_t)model_stem_out_channels(c, l);
+        size_t outputs = images * out_side * out_side * out_ch;
+        s->stem_col[l] = block_take(&cur, images * out_side * out_side * 9 * in_ch);
+        s->stem_conv[l] = block_take(&cur, outputs);
+        s->dstem_conv[l] = block_take(&cur, outputs);
+        int last = l == c->stem_layers - 1;
+        s->stem_gelu[l] = last ? NULL : block_take(&cur, outputs);
+        s->dstem_gelu[l] = last ? NULL : block_take(&cur, outputs);
+        side = out_side;
+        in_ch = out_ch;
+    }
+    s->encoded = block_take(&cur, B * N * D);
+    for (int l = 0; l < c->layers; l++) {
+        LayerActivations *a = &s->layers[l];
+        a->ln1 = block_take(&cur, B * N * D);
+        a->ln1_mean = block_take(&cur, B * N);
+        a->ln1_rstd = block_take(&cur, B * N);
+        a->qkv = block_take(&cur, B * N * 3 * D);
+        a->probs = block_take(&cur, B * (size_t)c->heads * N * N);
+        a->attention = block_take(&cur, B * N * D);
+        a->residual_attention = block_take(&cur, B * N * D);
+        a->ln2 = block_take(&cur, B * N * D);
+        a->ln2_mean = block_take(&cur, B * N);
+        a->ln2_rstd = block_take(&cur, B * N);
+        a->fc = block_take(&cur, B * N * F);
+        a->fc_gelu = block_take(&cur, B * N * F);
+        a->residual_mlp = block_take(&cur, B * N * D);
+    }
+    s->final_ln = block_take(&cur, B * T * D);
+    s->final_mean = block_take(&cur, B * T);
+    s->final_rstd = block_take(&cur, B * T);
+    s->probs = block_take(&cur, B * T * V);
+    s->dlogits = block_take(&cur, B * T * V);
+    s->dfinal_ln = block_take(&cur, B * T * D);
+    s->dresidual = block_take(&cur, B * N * D);
+    s->dln = block_take(&cur, B * N * D);
+    s->dqkv = block_take(&cur, B * N * 3 * D);
+    s->dattention = block_take(&cur, B * N * D);
+    s->dfc = block_take(&cur, B * N * F);
+    s->dfc_gelu = block_take(&cur, B * N * F);
+    return cur.used;
+}
+
+static void model_init_parameters(Model *model, const float *init_std, uint64_t seed) {
+    for (int i = 0; i < model->tensor_count; i++) {
+        const ModelTensor *t = &model->tensors[i];
+        float *p = model->params + t->offset;
+        // one counter-based stream per tensor: the init does not depend on the order tensors are visited
+        Rng rng = rng_stream(seed, (uint64_t)i, RNG_PURPOSE_INIT);
+        for (size_t j = 0; j < t->count; j++)
+            p[j] = init_std[i] > 0 ? (float)(init_std[i] * rng_next_normal(&rng)) : (init_std[i] < 0 ? 1.0f : 0.0f);
+    }
+}
+
+int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err) {
+    memset(model, 0, sizeof *model);
+    if (model_config_validate(config, err) != 0) return -1;
+    if (max_batch < 1 || max_batch > 65536) return error_set(err, "model: max_batch %d out of range [1, 65536]", max_batch);
+    model->config = *config;
+    model->max_batch = max_batch;
+    model->tensor_count = model_layout(config, NULL, NULL, &model->param_count);
+    model->tensors = calloc((size_t)model->tensor_count, sizeof *model->tensors);
+    float *init_std = calloc((size_t)model->tensor_count, sizeof *init_std);
+    model->params = malloc(sizeof(float) * model->param_count);
+    model->grads = calloc(model->param_count, sizeof(float));
+    ModelState *s = calloc(1, sizeof *s);
+    model->activations = s;
+    if (!model->tensors || !init_std || !model->params || !model->grads || !s) goto out_of_memory;
+    model_layout(config, model->tensors, init_std, NULL);
+    model_init_parameters(model, init_std, seed);
+    free(init_std);
+    init_std = NULL;
+    s->params.layers = calloc((size_t)config->layers, sizeof(LayerParams));
+    s->grads.layers = calloc((size_t)config->layers, sizeof(LayerParams));
+    s->layers = calloc((size_t)config->layers, sizeof(LayerActivations));
+    if (!s->params.layers || !s->grads.layers || !s->layers) goto out_of_memory;
+    model_point_parameters(&s->params, model, model->params);
+    model_point_parameters(&s->grads, model, model->grads);
+    s->block_floats = model_state_layout(s, config, max_batch, NULL);
+    s->block = calloc(s->block_floats, sizeof(float));
+    if (!s->block) goto out_of_memory;
+    model_state_layout(s, config, max_batch, s->block);
+    return 0;
+out_of_memory:
+    free(init_std);
+    model_free(model);
+    return error_set(err, "model: out of memory for config '%s' with max_batch %d; lower --batch", config->name,
+                     max_batch);
+}
+
+void model_free(Model *model) {
+    if (!model) return;
+    ModelState *s = model->activations;
+    if (s) {
+        free(s->params.layers);
+        free(s->grads.layers);
+        free(s->layers);
+        free(s->block);
+        free(s);
+    }
+    free(model->params);
+    free(model->grads);
+    free(model->tensors);
+    free(model->kv_cache);
+    memset(model, 0, sizeof *model);
+}
+
+void model_zero_grad(Model *model) { memset(model->grads, 0, sizeof(float) * model->param_count); }
+
+const ModelTensor *model_find_tensor(const Model *model, const char *name) {
+    for (int i = 0; i < model->tensor_count; i++)
+        if (strcmp(model->tensors[i].name, name) == 0) return &model->tensors[i];
+    return NULL;
+}
+
+const KernelOps *model_kernels(const Model *model) {
+    return model->use_reference ? &kernel_ops_reference : &kernel_ops_fast;
+}

@@ -1,0 +1,80 @@
+// model_config.c — presets, validation, and the figures derived from a config (tokens per image,
+// parameter count, training FLOPs per token).
+#include <string.h>
+
+#include "model/model.h"
+#include "model/model_internal.h"
+
+int model_config_preset(ModelConfig *out, const char *name, int vocab_size, Error *err) {
+    ModelConfig c;
+    memset(&c, 0, sizeof c);
+    if (!name) return error_set(err, "model config: no preset name given (use tiny, small or base)");
+    if (strcmp(name, "tiny") == 0) {
+        // seconds on one core: used by the tests and the PyTorch fixture
+        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128};
+    } else if (strcmp(name, "small") == 0) {
+        // the demo: 4 stride-2 convs 64 px -> 4x4 = 16 tokens per image, ~1M transformer parameters
+        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 4, 512};
+    } else if (strcmp(name, "base") == 0) {
+        // 128 px -> 8x8 = 64 tokens per image; hours on CPU
+        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 8, 1024};
+    } else {
+        return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name);
+    }
+    if (model_config_validate(&c, err) != 0) return -1;
+    *out = c;
+    return 0;
+}
+
+int model_config_validate(const ModelConfig *c, Error *err) {
+    if (c->vocab_size < 4 || c->vocab_size > 1000000)
+        return error_set(err, "model config: vocab_size %d out of range [4, 1000000]; train the tokenizer first",
+                         c->vocab_size);
+    if (c->stem_layers < 1 || c->stem_layers > MODEL_MAX_STEM_LAYERS)
+        return error_set(err, "model config: stem_layers %d out of range [1, %d]", c->stem_layers,
+                         MODEL_MAX_STEM_LAYERS);
+    if (c->image_size < 4 || c->image_size > 1024 || (c->image_size % (1 << c->stem_layers)) != 0)
+        return error_set(err, "model config: image_size %d must be in [4, 1024] and divisible by 2^stem_layers (%d)",
+                         c->image_size, 1 << c->stem_layers);
+    if (c->stem_channels < 1 || c->stem_channels > 4096)
+        return error_set(err, "model config: stem_channels %d out of range [1, 4096]", c->stem_channels);
+    if (c->dim < 1 || c->dim > 8192 || c->heads < 1 || c->dim % c->heads != 0)
+        return error_set(err, "model config: dim %d must be in [1, 8192] and divisible by heads %d", c->dim, c->heads);
+    if (c->layers < 1 || c->layers > 256) return error_set(err, "model config: layers %d out of range [1, 256]", c->layers);
+    if (c->mlp_hidden < 1 || c->mlp_hidden > 65536)
+        return error_set(err, "model config: mlp_hidden %d out of range [1, 65536]", c->mlp_hidden);
+    if (c->max_text_len < 2 || c->max_text_len > 8192)
+        return error_set(err, "model config: max_text_len %d out of range [2, 8192]", c->max_text_len);
+    return 0;
+}
+
+int model_image_tokens(const ModelConfig *config) {
+    int side = config->image_size >> config->stem_layers;
+    return side * side;
+}
+
+int model_stem_out_channels(const ModelConfig *config, int layer) {
+    return layer == config->stem_layers - 1 ? config->dim : config->stem_channels << layer;
+}
+
+size_t model_parameter_count(const ModelConfig *config) {
+    size_t total = 0;
+    model_layout(config, NULL, NULL, &total);
+    return total;
+}
+
+double model_flops_per_token(const ModelConfig *c) {
+    // forward multiply-adds of one full-length row, times 2 (flops per MAC), times 3 (forward + backward)
+    double macs = 0.0;
+    int size = c->image_size, in_ch = 3;
+    for (int l = 0; l < c->stem_layers; l++) {
+        int out_size = size / 2, out_ch = model_stem_out_channels(c, l);
+        macs += (double)MODEL_IMAGE_COUNT * out_size * out_size * 9.0 * in_ch * out_ch;
+        size = out_size;
+        in_ch = out_ch;
+    }
+    double seq = (double)MODEL_IMAGE_COUNT * model_image_tokens(c) + c->max_text_len;
+    double per_layer = seq * (4.0 * c->dim * c->dim + 2.0 * c->dim * c->mlp_hidden) + 2.0 * seq * seq * c->dim;
+    macs += c->layers * per_layer + (double)c->max_text_len * c->dim * c->vocab_size;
+    return 6.0 * macs / c->max_text_len;
+}

@@ -1,0 +1,198 @@
+// safetensors.c — checkpoint I/O: DIR/model.safetensors and DIR/config.json.
+// safetensors layout: 8-byte little-endian header length, a JSON header (padded with spaces to a
+// multiple of 8) mapping each tensor name to {"dtype":"F32","shape":[…],"data_offsets":[begin,end]}
+// plus "__metadata__" with string values ("format_version"), then the raw little-endian data.
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/files.h"
+#include "model/model_internal.h"
+
+static const char *const config_int_fields[] = {"image_size", "stem_layers", "stem_channels", "vocab_size",
+                                                "max_text_len", "dim", "layers", "heads", "mlp_hidden"};
+#define CONFIG_INT_FIELDS 9
+
+static int *config_int_field(ModelConfig *c, int i) {
+    int *fields[CONFIG_INT_FIELDS] = {&c->image_size, &c->stem_layers, &c->stem_channels, &c->vocab_size,
+                                      &c->max_text_len, &c->dim, &c->layers, &c->heads, &c->mlp_hidden};
+    return fields[i];
+}
+
+static int config_save(const ModelConfig *config, const char *path, Error *err) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "format_version", MODEL_FORMAT_VERSION);
+    cJSON_AddStringToObject(root, "name", config->name);
+    ModelConfig copy = *config;
+    for (int i = 0; i < CONFIG_INT_FIELDS; i++) cJSON_AddNumberToObject(root, config_int_fields[i], *config_int_field(&copy, i));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return error_set(err, "%s: out of memory", path);
+    int rc = file_write_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+static int check_format_version(const cJSON *value, const char *path, Error *err) {
+    int version = cJSON_IsNumber(value) ? value->valueint : (cJSON_IsString(value) ? atoi(value->valuestring) : -1);
+    if (version < 0) return error_set(err, "%s: no format_version; not an iar checkpoint", path);
+    if (version != MODEL_FORMAT_VERSION)
+        return error_set(err, "%s: checkpoint format v%d, this build reads v%d; retrain it or use a matching iar build",
+                         path, version, MODEL_FORMAT_VERSION);
+    return 0;
+}
+
+int model_config_load(ModelConfig *out, const char *dir, Error *err) {
+    char *path = path_join(dir, "config.json"), *text = NULL;
+    size_t size;
+    int rc = -1;
+    cJSON *root = NULL;
+    if (file_read_all(path, 1 << 20, &text, &size, err) != 0) goto done;
+    root = cJSON_Parse(text);
+    if (!cJSON_IsObject(root)) {
+        error_set(err, "%s: not a JSON object", path);
+        goto done;
+    }
+    if (check_format_version(cJSON_GetObjectItemCaseSensitive(root, "format_version"), path, err) != 0) goto done;
+    ModelConfig c;
+    memset(&c, 0, sizeof c);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    snprintf(c.name, sizeof c.name, "%s", cJSON_IsString(name) ? name->valuestring : "custom");
+    for (int i = 0; i < CONFIG_INT_FIELDS; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, config_int_fields[i]);
+        if (!cJSON_IsNumber(v)) {
+            error_set(err, "%s: missing or non-numeric \"%s\"", path, config_int_fields[i]);
+            goto done;
+        }
+        *config_int_field(&c, i) = v->valueint;
+    }
+    if (model_config_validate(&c, err) != 0) {
+        error_prefix(err, "%s: ", path);
+        goto done;
+    }
+    *out = c;
+    rc = 0;
+done:
+    cJSON_Delete(root);
+    free(text);
+    free(path);
+    return rc;
+}
+
+static char *safetensors_header(const Model *model, size_t *padded_size) {
+    cJSON *root = cJSON_CreateObject(), *meta = cJSON_AddObjectToObject(root, "__metadata__");
+    char version[16];
+    snprintf(version, sizeof version, "%d", MODEL_FORMAT_VERSION);
+    cJSON_AddStringToObject(meta, "format_version", version);
+    cJSON_AddStringToObject(meta, "format", "pt");
+    for (int i = 0; i < model->tensor_count; i++) {
+        const ModelTensor *t = &model->tensors[i];
+        cJSON *entry = cJSON_AddObjectToObject(root, t->name), *shape = cJSON_AddArrayToObject(entry, "shape");
+        cJSON_AddStringToObject(entry, "dtype", "F32");
+        for (int d = 0; d < t->rank; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber(t->shape[d]));
+        cJSON *offsets = cJSON_AddArrayToObject(entry, "data_offsets");
+        cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)(t->offset * sizeof(float))));
+        cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)((t->offset + t->count) * sizeof(float))));
+    }
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!json) return NULL;
+    size_t length = strlen(json), padded = (length + 7) & ~(size_t)7;
+    char *out = realloc(json, padded + 1);
+    if (!out) {
+        free(json);
+        return NULL;
+    }
+    memset(out + length, ' ', padded - length);
+    out[padded] = '\0';
+    *padded_size = padded;
+    return out;
+}
+
+int model_save(const Model *model, const char *dir, Error *err) {
+    if (dir_create_all(dir, err) != 0) return -1;
+    size_t header_size;
+    char *header = safetensors_header(model, &header_size);
+    size_t data_size = model->param_count * sizeof(float), total = 8 + header_size + data_size;
+    unsigned char *buffer = header ? malloc(total) : NULL;
+    if (!buffer) {
+        free(header);
+        return error_set(err, "model_save: out of memory");
+    }
+    for (int i = 0; i < 8; i++) buffer[i] = (unsigned char)((uint64_t)header_size >> (8 * i));
+    memcpy(buffer + 8, header, header_size);
+    memcpy(buffer + 8 + header_size, model->params, data_size); // x86-64 floats are already little-endian
+    free(header);
+    char *path = path_join(dir, "model.safetensors");
+    int rc = file_write_atomic(path, buffer, total, err);
+    free(buffer);
+    free(path);
+    if (rc != 0) return -1;
+    path = path_join(dir, "config.json");
+    rc = config_save(&model->config, path, err);
+    free(path);
+    return rc;
+}
+
+// Copies every tensor of `model` from the parsed header + data; checks dtype, shape and bounds.
+static int safetensors_read_tensors(Model *model, const cJSON *root, const unsigned char *data, size_t data_size,
+                                    const char *path, Error *err) {
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+    if (check_format_version(meta ? cJSON_GetObjectItemCaseSensitive(meta, "format_version") : NULL, path, err) != 0)
+        return -1;
+    for (int i = 0; i < model->tensor_count; i++) {
+        const ModelTensor *t = &model->tensors[i];
+        const cJSON *entry = cJSON_GetObjectItemCaseSensitive(root, t->name);
+        if (!cJSON_IsObject(entry))
+            return error_set(err, "%s: tensor '%s' missing; the checkpoint was written for another config", path,
+                             t->name);
+        const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
+        const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
+        const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
+        if (!cJSON_IsString(dtype) || strcmp(dtype->valuestring, "F32") != 0)
+            return error_set(err, "%s: tensor '%s' is not F32", path, t->name);
+        int shape_ok = cJSON_IsArray(shape) && cJSON_GetArraySize(shape) == t->rank;
+        for (int d = 0; shape_ok && d < t->rank; d++)
+            shape_ok = cJSON_GetArrayItem(shape, d)->valuedouble == t->shape[d];
+        if (!shape_ok) return error_set(err, "%s: tensor '%s' has a different shape than config.json says", path, t->name);
+        if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2)
+            return error_set(err, "%s: tensor '%s' has no data_offsets", path, t->name);
+        double begin = cJSON_GetArrayItem(offsets, 0)->valuedouble, end = cJSON_GetArrayItem(offsets, 1)->valuedouble;
+        if (begin < 0 || end > (double)data_size || end - begin != (double)(t->count * sizeof(float)))
+            return error_set(err, "%s: tensor '%s' data_offsets [%.0f, %.0f] out of bounds or of the wrong size", path,
+                             t->name, begin, end);
+        memcpy(model->params + t->offset, data + (size_t)begin, t->count * sizeof(float));
+    }
+    return 0;
+}
+
+int model_load(Model *model, const char *dir, int max_batch, Error *err) {
+    ModelConfig config;
+    if (model_config_load(&config, dir, err) != 0) return -1;
+    if (model_create(model, &config, max_batch, 0, err) != 0) return -1;
+    char *path = path_join(dir, "model.safetensors"), *bytes = NULL;
+    size_t size = 0;
+    cJSON *root = NULL;
+    int rc = -1;
+    if (file_read_all(path, 0, &bytes, &size, err) != 0) goto done;
+    uint64_t header_size = 0;
+    for (int i = 0; i < 8 && size >= 8; i++) header_size |= (uint64_t)(unsigned char)bytes[i] << (8 * i);
+    if (size < 8 || header_size > size - 8 || header_size > (100u << 20)) {
+        error_set(err, "%s: not a safetensors file (bad header length)", path);
+        goto done;
+    }
+    root = cJSON_ParseWithLength(bytes + 8, (size_t)header_size);
+    if (!cJSON_IsObject(root)) {
+        error_set(err, "%s: safetensors header is not a JSON object", path);
+        goto done;
+    }
+    rc = safetensors_read_tensors(model, root, (const unsigned char *)bytes + 8 + header_size,
+                                  size - 8 - (size_t)header_size, path, err);
+done:
+    cJSON_Delete(root);
+    free(bytes);
+    free(path);
+    if (rc != 0) model_free(model);
+    return rc;
+}

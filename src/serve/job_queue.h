@@ -1,0 +1,49 @@
+// job_queue.h — screening jobs waiting for a model worker. One thread per screener worker pops
+// jobs in arrival order; admission is bounded (`capacity` jobs queued or running: beyond that the
+// server answers 503), and a job that waited longer than the timeout is answered 504 unrun.
+#ifndef IAR_SERVE_JOB_QUEUE_H
+#define IAR_SERVE_JOB_QUEUE_H
+
+#include <pthread.h>
+
+#include "serve/metrics.h"
+#include "serve/request.h"
+#include "serve/screener.h"
+
+typedef struct ScreenJob {
+    ScreenRequest request; // owned by the job's creator
+    VlmOutput outputs[SCREENER_MAX_CHOICES];
+    int http_status; // 200, or 500 (model failed) / 504 (waited too long) with `err`
+    Error err;
+    double enqueued_seconds, started_seconds, finished_seconds;
+    // Called on the worker thread when the job is done (the server resumes the connection here).
+    void (*on_done)(struct ScreenJob *job);
+    void *user;
+    struct ScreenJob *next;
+} ScreenJob;
+
+typedef struct JobQueue {
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    ScreenJob *head, *tail;
+    int admitted; // jobs reserved, queued or running
+    int capacity;
+    int stopping;
+    Screener *screener;
+    double timeout_seconds;
+    ServeMetrics *metrics;
+    pthread_t *threads;
+    int thread_count;
+} JobQueue;
+
+int job_queue_start(JobQueue *queue, Screener *screener, int capacity, double timeout_seconds, ServeMetrics *metrics,
+                    Error *err);
+// Reserves a place; -1 when `capacity` jobs are already admitted or the queue is stopping.
+int job_queue_reserve(JobQueue *queue);
+// Queues a job on a reserved place. The place is released after the job's on_done returns.
+void job_queue_push(JobQueue *queue, ScreenJob *job);
+// Runs what is queued, then joins the workers.
+void job_queue_stop(JobQueue *queue);
+void job_outputs_free(ScreenJob *job);
+
+#endif

@@ -1,0 +1,37 @@
+// response.h — JSON bodies the server sends: OpenAI-style errors, chat completions (whole or as
+// server-sent events), the /v1/screen verdict, the model list. Pure functions: text in, text out.
+#ifndef IAR_SERVE_RESPONSE_H
+#define IAR_SERVE_RESPONSE_H
+
+#include <stddef.h>
+
+#include "model/vlm.h"
+#include "serve/request.h"
+
+// A copy of `text` (NULL: "") that is valid UTF-8, as JSON requires: every byte that does not start
+// a well-formed sequence becomes U+FFFD. A model decoding byte-level tokens can emit broken
+// sequences; answer letters and tags are ASCII and pass through unchanged. malloc'd.
+char *response_utf8_sanitize(const char *text);
+
+// {"error":{"message":…,"type":…,"code":…}} as the OpenAI API sends; malloc'd.
+char *response_error_json(int status, const char *message);
+
+typedef struct ResponseContext {
+    const char *id;       // "chatcmpl-…" / "screen-…"
+    const char *model_id; // the served model's name
+    long long created;    // Unix seconds
+    double queue_seconds, inference_seconds, total_seconds;
+} ResponseContext;
+
+// A chat.completion object with request->choices choices; malloc'd.
+char *response_chat_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *outputs);
+// The whole text/event-stream body of a streamed completion: a role chunk, content chunks of a few
+// characters each, a finish chunk per choice, the usage chunk when asked, then "data: [DONE]".
+char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *outputs,
+                           size_t *out_size);
+// The /v1/screen answer: flawed letters, a verdict per candidate, reasoning, raw text, timing.
+char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *output);
+// {"object":"list","data":[{"id":model_id,…}]}
+char *response_models_json(const char *model_id, long long created);
+
+#endif

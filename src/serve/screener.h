@@ -1,0 +1,37 @@
+// screener.h — what the server calls to screen five images: one function behind a pointer, so the
+// HTTP layer runs on the trained model (screener_vlm_open) or, in tests, on a deterministic fake.
+//
+// A screener has `worker_count` independent workers; the server calls `screen` for worker w from
+// one thread at a time only, so each worker may own a model instance (KV cache, activations).
+#ifndef IAR_SERVE_SCREENER_H
+#define IAR_SERVE_SCREENER_H
+
+#include "core/error.h"
+#include "image/image.h"
+#include "model/vlm.h"
+
+#define SCREENER_MAX_CHOICES 4 // completions per request (the chat API's `n`)
+
+typedef struct ScreenerInput {
+    const Image *images[MODEL_IMAGE_COUNT]; // original, A, B, C, D
+    int dimension;                          // -1 when unknown
+    const char *question;                   // NULL: the model's default question
+    GenerateOptions generate;               // max_new_tokens, temperature, top_p, seed
+    int choices;                            // 1..SCREENER_MAX_CHOICES completions
+} ScreenerInput;
+
+typedef struct Screener {
+    char model_id[64]; // reported by /v1/models and in every response
+    int worker_count;
+    void *state;
+    // Writes input->choices outputs (texts malloc'd; the caller frees them) or fails with err.
+    int (*screen)(struct Screener *self, int worker, const ScreenerInput *input, VlmOutput *outputs, Error *err);
+    void (*destroy)(struct Screener *self);
+} Screener;
+
+// Loads `workers` instances of the checkpoint (one per worker: inference needs no lock).
+// `model_id` NULL: the checkpoint folder's base name.
+int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *model_id, int workers, Error *err);
+void screener_close(Screener *screener);
+
+#endif

@@ -1,0 +1,67 @@
+// screener_vlm.c — the screener backed by the native model: one Vlm per worker, so concurrent
+// requests never share a KV cache or activation buffers and need no lock.
+#include "serve/screener.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct VlmWorkers {
+    Vlm *vlms;
+    int count;
+} VlmWorkers;
+
+static int screener_vlm_screen(Screener *self, int worker, const ScreenerInput *input, VlmOutput *outputs, Error *err) {
+    VlmWorkers *workers = self->state;
+    if (worker < 0 || worker >= workers->count) return error_set(err, "screener: no worker %d", worker);
+    const Image *images[MODEL_IMAGE_COUNT];
+    for (int i = 0; i < MODEL_IMAGE_COUNT; i++) images[i] = input->images[i];
+    return vlm_screen(&workers->vlms[worker], images, input->dimension, input->question, &input->generate,
+                      input->choices, outputs, err);
+}
+
+static void screener_vlm_destroy(Screener *self) {
+    VlmWorkers *workers = self->state;
+    if (!workers) return;
+    for (int i = 0; i < workers->count; i++) vlm_free(&workers->vlms[i]);
+    free(workers->vlms);
+    free(workers);
+    self->state = NULL;
+}
+
+int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *model_id, int workers, Error *err) {
+    memset(out, 0, sizeof *out);
+    if (workers < 1) return error_set(err, "screener: need at least one worker (got %d)", workers);
+    VlmWorkers *state = calloc(1, sizeof *state);
+    if (state) state->vlms = calloc((size_t)workers, sizeof *state->vlms);
+    if (!state || !state->vlms) {
+        free(state);
+        return error_set(err, "screener: out of memory");
+    }
+    out->state = state;
+    out->screen = screener_vlm_screen;
+    out->destroy = screener_vlm_destroy;
+    for (int i = 0; i < workers; i++) {
+        if (vlm_load(&state->vlms[i], checkpoint_dir, SCREENER_MAX_CHOICES, err) != 0) {
+            screener_vlm_destroy(out);
+            return -1;
+        }
+        state->count = i + 1;
+    }
+    out->worker_count = workers;
+    if (model_id && model_id[0]) {
+        snprintf(out->model_id, sizeof out->model_id, "%s", model_id);
+    } else {
+        // The folder's base name ("runs/sft-small/" -> "sft-small").
+        size_t end = strlen(checkpoint_dir);
+        while (end > 1 && checkpoint_dir[end - 1] == '/') end--;
+        size_t start = end;
+        while (start > 0 && checkpoint_dir[start - 1] != '/') start--;
+        snprintf(out->model_id, sizeof out->model_id, "%.*s", (int)(end - start), checkpoint_dir + start);
+    }
+    return 0;
+}
+
+void screener_close(Screener *screener) {
+    if (screener && screener->destroy) screener->destroy(screener);
+}

@@ -1,0 +1,96 @@
+// grpo_update.c — the GRPO policy update on one batch of scored rollouts: for each group of G rows,
+// forward the policy (and, with β > 0, the frozen reference), turn the clipped-ratio + KL loss into
+// d(loss)/d(logprob), backward; one AdamW step per iteration, `iterations` times (the log-probs of
+// the first pass are the "old" policy's).
+#include <math.h>
+#include <string.h>
+
+#include "train/grpo_internal.h"
+
+// The rows of group g as a model batch (images replicated per row).
+static ModelBatch group_batch(GrpoRun *run, int group) {
+    int G = run->options->group_size;
+    const GrpoRows *rows = &run->rows;
+    size_t offset = (size_t)group * G * rows->T;
+    grpo_rollout_images(&run->train_source, rows->sample_index[group * G], G, run->image_values,
+                        run->group_images);
+    ModelBatch batch = {
+        .batch_size = G,
+        .text_len_max = rows->T,
+        .images = run->group_images,
+        .tokens = rows->tokens + offset,
+        .targets = rows->targets + offset,
+        .text_len = rows->text_len + group * G,
+        .prefix_len = rows->prefix_len + group * G,
+    };
+    return batch;
+}
+
+static int group_has_signal(const GrpoRun *run, int group) {
+    int G = run->options->group_size;
+    for (int i = 0; i < G; i++)
+        if (run->rows.advantages[group * G + i] != 0.0f) return 1;
+    return 0;
+}
+
+int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
+    const GrpoOptions *o = run->options;
+    const GrpoRows *rows = &run->rows;
+    int G = o->group_size, groups = rows->count / G, T = rows->T;
+    GrpoLossScale scale = {(size_t)rows->count, 0};
+    for (int i = 0; i < rows->count * T; i++) scale.tokens += rows->targets[i] >= 0;
+    GrpoLossStats loss_stats = {0};
+    double entropy_sum = 0, grad_norm_sum = 0;
+    size_t entropy_count = 0;
+    int updates = 0;
+    stats->skipped_updates = 0;
+    for (int iteration = 0; iteration < o->iterations; iteration++) {
+        model_zero_grad(&run->policy);
+        int any = 0, bad = 0;
+        for (int g = 0; g < groups && !bad; g++) {
+            // A group without signal only matters through the KL term.
+            if (!group_has_signal(run, g) && !run->has_reference) continue;
+            any = 1;
+            ModelBatch batch = group_batch(run, g);
+            size_t offset = (size_t)g * G * T;
+            float *logprobs = run->logprobs + offset;
+            if (model_forward(&run->policy, &batch, logprobs, iteration == 0 ? run->entropy + offset : NULL, err) != 0)
+                return error_prefix(err, "GRPO update: ");
+            if (iteration == 0) {
+                memcpy(run->old_logprobs + offset, logprobs, (size_t)G * T * sizeof *logprobs);
+                for (int i = 0; i < G * T; i++)
+                    if (batch.targets[i] >= 0) {
+                        entropy_sum += run->entropy[offset + i];
+                        entropy_count++;
+                    }
+                if (run->has_reference &&
+                    model_forward(&run->reference, &batch, run->ref_logprobs + offset, NULL, err) != 0)
+                    return error_prefix(err, "GRPO reference forward: ");
+            }
+            if (grpo_loss_backward(&o->loss, &scale, G, T, batch.targets, logprobs, run->old_logprobs + offset,
+                                   run->has_reference ? run->ref_logprobs + offset : NULL,
+                                   run->rows.advantages + g * G, run->dlogprobs + offset, &loss_stats) != 0) {
+                bad = 1; // a non-finite log-prob: skip this update rather than poison the weights
+                break;
+            }
+            if (model_backward(&run->policy, &batch, run->dlogprobs + offset, err) != 0)
+                return error_prefix(err, "GRPO update: ");
+        }
+        if (bad) {
+            stats->skipped_updates++;
+            continue;
+        }
+        if (!any) break; // every group was zero-signal: nothing to learn from this batch
+        double norm = adamw_update(&run->opt, &run->policy, (float)stats->learning_rate);
+        if (!isfinite(norm)) {
+            stats->skipped_updates++;
+            continue;
+        }
+        grad_norm_sum += norm;
+        updates++;
+    }
+    grpo_loss_stats_summary(&loss_stats, &stats->loss);
+    stats->entropy = entropy_count ? entropy_sum / (double)entropy_count : NAN;
+    stats->grad_norm = updates ? grad_norm_sum / updates : 0.0;
+    return 0;
+}

@@ -1,0 +1,81 @@
+// reward.c — the reward table (exact, prop, jaccard, option, dpa) and the format + accuracy total.
+#include "train/reward.h"
+
+#include <string.h>
+
+#include "eval/score.h"
+#include "text/answer.h"
+
+// Jaccard and per-option accuracy pay partially for wrong picks, so "select all four" would beat a
+// correct partial answer (gold {A,B,C}: all four scores 0.75, {A} only 0.33). As rewards they pay
+// 0 for selecting all four unless all four are flawed: hedging must never be the best policy.
+static int answer_is_hedge(AnswerSet predicted, AnswerSet gold) {
+    return (predicted & ANSWER_SET_ALL) == ANSWER_SET_ALL && (gold & ANSWER_SET_ALL) != ANSWER_SET_ALL;
+}
+
+double reward_exact(AnswerSet predicted, AnswerSet gold, double lambda) {
+    (void)lambda;
+    return score_exact(predicted, gold);
+}
+
+double reward_prop(AnswerSet predicted, AnswerSet gold, double lambda) {
+    (void)lambda;
+    return score_prop(predicted, gold);
+}
+
+double reward_jaccard(AnswerSet predicted, AnswerSet gold, double lambda) {
+    (void)lambda;
+    return answer_is_hedge(predicted, gold) ? 0.0 : score_jaccard(predicted, gold);
+}
+
+double reward_option(AnswerSet predicted, AnswerSet gold, double lambda) {
+    (void)lambda;
+    return answer_is_hedge(predicted, gold) ? 0.0 : score_option(predicted, gold);
+}
+
+double reward_dpa(AnswerSet predicted, AnswerSet gold, double lambda) {
+    if (lambda < 0) lambda = 0;
+    if (lambda > 1) lambda = 1;
+    return (1.0 - lambda) * score_prop(predicted, gold) + lambda * score_exact(predicted, gold);
+}
+
+static const RewardEntry REWARD_TABLE[] = {
+    {"exact", reward_exact, "1 when the predicted set equals the gold set"},
+    {"prop", reward_prop, "|P∩G|/|G| when P ⊆ G, else 0 (partial credit, no wrong picks)"},
+    {"jaccard", reward_jaccard, "|P∩G|/|P∪G| (0 for selecting all four unless all are flawed)"},
+    {"option", reward_option, "(4 − |P△G|)/4 (0 for selecting all four unless all are flawed)"},
+    {"dpa", reward_dpa, "(1 − λ_t)·prop + λ_t·exact, λ_t rising 0 → 1 over training"},
+};
+
+const RewardEntry *reward_table(size_t *count) {
+    *count = sizeof REWARD_TABLE / sizeof REWARD_TABLE[0];
+    return REWARD_TABLE;
+}
+
+const RewardEntry *reward_find(const char *name) {
+    for (size_t i = 0; i < sizeof REWARD_TABLE / sizeof REWARD_TABLE[0]; i++)
+        if (name && strcmp(REWARD_TABLE[i].name, name) == 0) return &REWARD_TABLE[i];
+    return NULL;
+}
+
+void reward_config_default(RewardConfig *config) {
+    config->accuracy = reward_find("dpa");
+    config->weight_format = 0.5;
+    config->weight_accuracy = 1.0;
+}
+
+void reward_score_text(const RewardConfig *config, const char *text, AnswerSet gold, double lambda,
+                       RewardResult *out) {
+    memset(out, 0, sizeof *out);
+    if (!text) text = "";
+    out->format = answer_format_ok(text) ? 1.0 : 0.0;
+    ParsedAnswer parsed = answer_parse(text);
+    out->parsed = parsed.status != ANSWER_PARSE_FAILED;
+    if (out->parsed) {
+        out->predicted = parsed.set;
+        out->accuracy = config->accuracy->fn(parsed.set, gold, lambda);
+        out->exact = score_exact(parsed.set, gold);
+        out->prop = score_prop(parsed.set, gold);
+    }
+    out->total = config->weight_format * out->format + config->weight_accuracy * out->accuracy;
+}

@@ -1,0 +1,338 @@
+// sft.c — the SFT loop: data split, tokenizer, model, image cache, loader, AdamW, validation,
+// logs and checkpoints. The library never prints: progress and events go to the caller's callbacks.
+#include "train/sft.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/files.h"
+#include "data/split.h"
+#include "text/prompt.h"
+#include "train/adamw.h"
+#include "train/checkpoint.h"
+#include "train/peak.h"
+#include "train/schedule.h"
+#include "train/train_log.h"
+
+void sft_options_default(SftOptions *o) {
+    memset(o, 0, sizeof *o);
+    o->config_name = "small";
+    o->vocab_size = 512;
+    o->epochs = 1.0;
+    o->batch_size = 16;
+    o->learning_rate = 2e-3f;
+    o->min_lr_ratio = 0.1f;
+    o->warmup_steps = 20;
+    o->weight_decay = 0.1f;
+    o->clip_norm = 1.0f;
+    o->seed = 1;
+    o->val_fraction = 0.05;
+    o->val_samples = 64;
+}
+
+// Everything a resumed run must share with the run it continues.
+static uint64_t sft_options_hash(const SftOptions *o, long total_steps) {
+    uint64_t h = CHECKPOINT_HASH_START;
+    struct {
+        long total_steps, warmup;
+        int batch;
+        float lr, min_lr, wd, clip;
+        uint64_t seed;
+        double val_fraction;
+    } key;
+    memset(&key, 0, sizeof key);
+    key.total_steps = total_steps;
+    key.warmup = o->warmup_steps;
+    key.batch = o->batch_size;
+    key.lr = o->learning_rate;
+    key.min_lr = o->min_lr_ratio;
+    key.wd = o->weight_decay;
+    key.clip = o->clip_norm;
+    key.seed = o->seed;
+    key.val_fraction = o->val_fraction;
+    return checkpoint_hash_bytes(h, &key, sizeof key);
+}
+
+// Trains a tokenizer on the training side's prompts and completions.
+static int sft_train_tokenizer(const Dataset *dataset, const size_t *indices, size_t count, int vocab_size,
+                               Tokenizer **out, Error *err) {
+    size_t n = count + DIMENSION_COUNT + 1;
+    char **texts = calloc(n, sizeof *texts);
+    if (!texts) return error_set(err, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        if (!(texts[i] = text_sample_completion(&dataset->samples[indices[i]]))) rc = error_set(err, "out of memory");
+    for (int d = -1; d < DIMENSION_COUNT && rc == 0; d++)
+        if (!(texts[count + (size_t)(d + 1)] = prompt_native_text(d))) rc = error_set(err, "out of memory");
+    if (rc == 0) rc = tokenizer_train(out, (const char *const *)texts, n, vocab_size, err);
+    for (size_t i = 0; i < n; i++) free(texts[i]);
+    free(texts);
+    return rc;
+}
+
+// The run's pieces, so that one cleanup frees whatever was built.
+typedef struct SftRun {
+    Dataset dataset;
+    size_t *train, *validation;
+    size_t train_count, validation_count;
+    Tokenizer *tokenizer;
+    Model model;
+    int model_ready;
+    ImageShard shard;
+    Loader *loader;
+    AdamW opt;
+    TrainLog log;
+    float *logprobs, *dlogprobs;
+} SftRun;
+
+static void sft_run_free(SftRun *run) {
+    loader_close(run->loader);
+    image_shard_close(&run->shard);
+    if (run->model_ready) model_free(&run->model);
+    adamw_free(&run->opt);
+    tokenizer_free(run->tokenizer);
+    free(run->train);
+    free(run->validation);
+    dataset_free(&run->dataset);
+    train_log_close(&run->log);
+    free(run->logprobs);
+    free(run->dlogprobs);
+}
+
+// Model and tokenizer: from OUT (resume), from --init, or fresh.
+static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trained, Error *err) {
+    *tokenizer_trained = 0;
+    if (o->resume) {
+        if (!checkpoint_has_state(o->out_dir))
+            return error_set(err, "%s: nothing to resume (no state.bin); run without --resume to start", o->out_dir);
+        if (checkpoint_load_model(o->out_dir, &run->model, o->batch_size, &run->tokenizer, err) != 0) return -1;
+        run->model_ready = 1;
+        return 0;
+    }
+    if (o->tokenizer_path) {
+        if (tokenizer_load(&run->tokenizer, o->tokenizer_path, err) != 0) return -1;
+    } else if (o->init_dir) {
+        char *path = path_join(o->init_dir, "tokenizer.json");
+        int have = file_exists(path);
+        int rc = have ? tokenizer_load(&run->tokenizer, path, err) : 0;
+        free(path);
+        if (rc != 0) return -1;
+    }
+    if (!run->tokenizer) {
+        if (sft_train_tokenizer(&run->dataset, run->train, run->train_count, o->vocab_size, &run->tokenizer, err) != 0)
+            return -1;
+        *tokenizer_trained = 1;
+    }
+    if (o->init_dir) {
+        if (checkpoint_load_model(o->init_dir, &run->model, o->batch_size, NULL, err) != 0) return -1;
+        run->model_ready = 1;
+        if (run->model.config.vocab_size < tokenizer_vocab_size(run->tokenizer))
+            return error_set(err, "%s: the model's vocabulary (%d) is smaller than the tokenizer's (%d)", o->init_dir,
+                             run->model.config.vocab_size, tokenizer_vocab_size(run->tokenizer));
+        return 0;
+    }
+    ModelConfig config;
+    if (model_config_preset(&config, o->config_name, tokenizer_vocab_size(run->tokenizer), err) != 0) return -1;
+    if (model_create(&run->model, &config, o->batch_size, o->seed, err) != 0) return -1;
+    run->model_ready = 1;
+    return 0;
+}
+
+// Forward + backward + update of one batch; returns the mean loss over target tokens (NaN on failure).
+static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, double *grad_norm, Error *err) {
+    const ModelBatch *batch = &lb->batch;
+    size_t positions = (size_t)batch->batch_size * batch->text_len_max;
+    model_zero_grad(&run->model);
+    if (model_forward(&run->model, batch, run->logprobs, NULL, err) != 0) return NAN;
+    double n = lb->target_count > 0 ? (double)lb->target_count : 1.0, sum = 0;
+    float scale = (float)(-1.0 / n);
+    for (size_t i = 0; i < positions; i++) {
+        int on = batch->targets[i] >= 0;
+        sum += on ? run->logprobs[i] : 0.0;
+        run->dlogprobs[i] = on ? scale : 0.0f;
+    }
+    if (model_backward(&run->model, batch, run->dlogprobs, err) != 0) return NAN;
+    *grad_norm = adamw_update(&run->opt, &run->model, learning_rate);
+    return -sum / n;
+}
+
+static double batch_flops(const ModelConfig *config, const ModelBatch *batch) {
+    ModelConfig at = *config;
+    at.max_text_len = batch->text_len_max;
+    return model_flops_per_token(&at) * batch->text_len_max * batch->batch_size;
+}
+
+static int sft_save(SftRun *run, const SftOptions *o, long step, double elapsed, uint64_t hash, Error *err) {
+    TrainState state;
+    memset(&state, 0, sizeof state);
+    snprintf(state.trainer, sizeof state.trainer, "sft");
+    state.step = step;
+    state.seed = o->seed;
+    state.data = loader_position(run->loader);
+    state.options_hash = hash;
+    state.elapsed_seconds = elapsed;
+    return checkpoint_save(o->out_dir, &run->model, run->tokenizer, &run->opt, &state, NULL, 0, err);
+}
+
+static int sft_validate(SftRun *run, const SftOptions *o, const SftEvents *ev, long step, ValidationResult *result,
+                        Error *err) {
+    size_t count = run->validation_count;
+    if (o->val_samples > 0 && count > (size_t)o->val_samples) count = (size_t)o->val_samples;
+    if (count == 0) return 0;
+    if (validate_generate(&run->model, run->tokenizer, &run->dataset, &run->shard, run->validation, count, result,
+                          NULL, err) != 0)
+        return -1;
+    TrainLogField fields[4 + DIMENSION_COUNT] = {
+        {"val_exact", result->exact},
+        {"val_prop", result->prop},
+        {"val_parse_failures", (double)result->parse_failures},
+        {"val_samples", (double)result->samples},
+    };
+    for (int d = 0; d < DIMENSION_COUNT; d++) {
+        static char names[DIMENSION_COUNT][40];
+        snprintf(names[d], sizeof names[d], "val_exact_%s", dimension_id((Dimension)d));
+        fields[4 + d] = (TrainLogField){names[d], result->per_dimension_samples[d] ? result->per_dimension_exact[d] : NAN};
+    }
+    if (train_log_write_tagged(&run->log, step, "event", "validation", fields, 4 + DIMENSION_COUNT, err) != 0) return -1;
+    if (ev && ev->on_validation) ev->on_validation(ev->user, step, result);
+    return 0;
+}
+
+static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftStartInfo *info, TrainState *state,
+                     Error *err) {
+    if (dataset_load(&run->dataset, o->data_path, err) != 0) return -1;
+    if (dataset_split_indices(&run->dataset, o->val_fraction, o->seed, &run->train, &run->train_count,
+                              &run->validation, &run->validation_count, err) != 0)
+        return -1;
+    if (run->train_count == 0) return error_set(err, "%s: no training samples left after the split", o->data_path);
+    if (!o->resume && checkpoint_has_state(o->out_dir))
+        return error_set(err, "%s already holds a training run; pass --resume to continue it, or choose another --out",
+                         o->out_dir);
+    if (dir_create_all(o->out_dir, err) != 0) return -1;
+    int trained = 0;
+    if (sft_build_model(run, o, &trained, err) != 0) return -1;
+    const ModelConfig *config = &run->model.config;
+    Progress *cache_progress = ev ? ev->cache_progress : NULL;
+    if (cache_progress) cache_progress->total = run->dataset.count;
+    if (image_shard_open(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
+                         cache_progress, err) != 0)
+        return -1;
+    if (cache_progress && !run->shard.reused) progress_end(cache_progress);
+    LoaderOptions lo = {.batch_size = o->batch_size, .seed = o->seed, .prefetch = 1};
+    if (loader_open(&run->loader, &run->dataset, &run->shard, run->tokenizer, config, run->train, run->train_count,
+                    &lo, err) != 0)
+        return -1;
+    AdamWConfig ac;
+    adamw_config_default(&ac);
+    ac.weight_decay = o->weight_decay;
+    ac.clip_norm = o->clip_norm;
+    if (adamw_create(&run->opt, &run->model, &ac, err) != 0) return -1;
+    size_t positions = (size_t)o->batch_size * config->max_text_len;
+    run->logprobs = malloc(positions * sizeof *run->logprobs);
+    run->dlogprobs = malloc(positions * sizeof *run->dlogprobs);
+    if (!run->logprobs || !run->dlogprobs) return error_set(err, "out of memory");
+    memset(state, 0, sizeof *state);
+    if (o->resume) {
+        if (checkpoint_load_state(o->out_dir, &run->model, &run->opt, state, NULL, NULL, err) != 0) return -1;
+        if (strcmp(state->trainer, "sft") != 0)
+            return error_set(err, "%s: state.bin was written by '%s', not SFT", o->out_dir, state->trainer);
+        if (loader_seek(run->loader, state->data, err) != 0) return -1;
+    }
+    memset(info, 0, sizeof *info);
+    info->config_name = config->name;
+    info->parameters = run->model.param_count;
+    info->flops_per_token = model_flops_per_token(config);
+    info->train_samples = run->train_count;
+    info->validation_samples = run->validation_count;
+    info->truncated_rows = loader_truncated_rows(run->loader);
+    info->vocab_size = tokenizer_vocab_size(run->tokenizer);
+    info->tokenizer_trained = trained;
+    info->image_cache_reused = run->shard.reused;
+    info->start_step = (long)state->step;
+    return 0;
+}
+
+int sft_train(const SftOptions *o, const SftEvents *ev, SftResult *result, Error *err) {
+    memset(result, 0, sizeof *result);
+    train_set_threads(o->threads);
+    SftRun run;
+    memset(&run, 0, sizeof run);
+    SftStartInfo info;
+    TrainState state;
+    if (sft_setup(&run, o, ev, &info, &state, err) != 0) {
+        sft_run_free(&run);
+        return -1;
+    }
+    long total = o->steps > 0 ? o->steps
+                              : (long)ceil(o->epochs * (double)run.train_count / (double)o->batch_size);
+    if (total < 1) total = 1;
+    uint64_t hash = sft_options_hash(o, total);
+    if (o->resume && state.options_hash != hash) {
+        sft_run_free(&run);
+        return error_set(err, "%s: --resume needs the same --steps/--epochs, --batch, --lr, --warmup, --weight-decay, "
+                              "--clip, --seed and --val-fraction as the run it continues",
+                         o->out_dir);
+    }
+    long start = (long)state.step, end = o->stop_at > 0 && o->stop_at < total ? o->stop_at : total;
+    info.total_steps = total;
+    info.peak_gflops = o->peak_gflops > 0 ? o->peak_gflops : train_measure_peak_gflops(512, 0.3);
+    if (ev && ev->on_start) ev->on_start(ev->user, &info);
+    char *log_path = path_join(o->out_dir, "train_log.jsonl");
+    int rc = train_log_open(&run.log, log_path, o->resume ? start : -1, err);
+    free(log_path);
+    LrSchedule schedule = {o->learning_rate, o->min_lr_ratio, o->warmup_steps, total};
+    Progress *progress = ev ? ev->progress : NULL;
+    if (progress) {
+        snprintf(progress->label, sizeof progress->label, "sft");
+        progress->total = (size_t)(end - start);
+        progress->start_seconds = time_now_seconds();
+    }
+    double run_start = time_now_seconds(), recent[10] = {0};
+    long recent_count = 0;
+    for (long step = start; step < end && rc == 0; step++) {
+        double t0 = time_now_seconds();
+        const LoaderBatch *lb = NULL;
+        if (loader_next(run.loader, &lb, err) != 0) {
+            rc = -1;
+            break;
+        }
+        float lr = schedule_learning_rate(&schedule, step);
+        double norm = 0, loss = sft_step(&run, lb, lr, &norm, err);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            rc = isfinite(loss) ? error_set(err, "step %ld: the gradient is not finite (norm %g); lower --lr", step + 1,
+                                            norm)
+                                : (err->message[0] ? -1 : error_set(err, "step %ld: the loss is not finite", step + 1));
+            break;
+        }
+        double dt = time_now_seconds() - t0;
+        long tokens = 0;
+        for (int b = 0; b < lb->batch.batch_size; b++) tokens += lb->batch.text_len[b];
+        double mfu = batch_flops(&run.model.config, &lb->batch) / dt / (info.peak_gflops * 1e9);
+        recent[recent_count++ % 10] = loss;
+        TrainLogField fields[] = {{"loss", loss},          {"lr", lr},       {"grad_norm", norm},
+                                  {"tokens_per_s", tokens / dt}, {"mfu", mfu}, {"step_seconds", dt}};
+        rc = train_log_write(&run.log, step + 1, fields, 6, err);
+        result->steps_done = step + 1;
+        if (progress) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "step %ld/%ld loss %.4f lr %.2e %.0f tok/s mfu %.0f%%", step + 1, total,
+                     loss, lr, tokens / dt, 100 * mfu);
+            progress_set_detail(progress, detail);
+            progress_advance(progress, 1, 0);
+        }
+        long done = step + 1;
+        int last = done == end;
+        if (rc == 0 && ((o->val_every > 0 && done % o->val_every == 0) || (last && done == total)))
+            rc = sft_validate(&run, o, ev, done, &result->validation, err);
+        if (rc == 0 && ((o->save_every > 0 && done % o->save_every == 0) || last))
+            rc = sft_save(&run, o, done, state.elapsed_seconds + time_now_seconds() - run_start, hash, err);
+    }
+    if (progress) progress_end(progress);
+    long n = recent_count < 10 ? recent_count : 10;
+    for (long i = 0; i < n; i++) result->final_loss += recent[i] / (double)n;
+    result->seconds = time_now_seconds() - run_start;
+    sft_run_free(&run);
+    return rc;
+}

@@ -1,0 +1,72 @@
+// sft.h — chain-of-thought supervised fine-tuning of the native model (`iar train sft`): loss on the
+// completion tokens only, AdamW + clipping + warmup/cosine, validation by greedy generation on a
+// held-out split, per-step train_log.jsonl, checkpoints with bit-for-bit resume.
+#ifndef IAR_TRAIN_SFT_H
+#define IAR_TRAIN_SFT_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "train/validate.h"
+
+typedef struct SftOptions {
+    const char *data_path;
+    const char *out_dir;
+    const char *config_name;    // tiny | small | base (ignored with init_dir: the init's config is used)
+    const char *init_dir;       // start from this checkpoint's weights (and its tokenizer); NULL: from scratch
+    const char *tokenizer_path; // use this tokenizer.json; NULL: the init's, else trained on the data
+    const char *cache_dir;      // image cache folder; NULL: the dataset's folder
+    int vocab_size;             // when the tokenizer is trained here (default 512)
+    long steps;                 // optimizer updates; 0: from epochs
+    double epochs;              // used when steps is 0 (default 1)
+    long stop_at;               // stop after this step as if interrupted (0: run to the end); for tests and time boxes
+    int batch_size;             // default 16
+    float learning_rate;        // peak (default 2e-3)
+    float min_lr_ratio;         // cosine floor (default 0.1)
+    long warmup_steps;          // default 20
+    float weight_decay;         // default 0.1
+    float clip_norm;            // default 1.0
+    uint64_t seed;              // default 1
+    double val_fraction;        // held-out share of the data (default 0.05)
+    long val_every;             // validate every N steps (0: only at the end)
+    int val_samples;            // at most this many held-out samples per validation (default 64)
+    long save_every;            // checkpoint every N steps (0: only at the end)
+    int resume;                 // continue OUT's state.bin
+    int threads;                // 0: leave OpenMP/OpenBLAS defaults
+    double peak_gflops;         // for MFU; 0: measured at start with sgemm
+} SftOptions;
+
+void sft_options_default(SftOptions *options);
+
+typedef struct SftStartInfo {
+    const char *config_name;
+    size_t parameters;
+    double flops_per_token;
+    double peak_gflops;
+    size_t train_samples, validation_samples;
+    size_t truncated_rows;   // training rows whose completion was cut to fit max_text_len
+    int vocab_size;
+    int tokenizer_trained;   // 1 when the tokenizer was trained by this run
+    int image_cache_reused;
+    long start_step, total_steps;
+} SftStartInfo;
+
+typedef struct SftEvents {
+    Progress *progress;      // counts steps (label/total set by sft_train); NULL: silent
+    Progress *cache_progress; // counts samples while the image cache is built; may be NULL
+    void (*on_start)(void *user, const SftStartInfo *info);
+    void (*on_validation)(void *user, long step, const ValidationResult *result);
+    void *user;
+} SftEvents;
+
+typedef struct SftResult {
+    long steps_done;
+    double final_loss; // mean over the last 10 steps
+    ValidationResult validation; // the last one (samples 0 when none ran)
+    double seconds;
+} SftResult;
+
+int sft_train(const SftOptions *options, const SftEvents *events, SftResult *result, Error *err);
+
+#endif

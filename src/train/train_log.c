@@ -1,0 +1,83 @@
+// train_log.c — train_log.jsonl: one JSON object per line, flushed after each, trimmed on resume.
+#include "train/train_log.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/files.h"
+
+// Keeps only the lines whose "step" is <= resume_step (a resumed run rewrites what came after).
+static int train_log_trim(const char *path, long resume_step, Error *err) {
+    if (!file_exists(path)) return 0;
+    char *text = NULL;
+    size_t size = 0;
+    if (file_read_all(path, 0, &text, &size, err) != 0) return -1;
+    size_t kept = 0;
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+        const char *field = strstr(line, "\"step\":");
+        long step = field && (!end || field < end) ? strtol(field + 7, NULL, 10) : 0;
+        if (step <= resume_step && end) { // a line cut short by a crash is dropped too
+            memmove(text + kept, line, n);
+            kept += n;
+        }
+        line += n;
+    }
+    int rc = file_write_atomic(path, text, kept, err);
+    free(text);
+    return rc;
+}
+
+int train_log_open(TrainLog *log, const char *path, long resume_step, Error *err) {
+    memset(log, 0, sizeof *log);
+    if (resume_step >= 0 && train_log_trim(path, resume_step, err) != 0) return -1;
+    log->file = fopen(path, resume_step >= 0 ? "ab" : "wb");
+    if (!log->file) return error_set(err, "%s: cannot open the training log: %s", path, strerror(errno));
+    log->path = string_duplicate(path);
+    return 0;
+}
+
+static void write_json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+int train_log_write_tagged(TrainLog *log, long step, const char *tag_name, const char *tag_value,
+                           const TrainLogField *fields, int count, Error *err) {
+    FILE *f = log->file;
+    fprintf(f, "{\"step\":%ld", step);
+    if (tag_name && tag_value) {
+        fputc(',', f);
+        write_json_string(f, tag_name);
+        fputc(':', f);
+        write_json_string(f, tag_value);
+    }
+    for (int i = 0; i < count; i++) {
+        fputc(',', f);
+        write_json_string(f, fields[i].name);
+        if (isfinite(fields[i].value)) fprintf(f, ":%.6g", fields[i].value);
+        else fputs(":null", f);
+    }
+    fputs("}\n", f);
+    if (fflush(f) != 0 || ferror(f)) return error_set(err, "%s: cannot write the training log", log->path);
+    return 0;
+}
+
+int train_log_write(TrainLog *log, long step, const TrainLogField *fields, int count, Error *err) {
+    return train_log_write_tagged(log, step, NULL, NULL, fields, count, err);
+}
+
+void train_log_close(TrainLog *log) {
+    if (log->file) fclose(log->file);
+    free(log->path);
+    memset(log, 0, sizeof *log);
+}

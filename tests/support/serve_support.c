@@ -1,0 +1,168 @@
+// serve_support.c — the fake screener, test images and HTTP client used by the serve tests.
+#include "serve_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "data/dataset.h"
+#include "serve/base64.h"
+
+static double image_mean(const Image *image) {
+    size_t n = (size_t)image->width * (size_t)image->height * (size_t)image->channels;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += image->data[i];
+    return n ? sum / (double)n : 0;
+}
+
+static int fake_screen(Screener *self, int worker, const ScreenerInput *input, VlmOutput *outputs, Error *err) {
+    FakeScreenerState *state = self->state;
+    pthread_mutex_lock(&state->lock);
+    if (state->busy[worker]) state->overlap = 1;
+    state->busy[worker] = 1;
+    state->calls++;
+    if (++state->parallel > state->max_parallel) state->max_parallel = state->parallel;
+    pthread_mutex_unlock(&state->lock);
+    if (state->sleep_ms) usleep((useconds_t)state->sleep_ms * 1000);
+
+    double original = image_mean(input->images[0]);
+    char letters[16] = "", think[256];
+    int offset = snprintf(think, sizeof think, "dimension %s; means %.0f", input->dimension >= 0 ? dimension_id((Dimension)input->dimension) : "unknown", original);
+    for (int i = 0; i < CANDIDATE_COUNT; i++) {
+        double mean = image_mean(input->images[i + 1]);
+        offset += snprintf(think + offset, sizeof think - (size_t)offset, " %c=%.0f", 'A' + i, mean);
+        if (mean - original > 20 || original - mean > 20) {
+            size_t used = strlen(letters);
+            snprintf(letters + used, sizeof letters - used, "%s%c", used ? ", " : "", 'A' + i);
+        }
+    }
+    int rc = 0;
+    for (int c = 0; c < input->choices; c++) {
+        if (asprintf(&outputs[c].text, "<think>%s</think><answer>%s</answer>", think, letters[0] ? letters : "none") < 0) {
+            rc = error_set(err, "fake screener: out of memory");
+            break;
+        }
+        outputs[c].prompt_tokens = 100;
+        outputs[c].completion_tokens = (int)strlen(outputs[c].text) / 4;
+    }
+    pthread_mutex_lock(&state->lock);
+    state->busy[worker] = 0;
+    state->parallel--;
+    pthread_mutex_unlock(&state->lock);
+    return rc;
+}
+
+static void fake_destroy(Screener *self) {
+    FakeScreenerState *state = self->state;
+    pthread_mutex_destroy(&state->lock);
+    free(state);
+    self->state = NULL;
+}
+
+int fake_screener_open(Screener *out, int workers, int sleep_ms) {
+    memset(out, 0, sizeof *out);
+    FakeScreenerState *state = calloc(1, sizeof *state);
+    if (!state || workers < 1 || workers > 16) {
+        free(state);
+        return -1;
+    }
+    pthread_mutex_init(&state->lock, NULL);
+    state->sleep_ms = sleep_ms;
+    snprintf(out->model_id, sizeof out->model_id, "iar");
+    out->worker_count = workers;
+    out->state = state;
+    out->screen = fake_screen;
+    out->destroy = fake_destroy;
+    return 0;
+}
+
+FakeScreenerState *fake_screener_state(Screener *screener) { return screener->state; }
+
+char *serve_test_png_url(int size, int level) {
+    Image image;
+    Error err;
+    if (image_create(&image, size, size, 3, &err) != 0) return NULL;
+    memset(image.data, level, (size_t)size * (size_t)size * 3);
+    uint8_t *png = NULL;
+    size_t png_size = 0;
+    int rc = image_encode_png_memory(&image, &png, &png_size, &err);
+    image_free(&image);
+    if (rc != 0) return NULL;
+    char *url = data_url_encode("image/png", png, png_size);
+    free(png);
+    return url;
+}
+
+char *serve_test_screen_body(const int levels[4]) {
+    char *urls[5] = {serve_test_png_url(16, 128), NULL, NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++) urls[i + 1] = serve_test_png_url(16, levels[i]);
+    char *body = NULL;
+    if (asprintf(&body, "{\"original\":\"%s\",\"candidates\":[\"%s\",\"%s\",\"%s\",\"%s\"],\"dimension\":\"lighting\"}",
+                 urls[0], urls[1], urls[2], urls[3], urls[4]) < 0)
+        body = NULL;
+    for (int i = 0; i < 5; i++) free(urls[i]);
+    return body;
+}
+
+static size_t collect_body(char *data, size_t size, size_t count, void *user) {
+    HttpResult *result = user;
+    size_t add = size * count;
+    char *grown = realloc(result->body, result->size + add + 1);
+    if (!grown) return 0;
+    memcpy(grown + result->size, data, add);
+    result->size += add;
+    grown[result->size] = 0;
+    result->body = grown;
+    return add;
+}
+
+static size_t collect_header(char *data, size_t size, size_t count, void *user) {
+    HttpResult *result = user;
+    size_t used = strlen(result->headers), add = size * count;
+    if (used + add < sizeof result->headers) {
+        memcpy(result->headers + used, data, add);
+        result->headers[used + add] = 0;
+    }
+    return add;
+}
+
+int http_call(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
+              HttpResult *out) {
+    memset(out, 0, sizeof *out);
+    CURL *curl = curl_easy_init();
+    if (!curl) return -1;
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char auth[256];
+    if (bearer) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer);
+        headers = curl_slist_append(headers, auth);
+    }
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_size);
+    }
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    if (!out->body) out->body = calloc(1, 1);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void http_result_free(HttpResult *result) {
+    free(result->body);
+    result->body = NULL;
+}

@@ -1,0 +1,227 @@
+// test_train_grpo_run.c — whole GRPO runs on a toy task with the tiny model: an SFT model that
+// answers A, B, C or D about equally often, and a training set whose gold answer is always B.
+// GRPO must raise the mean reward; a run stopped and resumed must end bit-for-bit where a straight
+// run ends (reference policy, hard-case pool, optimizer and sampling included).
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/files.h"
+#include "core/rng.h"
+#include "image/image.h"
+#include "support/train_fixture.h"
+#include "train/grpo.h"
+#include "train/sft.h"
+
+enum { TOY_SAMPLES = 16, TOY_SIZE = 16 };
+
+static char *toy_dir;
+static char *toy_init;     // the SFT checkpoint
+static char *toy_grpo_data; // gold always B
+
+static void toy_write_image(const char *dir, const char *name, uint64_t seed) {
+    Image image;
+    if (image_create(&image, TOY_SIZE, TOY_SIZE, 3, NULL) != 0) abort();
+    Rng rng = rng_stream(seed, 0, RNG_PURPOSE_SYNTH);
+    for (int i = 0; i < TOY_SIZE * TOY_SIZE * 3; i++) image.data[i] = (uint8_t)rng_next_int(&rng, 256);
+    char *path = path_join(dir, name);
+    Error err;
+    if (image_save_png(&image, path, &err) != 0) fail_msg("%s", err.message);
+    free(path);
+    image_free(&image);
+}
+
+// SFT data: answer letter cycles A..D; GRPO data: the same samples, gold always B.
+static void toy_write_jsonl(const char *path, int gold_always_b) {
+    static const char *const dims[4] = {"deformation", "lighting", "placement", "extension"};
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int s = 0; s < TOY_SAMPLES; s++) {
+        char letter = gold_always_b ? 'B' : (char)('A' + s % 4);
+        fprintf(f,
+                "{\"id\":\"t%02d\",\"dimension\":\"%s\",\"original\":\"img/t%02d_o.png\",\"candidates\":"
+                "[\"img/t%02d_a.png\",\"img/t%02d_b.png\",\"img/t%02d_c.png\",\"img/t%02d_d.png\"],"
+                "\"answer\":[\"%c\"],\"rationale\":\"<think>one</think><answer>%c</answer>\"}\n",
+                s, dims[s % 4], s, s, s, s, s, letter, letter);
+    }
+    fclose(f);
+}
+
+static int toy_setup(void **state) {
+    (void)state;
+    toy_dir = train_fixture_tempdir("grpo_run");
+    char *img = path_join(toy_dir, "img");
+    Error err;
+    if (dir_create_all(img, &err) != 0) fail_msg("%s", err.message);
+    const char letters[5] = {'o', 'a', 'b', 'c', 'd'};
+    for (int s = 0; s < TOY_SAMPLES; s++)
+        for (int i = 0; i < 5; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "t%02d_%c.png", s, letters[i]);
+            toy_write_image(img, name, (uint64_t)(s * 5 + i));
+        }
+    free(img);
+    char *sft_data = path_join(toy_dir, "sft.jsonl");
+    toy_grpo_data = path_join(toy_dir, "grpo.jsonl");
+    toy_write_jsonl(sft_data, 0);
+    toy_write_jsonl(toy_grpo_data, 1);
+    toy_init = path_join(toy_dir, "sft");
+    SftOptions sft;
+    sft_options_default(&sft);
+    sft.data_path = sft_data;
+    sft.out_dir = toy_init;
+    sft.config_name = "tiny";
+    sft.vocab_size = 300;
+    sft.steps = 60;
+    sft.batch_size = 8;
+    sft.learning_rate = 1e-2f;
+    sft.warmup_steps = 5;
+    sft.val_fraction = 0.0;
+    sft.threads = 1;
+    SftEvents events;
+    memset(&events, 0, sizeof events);
+    SftResult result;
+    if (sft_train(&sft, &events, &result, &err) != 0) fail_msg("SFT of the toy model: %s", err.message);
+    free(sft_data);
+    return 0;
+}
+
+static int toy_teardown(void **state) {
+    (void)state;
+    train_fixture_remove(toy_dir);
+    free(toy_dir);
+    free(toy_init);
+    free(toy_grpo_data);
+    return 0;
+}
+
+static void toy_options(GrpoOptions *o, const char *out) {
+    grpo_options_default(o);
+    o->data_path = toy_grpo_data;
+    o->init_dir = toy_init;
+    o->out_dir = out;
+    o->reward.accuracy = reward_find("exact");
+    o->steps = 24;
+    o->group_size = 8;
+    o->prompts_per_step = 2;
+    o->learning_rate = 3e-3f;
+    o->warmup_steps = 0;
+    o->loss.beta = 0.02f;
+    o->iterations = 2;
+    o->max_new_tokens = 16;
+    o->save_every = 0;
+    o->dump_every = 5;
+    o->threads = 1;
+}
+
+static void test_grpo_raises_the_reward_on_a_toy_task(void **state) {
+    (void)state;
+    char *out = path_join(toy_dir, "grpo");
+    GrpoOptions o;
+    toy_options(&o, out);
+    GrpoResult result;
+    Error err;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("grpo_train: %s", err.message);
+    printf("mean reward: first 10 steps %.3f, last 10 steps %.3f\n", result.mean_reward_first10,
+           result.mean_reward_last10);
+    assert_int_equal(result.steps_done, 24);
+    // reward = 0.5·format + exact; the SFT policy gets B about a quarter of the time
+    assert_true(result.mean_reward_first10 < 0.5 + 0.6);
+    if (!(result.mean_reward_last10 > result.mean_reward_first10 + 0.25))
+        fail_msg("GRPO did not raise the reward: %.3f -> %.3f", result.mean_reward_first10, result.mean_reward_last10);
+    const char *files[] = {"train_log.jsonl", "rollouts.jsonl", "curve.svg", "model.safetensors", "state.bin"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *path = path_join(out, files[i]);
+        if (!file_exists(path)) fail_msg("missing %s", path);
+        free(path);
+    }
+    // a second run into the same folder without --resume is refused
+    assert_int_equal(grpo_train(&o, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "--resume"));
+    free(out);
+}
+
+static char *read_file_text(const char *dir, const char *name, size_t *size) {
+    char *path = path_join(dir, name), *text = NULL;
+    Error err;
+    if (file_read_all(path, 0, &text, size, &err) != 0) fail_msg("%s", err.message);
+    free(path);
+    return text;
+}
+
+// Drops the wall-clock fields so two logs of the same run compare equal.
+static void strip_timings(char *text) {
+    const char *keys[] = {"\"rollout_seconds\":", "\"update_seconds\":", "\"hcm_seconds\":"};
+    for (size_t k = 0; k < 3; k++)
+        for (char *p = strstr(text, keys[k]); p; p = strstr(p + 1, keys[k]))
+        {
+            char *value = p + strlen(keys[k]), *end = value;
+            while (*end && *end != ',' && *end != '}') end++;
+            memmove(value, end, strlen(end) + 1);
+        }
+}
+
+static void test_resume_continues_bit_for_bit(void **state) {
+    (void)state;
+    char *straight = path_join(toy_dir, "straight"), *resumed = path_join(toy_dir, "resumed");
+    GrpoOptions o;
+    GrpoResult result;
+    Error err;
+    toy_options(&o, straight);
+    o.steps = 6;
+    o.reward.accuracy = reward_find("dpa");
+    o.hcm = 1;
+    o.hcm_options.period = 2;
+    o.hcm_options.rollouts = 2;
+    o.hcm_options.subset = 4;
+    o.learning_rate = 1e-3f;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("straight: %s", err.message);
+    o.out_dir = resumed;
+    o.stop_at = 3;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("first half: %s", err.message);
+    assert_int_equal(result.steps_done, 3);
+    o.stop_at = 0;
+    o.resume = 1;
+    o.learning_rate *= 2; // a changed option is refused
+    assert_int_equal(grpo_train(&o, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "options differ"));
+    o.learning_rate /= 2;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("resume: %s", err.message);
+    assert_int_equal(result.steps_done, 3);
+    size_t a_size, b_size;
+    char *a = read_file_text(straight, "model.safetensors", &a_size);
+    char *b = read_file_text(resumed, "model.safetensors", &b_size);
+    assert_int_equal(a_size, b_size);
+    assert_memory_equal(a, b, a_size);
+    free(a);
+    free(b);
+    a = read_file_text(straight, "train_log.jsonl", &a_size);
+    b = read_file_text(resumed, "train_log.jsonl", &b_size);
+    strip_timings(a);
+    strip_timings(b);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "\"event\":\"hcm\""));
+    free(a);
+    free(b);
+    a = read_file_text(straight, "rollouts.jsonl", &a_size);
+    b = read_file_text(resumed, "rollouts.jsonl", &b_size);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(straight);
+    free(resumed);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grpo_raises_the_reward_on_a_toy_task),
+        cmocka_unit_test(test_resume_continues_bit_for_bit),
+    };
+    return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
+}
