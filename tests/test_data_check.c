@@ -100,6 +100,16 @@ static void test_load_stops_at_first_problem_with_file_and_line(void **state) {
     snprintf(expected, sizeof expected, "%s:2: duplicate id 's1' (first on line 1)", dup_path);
     expect_load_error(dup_path, expected);
     expect_load_error("/nonexistent/data.jsonl", "cannot open");
+    expect_load_error(s->dir, "is a folder");
+    // A caller's line may still carry its newline.
+    size_t n = strlen(good);
+    char *with_newline = malloc(n + 3);
+    snprintf(with_newline, n + 3, "%s\r\n", good);
+    Sample sample;
+    Error err = {{0}};
+    assert_int_equal(sample_parse_json(&sample, with_newline, 1, &err), 0);
+    sample_free(&sample);
+    free(with_newline);
     char *empty_path = write_lines(s->dir, "empty.jsonl", lines + 1, 1);
     expect_load_error(empty_path, "no samples");
     free(empty_path);
@@ -284,6 +294,54 @@ static void test_check_caps_the_problem_list(void **state) {
     free(text);
 }
 
+static uint32_t crc32_of(const unsigned char *bytes, size_t size) {
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < size; i++) {
+        crc ^= bytes[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void put_be32(unsigned char *at, uint32_t v) {
+    at[0] = (unsigned char)(v >> 24), at[1] = (unsigned char)(v >> 16), at[2] = (unsigned char)(v >> 8);
+    at[3] = (unsigned char)v;
+}
+
+// A real PNG whose header claims 100000 x 100000 pixels (with a correct CRC): check must refuse it
+// by the pixel limit, before allocating anything of that size.
+static void test_check_refuses_decompression_bomb(void **state) {
+    DataScratch *s = *state;
+    char *source = data_fixture_path(s->dir, "img/a.png");
+    char *bytes;
+    size_t size;
+    Error err = {{0}};
+    assert_int_equal(file_read_all(source, 0, &bytes, &size, &err), 0);
+    unsigned char *png = (unsigned char *)bytes;
+    assert_memory_equal(png + 12, "IHDR", 4);
+    put_be32(png + 16, 100000);
+    put_be32(png + 20, 100000);
+    put_be32(png + 29, crc32_of(png + 12, 17));
+    data_fixture_write_bytes(s->dir, "img/bomb.png", bytes, size);
+    char *base = data_fixture_line("s1", "lighting", "[\"A\"]");
+    char *line = data_fixture_replace(base, "img/c.png", "img/bomb.png");
+    data_fixture_write(s->dir, "bomb.jsonl", line);
+    char *path = data_fixture_path(s->dir, "bomb.jsonl");
+    DatasetCheck check;
+    assert_int_equal(dataset_check(&check, path, 1, &err), 0);
+    assert_int_equal(check.problem_count, 1);
+    assert_int_equal(check.problems[0].line, 1);
+    if (!strstr(check.problems[0].message, "candidate C image 'img/bomb.png' does not decode") ||
+        !strstr(check.problems[0].message, "over the limit"))
+        fail_msg("unexpected: %s", check.problems[0].message);
+    dataset_check_free(&check);
+    free(path);
+    free(line);
+    free(base);
+    free(bytes);
+    free(source);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_valid_file, data_fixture_setup, data_fixture_teardown),
@@ -292,6 +350,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_check_valid_file_statistics, data_fixture_setup, data_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_every_problem_with_its_line, data_fixture_setup, data_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_check_caps_the_problem_list, data_fixture_setup, data_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_check_refuses_decompression_bomb, data_fixture_setup, data_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,9 +77,20 @@ static void test_round_trip_keeps_every_field(void **state) {
     if (convert_file_from_messages(messages, back, &written, &err) != 0) fail_msg("%s", err.message);
     assert_int_equal(written, 4);
     assert_same_samples(data, back);
-    // With a system message the round trip is the same.
+    // With a system message, and with content as parts, the round trip is the same.
     options.system_prompt = 1;
     assert_int_equal(convert_file_to_messages(data, messages, &options, &written, &err), 0);
+    assert_int_equal(convert_file_from_messages(messages, back, &written, &err), 0);
+    assert_same_samples(data, back);
+    options.content_parts = 1;
+    assert_int_equal(convert_file_to_messages(data, messages, &options, &written, &err), 0);
+    char *text;
+    assert_int_equal(file_read_all(messages, 0, &text, NULL, &err), 0);
+    assert_non_null(strstr(text, "{\"role\":\"user\",\"content\":[{\"type\":\"image\"},{\"type\":\"image\"},"
+                                 "{\"type\":\"image\"},{\"type\":\"image\"},{\"type\":\"image\"},{\"type\":\"text\","
+                                 "\"text\":\"The first image"));
+    assert_null(strstr(text, "<image>"));
+    free(text);
     assert_int_equal(convert_file_from_messages(messages, back, &written, &err), 0);
     assert_same_samples(data, back);
     free(data);

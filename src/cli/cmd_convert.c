@@ -7,7 +7,8 @@
 #include "data/convert.h"
 
 static void convert_print_help(void) {
-    printf("usage: iar convert DATA.jsonl --to messages -o OUT.jsonl [--system] [--absolute-images]\n"
+    printf("usage: iar convert DATA.jsonl --to messages -o OUT.jsonl [--system] [--parts]\n"
+           "                   [--absolute-images]\n"
            "       iar convert MESSAGES.jsonl --from messages -o DATA.jsonl\n\n"
            "--to messages writes one conversation a line: {\"messages\":[{\"role\":\"user\",\"content\":\n"
            "\"<image>x5 + question\"},{\"role\":\"assistant\",\"content\":rationale or <answer>..</answer>}],\n"
@@ -20,6 +21,8 @@ static void convert_print_help(void) {
            "  --to messages | --from messages   the direction (one of them is required)\n"
            "  -o, --out FILE       the output file (written atomically)\n"
            "  --system             start each conversation with the built-in system message\n"
+           "  --parts              content as a list of {\"type\":\"image\"} and {\"type\":\"text\"} parts (TRL and\n"
+           "                       Hugging Face chat templates) instead of a string with <image> placeholders\n"
            "  --absolute-images    write absolute image paths (to messages only)\n\n"
            "example:\n"
            "  iar convert bench1/data.jsonl --to messages -o bench1/messages.jsonl\n"
@@ -45,6 +48,8 @@ int cmd_convert(int argc, char **argv) {
             else output = value;
         } else if (strcmp(arg, "--system") == 0) {
             options.system_prompt = 1;
+        } else if (strcmp(arg, "--parts") == 0) {
+            options.content_parts = 1;
         } else if (strcmp(arg, "--absolute-images") == 0) {
             options.absolute_images = 1;
         } else if (arg[0] == '-' && arg[1]) {

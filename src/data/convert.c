@@ -41,36 +41,53 @@ static char *assistant_text(const Sample *sample, Error *err) {
     return text;
 }
 
-static cJSON *message_create(const char *role, const char *content) {
-    cJSON *message = cJSON_CreateObject();
-    if (!message) return NULL;
-    if (!cJSON_AddStringToObject(message, "role", role) || !cJSON_AddStringToObject(message, "content", content)) {
-        cJSON_Delete(message);
-        return NULL;
+// One message. Its content is a string with `images` <image> placeholders before the text, or
+// with parts = 1 a list: `images` {"type":"image"} parts, then one {"type":"text"} part.
+static cJSON *message_create(const char *role, const char *text, int images, int parts) {
+    cJSON *message = cJSON_CreateObject(), *content = NULL;
+    if (!message || !cJSON_AddStringToObject(message, "role", role)) goto fail;
+    if (parts) {
+        content = cJSON_AddArrayToObject(message, "content");
+        for (int i = 0; content && i < images; i++) {
+            cJSON *part = cJSON_CreateObject();
+            if (!cJSON_AddItemToArray(content, part) || !cJSON_AddStringToObject(part, "type", "image")) goto fail;
+        }
+        cJSON *part = cJSON_CreateObject();
+        if (!content || !cJSON_AddItemToArray(content, part) || !cJSON_AddStringToObject(part, "type", "text") ||
+            !cJSON_AddStringToObject(part, "text", text))
+            goto fail;
+        return message;
     }
-    return message;
+    size_t token_length = strlen(CONVERT_IMAGE_TOKEN);
+    char *joined = malloc((size_t)images * token_length + strlen(text) + 1);
+    if (!joined) goto fail;
+    joined[0] = 0;
+    for (int i = 0; i < images; i++) strcat(joined, CONVERT_IMAGE_TOKEN);
+    strcat(joined, text);
+    content = cJSON_AddStringToObject(message, "content", joined);
+    free(joined);
+    if (content) return message;
+fail:
+    cJSON_Delete(message);
+    return NULL;
 }
 
 char *convert_sample_to_messages(const Sample *sample, const char *const images[IMAGES_PER_SAMPLE],
                                  const ConvertOptions *options, Error *err) {
     char *answer = assistant_text(sample, err);
     if (!answer) return NULL;
+    int parts = options && options->content_parts;
     char *question = prompt_question_text(sample);
     char *system = options && options->system_prompt ? prompt_system_text() : NULL;
-    size_t token_length = strlen(CONVERT_IMAGE_TOKEN);
-    char *user = question ? malloc(IMAGES_PER_SAMPLE * token_length + strlen(question) + 1) : NULL;
     char *text = NULL;
     cJSON *root = cJSON_CreateObject(), *messages = NULL, *paths = NULL;
-    if (!user || !root || (options && options->system_prompt && !system)) goto done;
-    user[0] = 0;
-    for (int i = 0; i < IMAGES_PER_SAMPLE; i++) strcat(user, CONVERT_IMAGE_TOKEN);
-    strcat(user, question);
+    if (!question || !root || (options && options->system_prompt && !system)) goto done;
 
     messages = cJSON_AddArrayToObject(root, "messages");
     if (!messages) goto done;
-    if (system && !cJSON_AddItemToArray(messages, message_create("system", system))) goto done;
-    if (!cJSON_AddItemToArray(messages, message_create("user", user))) goto done;
-    if (!cJSON_AddItemToArray(messages, message_create("assistant", answer))) goto done;
+    if (system && !cJSON_AddItemToArray(messages, message_create("system", system, 0, parts))) goto done;
+    if (!cJSON_AddItemToArray(messages, message_create("user", question, IMAGES_PER_SAMPLE, parts))) goto done;
+    if (!cJSON_AddItemToArray(messages, message_create("assistant", answer, 0, parts))) goto done;
     paths = cJSON_AddArrayToObject(root, "images");
     if (!paths) goto done;
     for (int i = 0; i < IMAGES_PER_SAMPLE; i++)
@@ -90,7 +107,6 @@ char *convert_sample_to_messages(const Sample *sample, const char *const images[
 done:
     if (!text) error_set(err, "sample %s: cannot build the messages record (out of memory)", sample->id);
     cJSON_Delete(root);
-    free(user);
     free(question);
     free(system);
     free(answer);

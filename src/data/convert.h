@@ -12,6 +12,8 @@
 typedef struct ConvertOptions {
     int system_prompt;   // 1: start each conversation with the built-in system message
     int absolute_images; // 1: write absolute image paths instead of paths relative to the output
+    int content_parts;   // 1: content as a list of {"type":"image"} / {"type":"text"} parts (TRL, HF
+                         // chat templates) instead of a string with <image> placeholders
 } ConvertOptions;
 
 // One sample as a messages record (a single line, no newline). `images` are the five paths to

@@ -4,11 +4,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int jsonl_reader_open(JsonlReader *reader, const char *path, size_t max_line, Error *err) {
     memset(reader, 0, sizeof *reader);
     reader->file = fopen(path, "rb");
     if (!reader->file) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(reader->file), &st) == 0 && S_ISDIR(st.st_mode)) {
+        jsonl_reader_close(reader);
+        return error_set(err, "%s: is a folder; give the dataset's .jsonl file inside it", path);
+    }
     reader->max_line = max_line;
     reader->capacity = 4096;
     reader->buffer = malloc(reader->capacity);

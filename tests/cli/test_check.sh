@@ -64,6 +64,7 @@ grep -q '"images":\["../img/o.png"' "$TMP/d/out/m.jsonl" || fail "image paths no
 grep -q '<image><image><image><image><image>' "$TMP/d/out/m.jsonl" || fail "no image placeholders"
 "$IAR" convert "$TMP/d/out/m.jsonl" --from messages -o "$TMP/d/back.jsonl" 2>/dev/null || fail "convert --from failed"
 "$IAR" check "$TMP/d/back.jsonl" > /dev/null 2>&1 || fail "round-trip file is not valid"
+cmp -s "$TMP/d/data.jsonl" "$TMP/d/back.jsonl" || fail "round trip changed the dataset"
 "$IAR" convert "$TMP/d/back.jsonl" --to messages -o "$TMP/d/out/m2.jsonl" 2>/dev/null || fail "second export failed"
 cmp -s "$TMP/d/out/m.jsonl" "$TMP/d/out/m2.jsonl" || fail "round trip changed the conversations"
 "$IAR" convert "$TMP/d/bad.jsonl" --to messages -o "$TMP/d/out/x.jsonl" 2>"$TMP/err.txt" && fail "converted an invalid file"
