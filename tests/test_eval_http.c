@@ -205,6 +205,33 @@ static void test_connection_refused_is_an_error_per_id(void **state) {
     free(out);
 }
 
+static void question_401(size_t index, char *buffer, size_t size) {
+    snprintf(buffer, size, "[[id=k%05zu mode=401 n=99]]", index);
+}
+
+// A refused key stops the run early with a message naming the variable; nothing is lost, and the run
+// resumes once the key is fixed.
+static void test_refused_key_stops_the_run(void **state) {
+    Fixture *f = *state;
+    char *dir = path_join(f->dir, "key");
+    EvalFixtureOptions fixture = {.count = 40, .pixels = 8, .question = question_401};
+    char *data = eval_fixture_dataset(dir, &fixture);
+    char *out = path_join(dir, "run");
+    EvalRunOptions options;
+    options_for(&options, f, out, NULL);
+    options.data_path = data;
+    EvalRunResult result;
+    Error err;
+    assert_int_equal(eval_run(&options, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "HTTP 401"));
+    assert_non_null(strstr(err.message, "IAR_TEST_FAKE_KEY"));
+    assert_null(strstr(err.message, "sk-test-secret"));
+    assert_true(result.evaluated >= 1 && result.evaluated <= 4); // only what was in flight
+    free(out);
+    free(data);
+    free(dir);
+}
+
 static void test_missing_key_for_openai_is_refused(void **state) {
     (void)state;
     Backend backend;
@@ -262,6 +289,7 @@ int main(void) {
         cmocka_unit_test(test_missing_key_for_openai_is_refused),
         cmocka_unit_test(test_faults_end_once_with_right_status),
         cmocka_unit_test(test_connection_refused_is_an_error_per_id),
+        cmocka_unit_test(test_refused_key_stops_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

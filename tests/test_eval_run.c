@@ -147,6 +147,11 @@ static void test_rerun_resumes_without_duplicates(void **state) {
     for (size_t i = 0; i < run.records.count; i++)
         for (size_t j = i + 1; j < run.records.count; j++) assert_string_not_equal(run.records.items[i].id, run.records.items[j].id);
     eval_run_data_free(&run);
+    // Other settings in the same folder are refused too: a run never mixes them.
+    options.backend.seed = 9;
+    assert_int_equal(eval_run(&options, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "--seed 0"));
+    options.backend.seed = 0;
     // A different model in the same folder is refused with a clear message.
     options.model_spec = "all";
     assert_int_equal(eval_run(&options, NULL, &result, &err), -1);

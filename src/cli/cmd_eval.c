@@ -124,7 +124,7 @@ int cmd_eval(int argc, char **argv) {
     EvalRunResult result;
     Error err = {{0}};
     int status = eval_run(&options, &progress, &result, &err);
-    progress_end(&progress);
+    if (status == 0 || progress.done > 0) progress_end(&progress);
     if (status != 0) {
         if (result.run_dir[0]) fprintf(stderr, "iar: eval: results so far are kept in %s/predictions.jsonl; re-run to resume\n", result.run_dir);
         return cli_fail_error(&err);
@@ -139,6 +139,9 @@ int cmd_eval(int argc, char **argv) {
            result.evaluated, result.skipped, result.failed, result.run_dir);
     if (s->cost_usd >= 0 && (s->prompt_tokens || s->completion_tokens))
         printf("tokens %lld in / %lld out, estimated cost $%.4f\n", s->prompt_tokens, s->completion_tokens, s->cost_usd);
+    else if (s->cost_usd < 0)
+        printf("tokens %lld in / %lld out, cost unknown for this model (give --price-in and --price-out)\n", s->prompt_tokens,
+               s->completion_tokens);
     eval_run_data_free(&run);
     return result.failed ? 3 : 0;
 }

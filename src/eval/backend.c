@@ -3,10 +3,6 @@
 
 #include <string.h>
 
-// The native backend lives in the model's part (backend_native.c); until it is linked in, the weak
-// reference stays NULL and `native:` says so instead of breaking the build.
-#pragma weak backend_native_open
-
 void backend_options_default(BackendOptions *options) {
     memset(options, 0, sizeof *options);
     options->temperature = 0.0f;
@@ -30,10 +26,7 @@ int backend_open(Backend *out, const char *spec, const BackendOptions *options, 
     }
     if (strcmp(spec, "random") == 0 || strcmp(spec, "all") == 0) return backend_baseline_open(out, spec, options, err);
     if (strncmp(spec, "openai:", 7) == 0) return backend_openai_open(out, spec + 7, options, err);
-    if (strncmp(spec, "native:", 7) == 0) {
-        if (!backend_native_open) return error_set(err, "this build has no native model backend (src/eval/backend_native.c)");
-        return backend_native_open(out, spec + 7, options, err);
-    }
+    if (strncmp(spec, "native:", 7) == 0) return backend_native_open(out, spec + 7, options, err);
     return error_set(err, "unknown model '%s': use random, all, native:CKPT or openai:MODEL[@URL]", spec);
 }
 

@@ -97,6 +97,7 @@ typedef struct RunLoop {
     Request **waiting; // retries waiting for their time
     size_t waiting_count;
     double pause_until; // after a 429 with Retry-After, no new request starts before this
+    char fatal[512];    // set on 401/403: no new request starts, the run fails (and can resume later)
 } RunLoop;
 
 static void finish(RunLoop *loop, Request *r, const char *text, const char *error, int prompt_tokens,
@@ -163,6 +164,10 @@ static void handle_done(RunLoop *loop, CURLM *multi, CURLMsg *message) {
     } else if (status != 200) {
         retryable = openai_status_retryable(status);
         snprintf(reason, sizeof reason, "HTTP %ld: %.300s", status, r->response ? r->response : "");
+        if ((status == 401 || status == 403) && !loop->fatal[0])
+            snprintf(loop->fatal, sizeof loop->fatal, "the server refused the API key (HTTP %ld) at %.300s; check $%.60s",
+                     status, loop->state->endpoint,
+                     loop->state->options.api_key_env ? loop->state->options.api_key_env : "OPENAI_API_KEY");
     } else {
         char *text = NULL;
         int prompt_tokens, completion_tokens;
@@ -208,7 +213,7 @@ static int openai_run(Backend *self, const Dataset *dataset, const size_t *indic
                       BackendResultFn on_result, void *user, Progress *progress, Error *err) {
     OpenaiState *state = self->state;
     int concurrency = state->options.concurrency > 0 ? state->options.concurrency : 1;
-    RunLoop loop = {self, state, dataset, on_result, user, progress, calloc(count + 1, sizeof(Request *)), 0, 0.0};
+    RunLoop loop = {self, state, dataset, on_result, user, progress, calloc(count + 1, sizeof(Request *)), 0, 0.0, ""};
     CURLM *multi = curl_multi_init();
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Expect:"); // no 100-continue round trip for large bodies
@@ -223,6 +228,7 @@ static int openai_run(Backend *self, const Dataset *dataset, const size_t *indic
     size_t next = 0;
     int active = 0, status = 0;
     while (next < count || active > 0 || loop.waiting_count > 0) {
+        if (loop.fatal[0]) next = count; // let the requests in flight end; start nothing new
         double now = time_now_seconds();
         while (active < concurrency) {
             Request *r = take_due_retry(&loop, now);
@@ -246,6 +252,9 @@ static int openai_run(Backend *self, const Dataset *dataset, const size_t *indic
                 handle_done(&loop, multi, message);
                 active--;
             }
+        // A free slot and work that may start now: loop at once instead of sleeping.
+        now = time_now_seconds();
+        if (active < concurrency && next < count && now >= loop.pause_until) continue;
         // Sleep until a socket is ready, a retry is due, or the pause ends (at most 100 ms).
         double wake = now + 0.1;
         for (size_t i = 0; i < loop.waiting_count; i++)
@@ -257,6 +266,7 @@ static int openai_run(Backend *self, const Dataset *dataset, const size_t *indic
     curl_slist_free_all(headers);
     curl_multi_cleanup(multi);
     free(loop.waiting);
+    if (loop.fatal[0]) status = error_set(err, "%s", loop.fatal);
     return status;
 }
 

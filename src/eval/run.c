@@ -151,6 +151,10 @@ static int run_prepare_folder(const char *dir, EvalRunInfo *info, Error *err) {
         if (status == 0 && (strcmp(old.model_spec, info->model_spec) != 0 || strcmp(old.data_path, info->data_path) != 0))
             status = error_set(err, "%s holds a run of %s on %s; resume it with the same --model and --data, or pick another --out",
                                dir, old.model_spec, old.data_path);
+        else if (status == 0 && (old.seed != info->seed || old.max_tokens != info->max_tokens ||
+                                 (float)old.temperature != (float)info->temperature))
+            status = error_set(err, "%s was run with --seed %llu --temperature %g --max-tokens %d; resume with the same "
+                                    "settings, or pick another --out", dir, old.seed, old.temperature, old.max_tokens);
     }
     if (status == 0) status = eval_run_info_save(info, path, err);
     free(path);
@@ -201,7 +205,12 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
     snprintf(info.backend_name, sizeof info.backend_name, "%s", backend.name);
     snprintf(info.name, sizeof info.name, "%s", options->name ? options->name : backend.name);
     char resolved[PATH_MAX];
-    snprintf(info.data_path, sizeof info.data_path, "%s", realpath(options->data_path, resolved) ? resolved : options->data_path);
+    const char *data_path = realpath(options->data_path, resolved) ? resolved : options->data_path;
+    if (strlen(data_path) >= sizeof info.data_path) {
+        error_set(err, "%.200s…: the dataset path is over %zu bytes", data_path, sizeof info.data_path - 1);
+        goto done;
+    }
+    memcpy(info.data_path, data_path, strlen(data_path) + 1);
     info.temperature = options->backend.temperature;
     info.max_tokens = options->backend.max_tokens;
     info.seed = (unsigned long long)options->backend.seed;

@@ -90,6 +90,7 @@ static enum MHD_Result fake_answer(EvalFakeServer *server, struct MHD_Connection
     int before = fake_count(server, id);
     int faulty = before < atoi(count);
     if (faulty && strcmp(mode, "429") == 0) return fake_reply(connection, 429, "{\"error\":{\"message\":\"rate limited\"}}", retry_after);
+    if (faulty && strcmp(mode, "401") == 0) return fake_reply(connection, 401, "{\"error\":{\"message\":\"bad key\"}}", NULL);
     if (faulty && strcmp(mode, "500") == 0) return fake_reply(connection, 500, "{\"error\":{\"message\":\"boom\"}}", NULL);
     if (faulty && strcmp(mode, "malformed") == 0) return fake_reply(connection, 200, "{\"choices\":[{\"message\":", NULL);
     if (faulty && strcmp(mode, "drop") == 0) return MHD_NO;
@@ -165,7 +166,7 @@ EvalFakeServer *eval_fake_server_start(int delay_ms) {
     address.sin_family = AF_INET;
     address.sin_port = 0;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    server->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+    server->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
                                       NULL, NULL, fake_handle, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
                                       MHD_OPTION_NOTIFY_COMPLETED, fake_completed, server, MHD_OPTION_CONNECTION_TIMEOUT,
                                       (unsigned)30, MHD_OPTION_END);
