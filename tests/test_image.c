@@ -311,6 +311,33 @@ static void test_composite_over(void **state) {
     image_free(&top);
 }
 
+// A 1-channel mask filters exactly like each channel of a grey RGB image, and saves as a grey PNG.
+static void test_single_channel_masks(void **state) {
+    (void)state;
+    Image mask, rgb, back;
+    Error err;
+    assert_int_equal(image_create(&mask, 11, 9, 1, &err), 0);
+    fill_pattern(&mask, 4);
+    assert_int_equal(image_to_rgb(&rgb, &mask, &err), 0);
+    assert_int_equal(image_blur_gaussian(&mask, 1.3, &err), 0);
+    assert_int_equal(image_blur_gaussian(&rgb, 1.3, &err), 0);
+    for (int i = 0; i < 11 * 9; i++) assert_int_equal(mask.data[i], rgb.data[i * 3 + 1]);
+    uint8_t *bytes;
+    size_t size;
+    assert_int_equal(image_encode_png_memory(&mask, &bytes, &size, &err), 0);
+    assert_int_equal(image_decode_memory(&back, bytes, size, 0, &err), 0);
+    assert_int_equal(back.channels, 3); // grey PNGs decode as RGB
+    for (int i = 0; i < 11 * 9; i++) assert_int_equal(back.data[i * 3 + 2], mask.data[i]);
+    free(bytes);
+    image_free(&back);
+    assert_int_equal(image_resize(&back, &mask, 4, 3, &err), 0);
+    assert_int_equal(back.channels, 1);
+    image_free(&back);
+    assert_int_equal(image_create(&back, 2, 2, 2, &err), -1);
+    image_free(&mask);
+    image_free(&rgb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_round_trip_is_exact),
@@ -324,6 +351,7 @@ int main(void) {
         cmocka_unit_test(test_resize_rgba_does_not_bleed_transparent_colour),
         cmocka_unit_test(test_blur_gaussian),
         cmocka_unit_test(test_composite_over),
+        cmocka_unit_test(test_single_channel_masks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "synth/contact_sheet.h"
+#include "synth/synth.h"
 
 static const char USAGE[] =
     "usage: iar show DATA.jsonl (--id ID | --grid N [--from K]) -o SHEET.png [--tile PX]\n"
@@ -93,5 +94,6 @@ int cmd_show(int argc, char **argv) {
 done:
     free(rows);
     dataset_free(&dataset);
+    synth_release_static_data();
     return rc;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/files.h"
 #include "synth/synth.h"
 
 static const char USAGE[] =
@@ -59,10 +60,13 @@ int cmd_synth(int argc, char **argv) {
     }
     if (!out) return cli_fail("synth: --out DIR is required (see iar synth --help)");
     if (n < 0) return cli_fail("synth: --n N is required (see iar synth --help)");
+    // fail before any progress line when the folder cannot be made
+    if (dir_create_all(out, &err) != 0) return cli_fail_error(&err);
     Progress progress;
     progress_begin(&progress, "synth", (size_t)n, cli_progress_report, NULL);
     int rc = synth_generate(&config, out, (size_t)n, (int)threads, &progress, &err);
     progress_end(&progress);
+    synth_release_static_data();
     if (rc != 0) return cli_fail_error(&err);
     fprintf(stderr, "wrote %ld samples to %s/data.jsonl (%dpx, seed %llu, difficulty %s)\n", n, out, config.size,
             (unsigned long long)config.seed, synth_difficulty_id(config.difficulty));

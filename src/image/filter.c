@@ -110,9 +110,13 @@ static int filter_apply_separable(Image *out, const Image *in, const FilterTaps 
             for (int t = taps_x->first[x], e = t + taps_x->count[x]; t < e; t++) {
                 const uint8_t *p = src + (size_t)taps_x->index[t] * C;
                 float w = taps_x->weight[t];
-                float a = alpha ? p[3] * (1.0f / 255.0f) : 1.0f;
+                if (!alpha) {
+                    for (int c = 0; c < C; c++) acc[c] += w * p[c];
+                    continue;
+                }
+                float a = p[3] * (1.0f / 255.0f);
                 for (int c = 0; c < 3; c++) acc[c] += w * a * p[c];
-                if (alpha) acc[3] += w * p[3];
+                acc[3] += w * p[3];
             }
             memcpy(dst + (size_t)x * C, acc, sizeof(float) * C);
         }
@@ -181,6 +185,7 @@ int image_blur_gaussian(Image *image, double sigma, Error *err) {
 }
 
 void image_composite_over(Image *bottom, const Image *top, int x, int y) {
+    if (bottom->channels == 1 || top->channels == 1) return;
     int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
     int x1 = x + top->width < bottom->width ? x + top->width : bottom->width;
     int y1 = y + top->height < bottom->height ? y + top->height : bottom->height;

@@ -23,7 +23,8 @@ int image_check_dimensions(long width, long height, size_t max_pixels, const cha
 
 int image_create(Image *out, int width, int height, int channels, Error *err) {
     memset(out, 0, sizeof *out);
-    if (channels != 3 && channels != 4) return error_set(err, "image: %d channels (need 3 or 4)", channels);
+    if (channels != 1 && channels != 3 && channels != 4)
+        return error_set(err, "image: %d channels (need 1, 3 or 4)", channels);
     if (image_check_dimensions(width, height, (size_t)1 << 31, "image", err) != 0) return -1;
     size_t bytes = (size_t)width * (size_t)height * (size_t)channels;
     out->data = calloc(bytes, 1);
@@ -103,6 +104,10 @@ int image_to_rgb(Image *out, const Image *in, Error *err) {
     size_t n = (size_t)in->width * in->height;
     if (in->channels == 3) {
         memcpy(out->data, in->data, n * 3);
+        return 0;
+    }
+    if (in->channels == 1) {
+        for (size_t i = 0; i < n; i++) memset(out->data + i * 3, in->data[i], 3);
         return 0;
     }
     for (size_t i = 0; i < n; i++) {

@@ -107,7 +107,7 @@ int image_encode_jpeg_memory(const Image *image, int quality, uint8_t **out, siz
     *out = NULL;
     *out_size = 0;
     if (!image->data || (image->channels != 3 && image->channels != 4))
-        return error_set(err, "JPEG encode: not a valid 3- or 4-channel image");
+        return error_set(err, "JPEG encode: not a valid 3- or 4-channel image (convert masks with image_to_rgb)");
     if (quality < 1 || quality > 100) return error_set(err, "JPEG encode: quality %d outside 1..100", quality);
     if (image->channels == 3) return jpeg_compress_rgb(image, quality, out, out_size, err);
     Image rgb; // JPEG has no alpha: flatten over white

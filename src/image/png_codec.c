@@ -110,8 +110,8 @@ static void png_on_write_error(png_structp png, png_const_charp message) {
 int image_encode_png_memory(const Image *image, uint8_t **out, size_t *out_size, Error *err) {
     *out = NULL;
     *out_size = 0;
-    if (!image->data || (image->channels != 3 && image->channels != 4))
-        return error_set(err, "PNG encode: not a valid 3- or 4-channel image");
+    if (!image->data || (image->channels != 1 && image->channels != 3 && image->channels != 4))
+        return error_set(err, "PNG encode: not a valid 1-, 3- or 4-channel image");
     PngWriter writer = {NULL, 0, 0, "unknown error"};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &writer, png_on_write_error, png_on_warning);
     if (!png) return error_set(err, "PNG encode: out of memory");
@@ -127,7 +127,10 @@ int image_encode_png_memory(const Image *image, uint8_t **out, size_t *out_size,
     png_set_compression_level(png, 3);
     png_set_filter(png, 0, PNG_FILTER_SUB | PNG_FILTER_UP);
     png_set_IHDR(png, info, (png_uint_32)image->width, (png_uint_32)image->height, 8,
-                 image->channels == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 image->channels == 4   ? PNG_COLOR_TYPE_RGBA
+                 : image->channels == 1 ? PNG_COLOR_TYPE_GRAY
+                                        : PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     size_t stride = (size_t)image->width * image->channels;

@@ -42,7 +42,10 @@ static void render_slot(ChunkSlot *slot, const SynthConfig *config, const char *
         slot->failed = 1;
     } else {
         slot->line = sample_to_json(&sample.sample);
-        if (!slot->line) slot->failed = error_set(&slot->error, "sample %s: cannot serialise", sample.sample.id) != 0;
+        if (!slot->line) {
+            error_set(&slot->error, "sample %s: cannot serialise (out of memory?)", sample.sample.id);
+            slot->failed = 1;
+        }
     }
     synth_sample_free(&sample);
 }

@@ -1,8 +1,11 @@
 // paint.c — colours, light vectors, shading overlays, fitted label text, surface conversion.
 #include "synth/paint.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <string.h>
+
+#include "synth/synth.h"
 
 #define DEG (M_PI / 180.0)
 
@@ -144,19 +147,28 @@ int paint_blur_alpha_region(cairo_surface_t *surface, int x0, int y0, int x1, in
     cairo_surface_flush(surface);
     int stride = cairo_image_surface_get_stride(surface);
     unsigned char *data = cairo_image_surface_get_data(surface);
+    // The colour is black everywhere, so only alpha (the high byte of each pixel) needs blurring.
     Image region;
-    if (image_create(&region, x1 - x0, y1 - y0, 4, err) != 0) return -1;
-    // The colour is black everywhere, so premultiplied ARGB and straight RGBA hold the same bytes.
-    for (int y = y0; y < y1; y++)
-        memcpy(region.data + (size_t)(y - y0) * region.width * 4, data + (size_t)y * stride + (size_t)x0 * 4,
-               (size_t)region.width * 4);
+    if (image_create(&region, x1 - x0, y1 - y0, 1, err) != 0) return -1;
+    for (int y = y0; y < y1; y++) {
+        const uint32_t *src = (const uint32_t *)(data + (size_t)y * stride) + x0;
+        uint8_t *dst = region.data + (size_t)(y - y0) * region.width;
+        for (int x = 0; x < region.width; x++) dst[x] = (uint8_t)(src[x] >> 24);
+    }
     int rc = image_blur_gaussian(&region, sigma, err);
     for (int y = y0; rc == 0 && y < y1; y++) {
-        uint8_t *src = region.data + (size_t)(y - y0) * region.width * 4;
+        const uint8_t *src = region.data + (size_t)(y - y0) * region.width;
         uint32_t *dst = (uint32_t *)(data + (size_t)y * stride) + x0;
-        for (int x = 0; x < region.width; x++) dst[x] = (uint32_t)src[x * 4 + 3] << 24;
+        for (int x = 0; x < region.width; x++) dst[x] = (uint32_t)src[x] << 24;
     }
     image_free(&region);
     cairo_surface_mark_dirty(surface);
     return rc;
+}
+
+void synth_release_static_data(void) {
+    cairo_debug_reset_static_data();
+    // fontconfig is only linked through cairo, so look its finaliser up instead of linking it
+    void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
+    if (fc_fini) fc_fini();
 }

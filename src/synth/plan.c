@@ -66,11 +66,14 @@ static double product_half_width(const CandidatePlan *plan) {
     return fmax(-left, right) * plan->expected_height;
 }
 
+// Props stand beside the product, at its real scale (so a wrong scale has a reference), first on
+// one side, then the other; one that fits on neither side is left out.
 static void place_props(CandidatePlan *plan, int S, int count, Rng *rng) {
     double px_per_cm = plan->expected_height / plan->product.real_height_cm;
-    double gap_side = rng_next_int(rng, 2) ? 1 : -1;
+    double first_side = rng_next_int(rng, 2) ? 1 : -1;
     SceneSpec *scene = &plan->scene;
     scene->prop_count = 0;
+    int used_side[2] = {0, 0};
     for (int i = 0; i < count; i++) {
         Prop prop;
         prop.kind = (PropKind)rng_next_int(rng, PROP_KIND_COUNT);
@@ -84,11 +87,16 @@ static void place_props(CandidatePlan *plan, int S, int count, Rng *rng) {
         }
         double left, right;
         prop_extent(prop.kind, &left, &right);
-        double side = i == 0 ? gap_side : -gap_side;
         double gap = rng_next_range(rng, 0.03, 0.12) * S;
-        prop.x = plan->base_x + side * (product_half_width(plan) + gap + right * prop.height);
-        if (prop.x < -0.2 * prop.height || prop.x > S + 0.2 * prop.height) continue;
-        scene->props[scene->prop_count++] = prop;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            double side = (i + attempt) % 2 == 0 ? first_side : -first_side;
+            if (used_side[side > 0]) continue;
+            prop.x = plan->base_x + side * (product_half_width(plan) + gap + right * prop.height);
+            if (prop.x < -0.2 * prop.height || prop.x > S + 0.2 * prop.height) continue;
+            used_side[side > 0] = 1;
+            scene->props[scene->prop_count++] = prop;
+            break;
+        }
     }
 }
 
@@ -157,7 +165,6 @@ static void apply_placement(CandidatePlan *plan, DefectKind kind, double sev, in
         double width = (right - left) * h, cut = (0.25 + 0.35 * sev) * width;
         if (rng_next_int(rng, 2)) plan->base_x = -cut - left * h; // left edge `cut` pixels past the canvas
         else plan->base_x = S + cut - right * h;
-        // the product keeps its real position in the scene; only the framing cuts it
         break;
     }
     case DEFECT_ON_WALL: {
@@ -185,8 +192,9 @@ static void apply_extension(CandidatePlan *plan, DefectKind kind, double sev, in
         double mx = fmax(w.r, fmax(w.g, w.b)), mn = fmin(w.r, fmin(w.g, w.b));
         inner->wall = rgb_from_hsv(rgb_hue(w) + 20 + 60 * sev, fmin(1, (mx > 0 ? (mx - mn) / mx : 0) + 0.08 + 0.15 * sev),
                                    fmin(1, mx * k));
-        inner->top = rgb_scale(plan->scene.top, k);
-        inner->front = rgb_scale(plan->scene.front, k);
+        // the generated surface drifts too: darker or lighter and tinted towards the new wall colour
+        inner->top = rgb_mix(rgb_scale(plan->scene.top, k), inner->wall, 0.15 + 0.25 * sev);
+        inner->front = rgb_mix(rgb_scale(plan->scene.front, k), inner->wall, 0.1 + 0.2 * sev);
         plan->has_inner = 1;
         break;
     }

@@ -90,9 +90,10 @@ void product_change_colour(ProductSpec *spec, double severity, Rng *rng) {
 void product_change_part(ProductSpec *spec, Rng *rng) {
     Rgb before = spec->kind == PRODUCT_BOX || spec->kind == PRODUCT_BLISTER ? spec->accent : spec->cap;
     Rgb after = before;
-    // a clearly different hue, never a near-identical one
-    while (fabs(rgb_hue(after) - rgb_hue(before)) < 60 || strcmp(rgb_name(after), rgb_name(before)) == 0)
-        after = random_saturated(rng);
+    // a clearly different hue, never a near-identical one (the opposite hue if the draws keep missing)
+    for (int tries = 0; fabs(rgb_hue(after) - rgb_hue(before)) < 60 || strcmp(rgb_name(after), rgb_name(before)) == 0;
+         tries++)
+        after = tries < 16 ? random_saturated(rng) : rgb_from_hsv(rgb_hue(before) + 180, 0.8, 0.75);
     if (spec->kind == PRODUCT_BOX || spec->kind == PRODUCT_BLISTER) {
         spec->accent = after;
         spec->logo = (spec->logo + 1 + rng_next_int(rng, 3)) % 4;
@@ -110,6 +111,16 @@ void product_garble_text(ProductSpec *spec, double severity, Rng *rng) {
     for (size_t i = 0; i < changes && n > 0; i++) {
         size_t at = (size_t)rng_next_int(rng, (int)n);
         spec->brand[at] = glyphs[rng_next_int(rng, (int)sizeof glyphs - 1)];
+    }
+    // generated text rarely keeps its length: a longer or shorter word also changes the lettering's
+    // size on the label, which stays visible when the letters themselves are too small to read
+    if (rng_next_int(rng, 2) && n > 4) {
+        spec->brand[n - 2 - (size_t)(severity * 2)] = 0;
+    } else {
+        for (size_t i = n; i < n + 3 + (size_t)(severity * 4) && i + 1 < sizeof spec->brand; i++) {
+            spec->brand[i] = glyphs[rng_next_int(rng, (int)sizeof glyphs - 1)];
+            spec->brand[i + 1] = 0;
+        }
     }
     if (severity > 0.5) snprintf(spec->dosage, sizeof spec->dosage, "%c%c%c rn9", glyphs[rng_next_int(rng, 7)],
                                  '0' + rng_next_int(rng, 10), glyphs[rng_next_int(rng, 7)]);

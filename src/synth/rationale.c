@@ -25,8 +25,12 @@ static void lighting_fact(const CandidateMeta *m, int style, char *out, size_t s
         snprintf(out, size, "light %s, shadow %s, but product lit on the %s", light, away, away);
         break;
     case DEFECT_SHADOW_LENGTH:
-        snprintf(out, size, "light %s, shadow %s than the props' shadows", light,
-                 m->shadow_ratio > 1 ? "far longer" : "far shorter");
+        if (m->has_prop)
+            snprintf(out, size, "light %s, shadow %s than the props' shadows", light,
+                     m->shadow_ratio > 1 ? "far longer" : "far shorter");
+        else
+            snprintf(out, size, "light %s, shadow far too %s for the light's height", light,
+                     m->shadow_ratio > 1 ? "long" : "short");
         break;
     default:
         snprintf(out, size, style ? "lit from the %s, shadow falls %s" : "light %s, shadow %s", light, away);
@@ -55,7 +59,8 @@ static void placement_fact(const CandidateMeta *m, char *out, size_t size) {
     case DEFECT_TILTED: snprintf(out, size, "tilted %d degrees with no support", (int)lround(fabs(m->tilt_degrees))); break;
     case DEFECT_UPSIDE_DOWN: snprintf(out, size, "standing upside down"); break;
     case DEFECT_WRONG_SCALE:
-        snprintf(out, size, "%s for the scene", m->scale_ratio > 1 ? "far too large" : "far too small");
+        snprintf(out, size, "%s for the %s", m->scale_ratio > 1 ? "far too large" : "far too small",
+                 m->has_prop ? "objects beside it" : "scene");
         break;
     case DEFECT_CUT_BY_FRAME:
         snprintf(out, size, "cut off by the %s edge", m->product.x0 <= 0 ? "left" : "right");

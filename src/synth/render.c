@@ -333,12 +333,14 @@ int render_candidate(Image *out, CandidateMeta *meta, const CandidatePlan *plan,
     meta->light_elevation = plan->scene.light.elevation;
     meta->light_side = plan->scene.light.azimuth < 0 ? -1 : 1;
     meta->surface_y = (int)lround(plan->scene.surface_y);
-    meta->base_y = (int)lround(plan->floor_y);
+    meta->base_y = (int)ceil(plan->floor_y); // first row at or below the surface line
     meta->has_prop = plan->scene.prop_count > 0;
-    static const int shadow_sides[4] = {1, -1, 0, 2}; // times -light_side for the first two
-    meta->shadow_side = plan->shadow_mode <= SHADOW_REVERSED ? -meta->light_side * shadow_sides[plan->shadow_mode]
-                                                             : shadow_sides[plan->shadow_mode];
-    if (plan->on_wall) meta->shadow_side = -meta->light_side;
+    switch (plan->shadow_mode) {
+    case SHADOW_REVERSED: meta->shadow_side = meta->light_side; break;
+    case SHADOW_NONE: meta->shadow_side = 0; break;
+    case SHADOW_DOUBLE: meta->shadow_side = 2; break;
+    default: meta->shadow_side = -meta->light_side; break; // away from the light (on the wall too)
+    }
     meta->shadow_ratio = plan->shadow_length;
     meta->tilt_degrees = plan->upside_down ? 180.0 : plan->tilt * 180.0 / M_PI;
     meta->scale_ratio = plan->height / plan->expected_height;
