@@ -1,7 +1,7 @@
 // serve_load.c — a bounded load generator for `iar serve` (bench/serve.sh builds and runs it):
-//   serve_load URL BODY_FILE CONCURRENCY REQUESTS [BEARER]
+//   serve_load URL BODY_FILE CONCURRENCY REQUESTS [BEARER|-] [MAX_SECONDS]
 // CONCURRENCY threads, each with one keep-alive connection, POST BODY_FILE until REQUESTS are
-// done; prints one JSON line: throughput, latency percentiles (of 200 answers) and status counts.
+// done (or MAX_SECONDS passed: then fewer are sent); prints one JSON line: throughput, latency percentiles (of 200 answers) and status counts.
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +15,8 @@ typedef struct Load {
     long body_size;
     int requests;
     int next; // next request index (atomic)
+    double deadline; // no new request after this (monotonic seconds); 0: none
+    int sent;        // requests actually made (atomic)
     double *latency_ms;
     int *status;
 } Load;
@@ -50,7 +52,8 @@ static void *client(void *arg) {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
     for (;;) {
         int i = __atomic_fetch_add(&load->next, 1, __ATOMIC_RELAXED);
-        if (i >= load->requests) break;
+        if (i >= load->requests || (load->deadline > 0 && now_seconds() > load->deadline)) break;
+        __atomic_fetch_add(&load->sent, 1, __ATOMIC_RELAXED);
         double start = now_seconds();
         long status = 0;
         if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -69,10 +72,10 @@ static int compare_double(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: serve_load URL BODY_FILE CONCURRENCY REQUESTS [BEARER]\n");
+        fprintf(stderr, "usage: serve_load URL BODY_FILE CONCURRENCY REQUESTS [BEARER|-] [MAX_SECONDS]\n");
         return 2;
     }
-    Load load = {.url = argv[1], .bearer = argc > 5 ? argv[5] : NULL};
+    Load load = {.url = argv[1], .bearer = argc > 5 && strcmp(argv[5], "-") != 0 ? argv[5] : NULL};
     int concurrency = atoi(argv[3]);
     load.requests = atoi(argv[4]);
     FILE *file = fopen(argv[2], "rb");
@@ -91,12 +94,13 @@ int main(int argc, char **argv) {
     pthread_t *threads = calloc((size_t)concurrency, sizeof *threads);
     curl_global_init(CURL_GLOBAL_ALL);
     double start = now_seconds();
+    if (argc > 6) load.deadline = start + atof(argv[6]);
     for (int t = 0; t < concurrency; t++) pthread_create(&threads[t], NULL, client, &load);
     for (int t = 0; t < concurrency; t++) pthread_join(threads[t], NULL);
     double seconds = now_seconds() - start;
     int ok = 0, busy = 0, other = 0;
     double *ok_ms = calloc((size_t)load.requests, sizeof *ok_ms);
-    for (int i = 0; i < load.requests; i++) {
+    for (int i = 0; i < load.sent; i++) {
         if (load.status[i] == 200) ok_ms[ok++] = load.latency_ms[i];
         else if (load.status[i] == 503) busy++;
         else other++;
@@ -105,7 +109,7 @@ int main(int argc, char **argv) {
     double p50 = ok ? ok_ms[(ok - 1) / 2] : 0, p99 = ok ? ok_ms[(int)((ok - 1) * 0.99 + 0.5)] : 0;
     printf("{\"concurrency\":%d,\"requests\":%d,\"ok\":%d,\"status_503\":%d,\"status_other\":%d,\"seconds\":%.3f,"
            "\"requests_per_second\":%.2f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-           concurrency, load.requests, ok, busy, other, seconds, ok / seconds, p50, p99);
+           concurrency, load.sent, ok, busy, other, seconds, ok / seconds, p50, p99);
     curl_global_cleanup();
     free(ok_ms);
     free(threads);

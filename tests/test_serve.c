@@ -12,8 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <cjson/cJSON.h>
 
+#include "core/progress.h"
 #include "serve/base64.h"
 #include "serve/request.h"
 #include "serve/response.h"
@@ -40,6 +47,15 @@ static void server_up(TestServer *t, int workers, int sleep_ms, ServeOptions *op
     assert_int_equal(fake_screener_open(&t->screener, workers, sleep_ms), 0);
     if (serve_server_start(&t->server, options, &t->screener, &err) != 0) fail_msg("%s", err.message);
     snprintf(t->base, sizeof t->base, "http://127.0.0.1:%d", serve_server_port(t->server));
+}
+
+// A server with a smaller --max-concurrent and/or --timeout (0 keeps the default).
+static void server_up_limited(TestServer *t, int workers, int sleep_ms, int max_concurrent, double timeout_seconds) {
+    ServeOptions options;
+    serve_options_default(&options);
+    if (max_concurrent) options.max_concurrent = max_concurrent;
+    if (timeout_seconds > 0) options.timeout_seconds = timeout_seconds;
+    server_up(t, workers, sleep_ms, &options);
 }
 
 static void server_down(TestServer *t) {
@@ -261,6 +277,10 @@ static void test_routes_answer(void **state) {
     assert_int_equal(call(&t, "GET", "/v1/models", NULL, NULL, &r), 200);
     assert_non_null(strstr(r.body, "\"id\":\"iar\""));
     http_result_free(&r);
+    assert_int_equal(call(&t, "GET", "/v1/models/iar", NULL, NULL, &r), 200);
+    assert_non_null(strstr(r.body, "\"object\":\"model\""));
+    http_result_free(&r);
+    expect_error(&t, "GET", "/v1/models/gpt-4o", NULL, NULL, 404, "no such model");
     expect_error(&t, "GET", "/nope", NULL, NULL, 404, "no such route");
     expect_error(&t, "GET", "/v1/screen", NULL, NULL, 405, "method");
     expect_error(&t, "POST", "/health", "{}", NULL, 405, "method");
@@ -272,6 +292,21 @@ static void test_routes_answer(void **state) {
     assert_non_null(strstr(r.body, "iar_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"));
     assert_non_null(strstr(r.body, "iar_http_requests_in_flight 1")); // this very request
     http_result_free(&r);
+    server_down(&t);
+}
+
+static void test_port_in_use_is_refused(void **state) {
+    (void)state;
+    TestServer t;
+    server_up(&t, 1, 0, NULL);
+    ServeOptions options;
+    serve_options_default(&options);
+    options.port = serve_server_port(t.server); // a second server must not share the port silently
+    ServeServer *second = NULL;
+    Error err = {{0}};
+    assert_int_equal(serve_server_start(&second, &options, &t.screener, &err), -1);
+    assert_non_null(strstr(err.message, "cannot listen"));
+    assert_still_serving(&t);
     server_down(&t);
 }
 
@@ -391,7 +426,7 @@ static void test_bad_input_gets_its_status(void **state) {
     char *big = serve_test_png_url(64, 50), *body = NULL;
     assert_true(asprintf(&body, "{\"original\":\"%s\",\"candidates\":[\"%s\",\"%s\",\"%s\",\"%s\"]}", big, big, big, big,
                          big) > 0);
-    expect_error(&t, "POST", "/v1/screen", body, NULL, 400, "image 1 (original)");
+    expect_error(&t, "POST", "/v1/screen", body, NULL, 400, "over the limit of 1024 pixels");
     free(body);
     free(big);
     // Body cap: 413 from the declared length, and from a chunked upload with no length.
@@ -400,6 +435,17 @@ static void test_bad_input_gets_its_status(void **state) {
     memset(huge, ' ', huge_size);
     huge[huge_size] = 0;
     expect_error(&t, "POST", "/v1/screen", huge, NULL, 413, "limit");
+    char url_screen[128];
+    snprintf(url_screen, sizeof url_screen, "%s/v1/screen", t.base);
+    HttpResult r;
+    http_call_chunked(url_screen, huge, 100 * 1024, &r); // 1.6x the limit: read, dropped, 413
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.body, "over the 65536-byte limit"));
+    http_result_free(&r);
+    http_call_chunked(url_screen, huge, huge_size, &r); // over twice the limit: the connection is closed
+    assert_int_equal(r.status, 0);
+    http_result_free(&r);
+    assert_still_serving(&t);
     free(huge);
     server_down(&t);
 }
@@ -464,11 +510,8 @@ static void run_parallel(TestServer *t, int count, int *ok, int *busy, int *late
 
 static void test_saturation_gets_503_with_retry_after(void **state) {
     (void)state;
-    ServeOptions options;
-    serve_options_default(&options);
-    options.max_concurrent = 2;
     TestServer t;
-    server_up(&t, 1, 300, &options);
+    server_up_limited(&t, 1, 300, 2, 0);
     int ok, busy, late;
     run_parallel(&t, 6, &ok, &busy, &late);
     assert_true(ok >= 1 && ok <= 4);
@@ -486,16 +529,37 @@ static void test_saturation_gets_503_with_retry_after(void **state) {
 
 static void test_waiting_past_the_timeout_gets_504(void **state) {
     (void)state;
-    ServeOptions options;
-    serve_options_default(&options);
-    options.timeout_seconds = 1;
     TestServer t;
-    server_up(&t, 1, 1300, &options);
+    server_up_limited(&t, 1, 1300, 0, 1);
     int ok, busy, late;
     run_parallel(&t, 3, &ok, &busy, &late);
     assert_int_equal(ok, 1); // the first runs; the others waited 1.3 s and 2.6 s > 1 s
     assert_int_equal(late, 2);
     assert_int_equal(fake_screener_state(&t.screener)->calls, 1);
+    assert_still_serving(&t);
+    server_down(&t);
+}
+
+// A client that sends half a request and stalls is disconnected after --timeout (slowloris).
+static void test_stalled_connection_is_closed(void **state) {
+    (void)state;
+    TestServer t;
+    server_up_limited(&t, 1, 0, 0, 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)serve_server_port(t.server))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+    const char *partial = "POST /v1/screen HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"orig";
+    assert_int_equal(send(fd, partial, strlen(partial), 0), (ssize_t)strlen(partial));
+    struct timeval wait = {4, 0}; // the server must close well before this
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char buffer[256];
+    double start = time_now_seconds();
+    ssize_t got = recv(fd, buffer, sizeof buffer, 0);
+    double waited = time_now_seconds() - start;
+    close(fd);
+    assert_true(got <= 0);                      // closed (0) or reset, with no response
+    assert_true(waited >= 0.5 && waited < 3.5); // by the 1 s timeout, not by our 4 s guard
     assert_still_serving(&t);
     server_down(&t);
 }
@@ -547,12 +611,14 @@ int main(void) {
         cmocka_unit_test(test_chat_request_parsing),
         cmocka_unit_test(test_screen_request_parsing),
         cmocka_unit_test(test_routes_answer),
+        cmocka_unit_test(test_port_in_use_is_refused),
         cmocka_unit_test(test_screen_returns_verdicts),
         cmocka_unit_test(test_chat_completion_and_stream),
         cmocka_unit_test(test_bad_input_gets_its_status),
         cmocka_unit_test(test_api_key_required_when_set),
         cmocka_unit_test(test_saturation_gets_503_with_retry_after),
         cmocka_unit_test(test_waiting_past_the_timeout_gets_504),
+        cmocka_unit_test(test_stalled_connection_is_closed),
         cmocka_unit_test(test_workers_never_shared),
         cmocka_unit_test(test_shutdown_finishes_requests_in_flight),
     };

@@ -247,15 +247,23 @@ char *response_screen_json(const ResponseContext *context, const ScreenRequest *
     return json_print_and_delete(root);
 }
 
-char *response_models_json(const char *model_id, long long created) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "object", "list");
-    cJSON *data = cJSON_AddArrayToObject(root, "data");
+static cJSON *model_object(const char *model_id, long long created) {
     cJSON *model = cJSON_CreateObject();
     cJSON_AddStringToObject(model, "id", model_id);
     cJSON_AddStringToObject(model, "object", "model");
     cJSON_AddNumberToObject(model, "created", (double)created);
     cJSON_AddStringToObject(model, "owned_by", "iar");
-    cJSON_AddItemToArray(data, model);
+    return model;
+}
+
+char *response_models_json(const char *model_id, long long created) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "object", "list");
+    cJSON *data = cJSON_AddArrayToObject(root, "data");
+    cJSON_AddItemToArray(data, model_object(model_id, created));
     return json_print_and_delete(root);
+}
+
+char *response_model_json(const char *model_id, long long created) {
+    return json_print_and_delete(model_object(model_id, created));
 }

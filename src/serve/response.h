@@ -33,5 +33,7 @@ char *response_chat_stream(const ResponseContext *context, const ScreenRequest *
 char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *output);
 // {"object":"list","data":[{"id":model_id,…}]}
 char *response_models_json(const char *model_id, long long created);
+// One model object, for GET /v1/models/ID.
+char *response_model_json(const char *model_id, long long created);
 
 #endif

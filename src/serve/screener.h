@@ -32,6 +32,8 @@ typedef struct Screener {
 // Loads `workers` instances of the checkpoint (one per worker: inference needs no lock).
 // `model_id` NULL: the checkpoint folder's base name.
 int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *model_id, int workers, Error *err);
-void screener_close(Screener *screener);
+static inline void screener_close(Screener *screener) {
+    if (screener && screener->destroy) screener->destroy(screener);
+}
 
 #endif

@@ -61,7 +61,3 @@ int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *mod
     }
     return 0;
 }
-
-void screener_close(Screener *screener) {
-    if (screener && screener->destroy) screener->destroy(screener);
-}

@@ -29,7 +29,7 @@ struct ServeServer {
     ServeMetrics metrics;
     Dataset examples;
     int has_examples;
-    int stopping;
+    int stopping; // set once by serve_server_stop; read with __atomic_load_n by connection threads
     int port;
     unsigned long long next_id;
     long long started_unix;
@@ -51,7 +51,7 @@ typedef struct RequestState {
     int job_state; // 0: none, 1: queued or running, 2: done
     ScreenJob job;
     char method[8];
-    char path[64];
+    char path[160];
 } RequestState;
 
 void serve_options_default(ServeOptions *options) {
@@ -67,6 +67,8 @@ void serve_options_default(ServeOptions *options) {
     options->limits.default_tokens = 512;
     options->limits.max_choices = SCREENER_MAX_CHOICES;
 }
+
+static int server_stopping(const ServeServer *server) { return __atomic_load_n(&server->stopping, __ATOMIC_ACQUIRE); }
 
 // ---- responses ----
 
@@ -123,6 +125,7 @@ static ServeRoute route_match(const char *url, int *post_route) {
             return ROUTES[i].route;
         }
     *post_route = 0;
+    if (strncmp(url, "/v1/models/", 11) == 0 && url[11]) return ROUTE_MODELS; // GET /v1/models/ID
     return ROUTE_OTHER;
 }
 
@@ -151,7 +154,7 @@ static char *health_json(ServeServer *server) {
     if (asprintf(&text,
                  "{\"status\":\"%s\",\"model\":\"%s\",\"workers\":%d,\"in_flight\":%lld,\"queued\":%lld,"
                  "\"max_concurrent\":%d,\"uptime_seconds\":%.1f}",
-                 server->stopping ? "stopping" : "ok", server->screener->model_id, server->screener->worker_count,
+                 server_stopping(server) ? "stopping" : "ok", server->screener->model_id, server->screener->worker_count,
                  in_flight, queued, server->options.max_concurrent,
                  time_now_seconds() - server->metrics.start_seconds) < 0)
         return NULL;
@@ -166,13 +169,17 @@ static enum MHD_Result handle_get(RequestState *state) {
         return respond(state, 200, page, page ? strlen(page) : 0, "text/html; charset=utf-8");
     }
     case ROUTE_HEALTH:
-        return respond_json(state, server->stopping ? 503 : 200, health_json(server));
+        return respond_json(state, server_stopping(server) ? 503 : 200, health_json(server));
     case ROUTE_METRICS: {
         char *text = metrics_format(&server->metrics);
         return respond(state, 200, text, text ? strlen(text) : 0, "text/plain; version=0.0.4; charset=utf-8");
     }
     case ROUTE_MODELS:
-        return respond_json(state, 200, response_models_json(server->screener->model_id, server->started_unix));
+        if (strcmp(state->path, "/v1/models") == 0)
+            return respond_json(state, 200, response_models_json(server->screener->model_id, server->started_unix));
+        if (strcmp(state->path + 11, server->screener->model_id) != 0)
+            return respond_error(state, 404, "no such model (GET /v1/models lists the one served)");
+        return respond_json(state, 200, response_model_json(server->screener->model_id, server->started_unix));
     case ROUTE_EXAMPLE: {
         if (!server->has_examples)
             return respond_error(state, 404, "no example dataset: start the server with --example DATA.jsonl");
@@ -207,11 +214,11 @@ static enum MHD_Result submit_job(RequestState *state) {
     free(state->body);
     state->body = NULL;
     if (rc != 0) return respond_error(state, 400, err.message);
-    if (server->stopping || job_queue_reserve(&server->queue) != 0) {
+    if (server_stopping(server) || job_queue_reserve(&server->queue) != 0) {
         request_free(request);
         metrics_add(&server->metrics, &server->metrics.rejected, 1);
         return respond_error(state, 503,
-                             server->stopping ? "the server is shutting down"
+                             server_stopping(server) ? "the server is shutting down"
                                               : "the server is at its limit of concurrent screening requests; retry after 1 s");
     }
     state->job.user = state;
@@ -346,7 +353,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     metrics_record(&server->metrics, state->route, state->status, seconds);
     metrics_add(&server->metrics, &server->metrics.in_flight, -1);
     if (server->options.log) {
-        char line[160];
+        char line[256];
         snprintf(line, sizeof line, "%s %s %d %.1f ms%s", state->method, state->path, state->status, seconds * 1000,
                  code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
         server->options.log(server->options.log_user, line);
@@ -423,9 +430,6 @@ int serve_server_start(ServeServer **out, const ServeOptions *options, Screener 
                                       MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                                       MHD_OPTION_CONNECTION_LIMIT, (unsigned)(options->max_concurrent * 4 + 64),
                                       MHD_OPTION_NOTIFY_COMPLETED, request_completed, server,
-                                      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-                                      // the default 32 KiB per connection drops large chunked uploads
-                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
                                       MHD_OPTION_END);
     if (!server->daemon) {
         job_queue_stop(&server->queue);
@@ -443,7 +447,7 @@ int serve_server_port(const ServeServer *server) { return server->port; }
 
 void serve_server_stop(ServeServer *server, double drain_seconds) {
     if (!server) return;
-    server->stopping = 1;
+    __atomic_store_n(&server->stopping, 1, __ATOMIC_RELEASE);
     MHD_socket listener = MHD_quiesce_daemon(server->daemon); // no new connections from here on
     // In-flight requests finish: queued jobs run, suspended connections resume and answer.
     double deadline = time_now_seconds() + drain_seconds;

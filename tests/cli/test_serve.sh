@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_serve.sh — `iar serve` on a real (tiny, briefly trained) checkpoint from the command line:
 # --help and bad usage; /health, /v1/screen; `iar eval --model openai:iar@URL` gives exactly the
-# raw outputs of `--model native:CKPT` (greedy); the official `openai` npm client; the API key (401);
+# raw outputs of `--model native:CKPT` (greedy); the official `openai` npm client and the web page in
+# headless Chromium (screenshot: build/test-artefacts/serve_page_model.png); the API key (401);
 # 404, 405, 413, 400s with the server still serving; SIGTERM answers the request in flight and
 # exits 0. Every server started here is killed on exit; ports are picked by the kernel (--port 0).
 set -u
@@ -100,6 +101,11 @@ if [ ! -f "$ROOT/tests/serve/node_modules/openai/package.json" ]; then
     (cd "$ROOT/tests/serve" && npm install --no-audit --no-fund --loglevel=error) || fail "npm install failed"
 fi
 node "$ROOT/tests/serve/openai_client.mjs" "$URL/v1" "$TMP/images" "" "$IAR_TEST_KEY" || fail "openai client failed"
+# The page in headless Chromium on the real model (any verdict: this model is barely trained).
+ARTEFACTS=${IAR_ARTEFACT_DIR:-$ROOT/build/test-artefacts}
+mkdir -p "$ARTEFACTS"
+node "$ROOT/tests/serve/page_test.mjs" "$URL/" "$TMP/images" "$ARTEFACTS/serve_page_model.png" "" "$IAR_TEST_KEY" \
+    || fail "page test on the real model failed"
 
 # Both sides of the API: eval through the server == eval of the checkpoint itself (greedy).
 "$IAR" eval --data "$DATA" --model "native:$TMP/ckpt" --out "$TMP/run_native" > "$TMP/eval_native.log" 2>&1 \

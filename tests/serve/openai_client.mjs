@@ -30,6 +30,8 @@ const request = { model: "iar", messages: [{ role: "user", content }], temperatu
 const models = await client.models.list();
 check(models.data.some((m) => m.id === "iar"), "models.list() has no 'iar': " + JSON.stringify(models.data));
 
+check((await client.models.retrieve("iar")).id === "iar", "models.retrieve('iar') failed");
+
 const completion = await client.chat.completions.create(request);
 const text = completion.choices[0].message.content;
 check(completion.object === "chat.completion", "object is " + completion.object);

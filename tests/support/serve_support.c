@@ -129,8 +129,8 @@ static size_t collect_header(char *data, size_t size, size_t count, void *user) 
     return add;
 }
 
-int http_call(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
-              HttpResult *out) {
+static int http_perform(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
+                        int chunked, HttpResult *out) {
     memset(out, 0, sizeof *out);
     CURL *curl = curl_easy_init();
     if (!curl) return -1;
@@ -141,6 +141,7 @@ int http_call(const char *method, const char *url, const char *body, size_t body
         headers = curl_slist_append(headers, auth);
     }
     headers = curl_slist_append(headers, "Expect:");
+    if (chunked) headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -160,6 +161,15 @@ int http_call(const char *method, const char *url, const char *body, size_t body
     curl_easy_cleanup(curl);
     if (!out->body) out->body = calloc(1, 1);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+int http_call(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
+              HttpResult *out) {
+    return http_perform(method, url, body, body_size, bearer, 0, out);
+}
+
+int http_call_chunked(const char *url, const char *body, size_t body_size, HttpResult *out) {
+    return http_perform("POST", url, body, body_size, NULL, 1, out);
 }
 
 void http_result_free(HttpResult *result) {

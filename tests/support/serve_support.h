@@ -38,6 +38,8 @@ typedef struct HttpResult {
 // method GET/POST; body may be NULL; bearer may be NULL (no Authorization header).
 int http_call(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
               HttpResult *out);
+// The same, sending the body with chunked transfer encoding (no Content-Length).
+int http_call_chunked(const char *url, const char *body, size_t body_size, HttpResult *out);
 void http_result_free(HttpResult *result);
 
 #endif
