@@ -33,7 +33,7 @@ CFLAGS += -DIAR_HAVE_MPI $(shell pkg-config --cflags ompi-c)
 LDLIBS += $(shell pkg-config --libs ompi-c)
 endif
 
-LIB_DIRS := core image data synth text model train eval serve
+LIB_DIRS := core image data synth text model train eval serve cuda
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
@@ -49,7 +49,7 @@ ifeq ($(CUDA),1)
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CFLAGS += -DIAR_HAVE_CUDA -I$(CUDA_HOME)/include
 LDLIBS += -L$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
-NVCCFLAGS ?= -O2 -std=c++17 -Isrc -arch=sm_90 -Xcompiler -fPIC
+NVCCFLAGS ?= -O2 -std=c++17 -Isrc -arch=sm_90 -Xcompiler -fPIC -MMD -MP
 LIB_OBJ += $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
 endif
 
