@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/files.h"
+#include "image/image.h"
 #include "model/model.h"
 #include "support/model_support.h"
 
@@ -293,6 +294,13 @@ static void test_save_load_round_trip(void **state) {
     assert_int_equal(size, 8 + header + sizeof(float) * model.param_count);
     assert_int_equal(bytes[8], '{');
     assert_memory_equal(bytes + 8 + header, model.params, sizeof(float) * model.param_count);
+    // the independent json + numpy reader (the checks of the safetensors library), when available
+    if (access("/usr/bin/python3", X_OK) == 0 && access("tools/safetensors_check.py", R_OK) == 0 &&
+        system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
+        char command[512];
+        snprintf(command, sizeof command, "/usr/bin/python3 tools/safetensors_check.py %s >/dev/null", path);
+        assert_int_equal(system(command), 0);
+    }
     // a truncated file is refused with the file's name
     assert_int_equal(file_write_atomic(path, bytes, size - 4, &err), 0);
     assert_int_equal(model_load(&loaded, dir, 2, &err), -1);
@@ -315,6 +323,40 @@ static void test_save_load_round_trip(void **state) {
     model_free(&model);
 }
 
+// Five decoded images (different sizes, one RGBA) become (5, 3, S, S) floats in [-1, 1].
+static void test_prepare_images(void **state) {
+    (void)state;
+    ModelConfig config = model_support_tiny_config(VOCAB);
+    Error err;
+    Image images[MODEL_IMAGE_COUNT];
+    const Image *views[MODEL_IMAGE_COUNT];
+    for (int i = 0; i < MODEL_IMAGE_COUNT; i++) {
+        int channels = i == 4 ? 4 : 3;
+        assert_int_equal(image_create(&images[i], 40 + 8 * i, 24 + 8 * i, channels, &err), 0);
+        // a flat colour per image: (R, G, B) = (0, 255, 51·i), opaque
+        for (int p = 0; p < images[i].width * images[i].height; p++) {
+            uint8_t *px = images[i].data + (size_t)p * channels;
+            px[0] = 0, px[1] = 255, px[2] = (uint8_t)(51 * i);
+            if (channels == 4) px[3] = 255;
+        }
+        views[i] = &images[i];
+    }
+    size_t S = (size_t)config.image_size, plane = S * S;
+    float *out = malloc(sizeof(float) * MODEL_IMAGE_COUNT * 3 * plane);
+    assert_int_equal(model_prepare_images(&config, views, out, &err), 0);
+    for (int i = 0; i < MODEL_IMAGE_COUNT; i++) {
+        float expect[3] = {-1.0f, 1.0f, 51 * i * (2.0f / 255.0f) - 1.0f};
+        for (int c = 0; c < 3; c++)
+            for (size_t p = 0; p < plane; p += 37)
+                assert_true(fabsf(out[((size_t)i * 3 + c) * plane + p] - expect[c]) < 1e-5f);
+    }
+    views[2] = NULL;
+    assert_int_equal(model_prepare_images(&config, views, out, &err), -1);
+    assert_non_null(strstr(err.message, "image 2"));
+    for (int i = 0; i < MODEL_IMAGE_COUNT; i++) image_free(&images[i]);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_and_counts),
@@ -324,6 +366,7 @@ int main(void) {
         cmocka_unit_test(test_bad_batches_are_refused),
         cmocka_unit_test(test_generate_matches_forward),
         cmocka_unit_test(test_save_load_round_trip),
+        cmocka_unit_test(test_prepare_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

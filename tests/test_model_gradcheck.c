@@ -181,7 +181,7 @@ static void test_attention_gradient(void **state) {
         for (int d = 0; d < D; d++) c.r[((size_t)N + 3 + t) * D + d] = 0.0f;
     float *dqkv = calloc(n_qkv, 4);
     attention_forward_reference(c.out, c.probs, c.qkv, &c.mask, B, N, D, H);
-    attention_backward_reference(dqkv, c.r, c.probs, c.qkv, &c.mask, B, N, D, H);
+    attention_backward_reference(dqkv, NULL, c.r, c.probs, c.qkv, &c.mask, B, N, D, H);
     gradcheck("attention qkv", c.qkv, n_qkv, dqkv, attention_loss, &c);
     // padding keys/values of row 1 get exactly zero gradient
     for (int t = 4; t < 6; t++)

@@ -66,15 +66,20 @@ static int fixture_load(void **state) {
         if (r->rank > 8) return -1;
         r->count = 1;
         for (int d = 0; d < r->rank; d++) r->count *= (r->shape[d] = (int)read_u32(&p));
-        r->data = p;
+        if (p + 4 * r->count > end) return -1;
+        // copied: records sit at any byte offset, and floats/ints must be read aligned
+        void *copy = malloc(4 * r->count + 1);
+        if (!copy) return -1;
+        memcpy(copy, p, 4 * r->count);
+        r->data = copy;
         p += 4 * r->count;
-        if (p > end) return -1;
     }
     return 0;
 }
 
 static int fixture_free(void **state) {
     (void)state;
+    for (int i = 0; i < record_count; i++) free((void *)records[i].data);
     free(fixture_bytes);
     return 0;
 }

@@ -60,24 +60,28 @@ def main(argv):
     tokens = torch.randint(3, 512, (batch, T), generator=g)
     targets = torch.full((batch, T), -1, dtype=torch.int64)
     targets[:, 23:T - 1] = tokens[:, 24:]
-    times = []
+    times, forward_times = [], []
     for s in range(steps + 1):
         t0 = time.perf_counter()
         for t in w.values():
             t.grad = None
         _, logits = model_forward(c, w, images, tokens, [T] * batch, [24] * batch)
         logprobs, _ = logprobs_entropy(logits, targets)
-        (-logprobs.sum() / (batch * (T - 24))).backward()
+        loss = -logprobs.sum() / (batch * (T - 24))
+        forward_times.append(time.perf_counter() - t0)
+        loss.backward()
         times.append(time.perf_counter() - t0)
     best, mean = min(times[1:]), sum(times[1:]) / steps
-    print(f"train step (forward+backward): best {best * 1e3:.1f} ms, mean {mean * 1e3:.1f} ms, {batch / best:.1f} samples/s")
+    print(f"train step (forward+backward): best {best * 1e3:.1f} ms (forward {min(forward_times[1:]) * 1e3:.1f} ms), "
+          f"mean {mean * 1e3:.1f} ms, {batch / best:.1f} samples/s")
+    new_tokens = min(64, T - 24)  # as the C side: generation stops at max_text_len
     for samples in (1, 8):
         reps = 3
         t0 = time.perf_counter()
         for r in range(reps):
-            generate(c, w, images[:1], tokens[:1, :24], samples, 64)
+            generate(c, w, images[:1], tokens[:1, :24], samples, new_tokens)
         t = (time.perf_counter() - t0) / reps
-        print(f"generate {samples} sample(s) x 64 tokens: {t * 1e3:.1f} ms, {samples * 64 / t:.0f} tokens/s")
+        print(f"generate {samples} sample(s) x {new_tokens} tokens: {t * 1e3:.1f} ms, {samples * new_tokens / t:.0f} tokens/s")
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 IMAGES = 5
 PRESETS = {  # must match model_config_preset in src/model/model_config.c
     "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128),
-    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=4, mlp_hidden=512),
-    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=8, mlp_hidden=1024),
+    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512),
+    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024),
 }
 CONFIG_FIELDS = ["image_size", "stem_layers", "stem_channels", "vocab_size", "max_text_len", "dim", "layers", "heads",
                  "mlp_hidden"]

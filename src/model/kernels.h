@@ -54,7 +54,8 @@ typedef struct KernelOps {
     // out (B, N, dim); probs (B, heads, N, N) holds the softmax (0 where masked) for backward.
     void (*attention_forward)(float *out, float *probs, const float *qkv, const AttentionMask *mask, int batch,
                               int seq, int dim, int heads);
-    void (*attention_backward)(float *dqkv, const float *dout, const float *probs, const float *qkv,
+    // dscores (B, heads, N, N) is scratch for the fast path (the reference passes through NULL).
+    void (*attention_backward)(float *dqkv, float *dscores, const float *dout, const float *probs, const float *qkv,
                                const AttentionMask *mask, int batch, int seq, int dim, int heads);
     // In place: logits (rows, vocab) become probabilities; logprob[r] = log p(target[r]) (0 when the
     // target is -1); entropy[r] (may be NULL) = −Σ p log p.
@@ -67,6 +68,11 @@ typedef struct KernelOps {
 
 extern const KernelOps kernel_ops_reference;
 extern const KernelOps kernel_ops_fast;
+
+// The fast kernels run OpenBLAS single-threaded inside their own OpenMP split; these bracket that
+// (saving and restoring the caller's OpenBLAS thread count). Call outside parallel regions.
+int kernels_blas_serial_begin(void);
+void kernels_blas_serial_end(int previous);
 
 // The individual kernels (each file defines its reference and fast versions).
 void matmul_forward_reference(float *out, const float *inp, const float *weight, const float *bias, int rows,
@@ -108,9 +114,9 @@ void attention_forward_reference(float *out, float *probs, const float *qkv, con
                                  int seq, int dim, int heads);
 void attention_forward_fast(float *out, float *probs, const float *qkv, const AttentionMask *mask, int batch,
                             int seq, int dim, int heads);
-void attention_backward_reference(float *dqkv, const float *dout, const float *probs, const float *qkv,
-                                  const AttentionMask *mask, int batch, int seq, int dim, int heads);
-void attention_backward_fast(float *dqkv, const float *dout, const float *probs, const float *qkv,
+void attention_backward_reference(float *dqkv, float *dscores, const float *dout, const float *probs,
+                                  const float *qkv, const AttentionMask *mask, int batch, int seq, int dim, int heads);
+void attention_backward_fast(float *dqkv, float *dscores, const float *dout, const float *probs, const float *qkv,
                              const AttentionMask *mask, int batch, int seq, int dim, int heads);
 
 void softmax_logprob_forward_reference(float *logprob, float *entropy, float *probs_inout, const int *targets,

@@ -52,22 +52,30 @@ void conv2d_backward_reference(float *dinp, float *dweight, float *dbias, const 
                 }
 }
 
+// The 9 input pixels (channel vectors) a 3x3 stride-2 window at (oy, ox) reads; NULL outside the image.
+static void conv2d_window(const float *taps[9], const float *image, int oy, int ox, int height, int width, int in_ch) {
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) {
+            int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
+            int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
+            taps[ky * 3 + kx] = inside ? image + ((size_t)iy * width + ix) * in_ch : NULL;
+        }
+}
+
 // col (images*out_h*out_w, in_ch*9) from inp (images, height, width, in_ch); zero outside the image.
+// Rows are written in order (channel-major, then tap), reading the window's 9 pixel vectors.
 static void conv2d_im2col(float *col, const float *inp, int images, int height, int width, int in_ch) {
     int out_h = conv2d_output_size(height), out_w = conv2d_output_size(width);
     size_t positions = (size_t)images * out_h * out_w, k = (size_t)in_ch * 9;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 256)
     for (size_t p = 0; p < positions; p++) {
         int ox = (int)(p % out_w), oy = (int)(p / out_w % out_h);
         size_t n = p / ((size_t)out_w * out_h);
+        const float *taps[9];
+        conv2d_window(taps, inp + n * height * width * in_ch, oy, ox, height, width, in_ch);
         float *row = col + p * k;
-        for (int ky = 0; ky < 3; ky++)
-            for (int kx = 0; kx < 3; kx++) {
-                int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
-                int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-                const float *x = inside ? inp + ((n * height + iy) * width + ix) * in_ch : NULL;
-                for (int ci = 0; ci < in_ch; ci++) row[ci * 9 + ky * 3 + kx] = inside ? x[ci] : 0.0f;
-            }
+        for (int ci = 0; ci < in_ch; ci++)
+            for (int t = 0; t < 9; t++) row[ci * 9 + t] = taps[t] ? taps[t][ci] : 0.0f;
     }
 }
 
@@ -75,18 +83,15 @@ static void conv2d_im2col(float *col, const float *inp, int images, int height, 
 static void conv2d_col2im(float *dinp, const float *dcol, int images, int height, int width, int in_ch) {
     int out_h = conv2d_output_size(height), out_w = conv2d_output_size(width);
     size_t k = (size_t)in_ch * 9;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int n = 0; n < images; n++)
         for (int oy = 0; oy < out_h; oy++)
             for (int ox = 0; ox < out_w; ox++) {
-                const float *row = dcol + (((size_t)n * out_h + oy) * out_w + ox) * k;
-                for (int ky = 0; ky < 3; ky++)
-                    for (int kx = 0; kx < 3; kx++) {
-                        int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
-                        if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
-                        float *dx = dinp + (((size_t)n * height + iy) * width + ix) * in_ch;
-                        for (int ci = 0; ci < in_ch; ci++) dx[ci] += row[ci * 9 + ky * 3 + kx];
-                    }
+                const float *row = dcol + (((size_t)n * out_h + oy) * out_w + ox) * k, *taps[9];
+                conv2d_window(taps, dinp + (size_t)n * height * width * in_ch, oy, ox, height, width, in_ch);
+                for (int ci = 0; ci < in_ch; ci++)
+                    for (int t = 0; t < 9; t++)
+                        if (taps[t]) ((float *)taps[t])[ci] += row[ci * 9 + t];
             }
 }
 

@@ -1,6 +1,6 @@
 // kernels_layernorm.c — LayerNorm over the last dimension (eps 1e-5, biased variance, as PyTorch).
 // The per-row math is shared; the fast path runs rows on OpenMP threads and sums the weight and
-// bias gradients per column (each column a thread's own output, rows summed in order).
+// bias gradients per block of 16 columns (each block a task's own output, rows summed in order).
 #include <math.h>
 
 #include "model/kernels.h"
@@ -47,7 +47,7 @@ void layernorm_forward_reference(float *out, float *mean, float *rstd, const flo
 
 void layernorm_forward_fast(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                             const float *bias, int rows, int dim) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 32) if (rows > 64)
     for (int r = 0; r < rows; r++)
         layernorm_row_forward(out + (size_t)r * dim, mean + r, rstd + r, inp + (size_t)r * dim, weight, bias, dim);
 }
@@ -66,24 +66,29 @@ void layernorm_backward_reference(float *dinp, float *dweight, float *dbias, con
 
 void layernorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                              const float *weight, const float *mean, const float *rstd, int rows, int dim) {
-#pragma omp parallel
+#pragma omp parallel if (rows > 64)
     {
         if (dweight || dbias) {
-            // (dim): each thread owns a range of columns and sums rows in order
-#pragma omp for schedule(static)
-            for (int i = 0; i < dim; i++) {
-                float sum_w = 0.0f, sum_b = 0.0f;
+            // (dim) in blocks of 16 columns, each block a task that sums the rows in order
+#pragma omp for schedule(dynamic, 1) nowait
+            for (int c0 = 0; c0 < dim; c0 += 16) {
+                int c1 = c0 + 16 < dim ? c0 + 16 : dim;
+                float sum_w[16] = {0}, sum_b[16] = {0};
                 for (int r = 0; r < rows; r++) {
-                    float g = dout[(size_t)r * dim + i];
-                    sum_w += g * (inp[(size_t)r * dim + i] - mean[r]) * rstd[r];
-                    sum_b += g;
+                    const float *g = dout + (size_t)r * dim, *x = inp + (size_t)r * dim;
+                    for (int i = c0; i < c1; i++) {
+                        sum_w[i - c0] += g[i] * (x[i] - mean[r]) * rstd[r];
+                        sum_b[i - c0] += g[i];
+                    }
                 }
-                if (dweight) dweight[i] += sum_w;
-                if (dbias) dbias[i] += sum_b;
+                for (int i = c0; i < c1; i++) {
+                    if (dweight) dweight[i] += sum_w[i - c0];
+                    if (dbias) dbias[i] += sum_b[i - c0];
+                }
             }
         }
         if (dinp) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 32)
             for (int r = 0; r < rows; r++)
                 layernorm_row_backward_input(dinp + (size_t)r * dim, dout + (size_t)r * dim, inp + (size_t)r * dim,
                                              weight, mean[r], rstd[r], dim);

@@ -147,6 +147,7 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     s->dresidual = block_take(&cur, B * N * D);
     s->dln = block_take(&cur, B * N * D);
     s->dqkv = block_take(&cur, B * N * 3 * D);
+    s->dscores = block_take(&cur, B * (size_t)c->heads * N * N);
     s->dattention = block_take(&cur, B * N * D);
     s->dfc = block_take(&cur, B * N * F);
     s->dfc_gelu = block_take(&cur, B * N * F);
@@ -190,7 +191,16 @@ int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_
     model_point_parameters(&s->grads, model, model->grads);
     s->block_floats = model_state_layout(s, config, max_batch, NULL);
     s->block = calloc(s->block_floats, sizeof(float));
-    if (!s->block) goto out_of_memory;
+    s->task_count = max_batch < MODEL_MAX_TASKS ? max_batch : MODEL_MAX_TASKS;
+    s->task_grads = s->task_count > 1 ? malloc(sizeof(float) * model->param_count * s->task_count) : NULL;
+    s->task_views = calloc((size_t)s->task_count, sizeof(ModelParams));
+    if (!s->block || !s->task_views || (s->task_count > 1 && !s->task_grads)) goto out_of_memory;
+    for (int t = 0; t < s->task_count; t++) {
+        s->task_views[t].layers = calloc((size_t)config->layers, sizeof(LayerParams));
+        if (!s->task_views[t].layers) goto out_of_memory;
+        model_point_parameters(&s->task_views[t], model, s->task_grads ? s->task_grads + model->param_count * t
+                                                                      : model->grads);
+    }
     model_state_layout(s, config, max_batch, s->block);
     return 0;
 out_of_memory:
@@ -206,6 +216,9 @@ void model_free(Model *model) {
     if (s) {
         free(s->params.layers);
         free(s->grads.layers);
+        for (int t = 0; s->task_views && t < s->task_count; t++) free(s->task_views[t].layers);
+        free(s->task_views);
+        free(s->task_grads);
         free(s->layers);
         free(s->block);
         free(s);

@@ -14,10 +14,10 @@ int model_config_preset(ModelConfig *out, const char *name, int vocab_size, Erro
         c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128};
     } else if (strcmp(name, "small") == 0) {
         // the demo: 4 stride-2 convs 64 px -> 4x4 = 16 tokens per image, ~1M transformer parameters
-        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 4, 512};
+        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512};
     } else if (strcmp(name, "base") == 0) {
         // 128 px -> 8x8 = 64 tokens per image; hours on CPU
-        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 8, 1024};
+        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024};
     } else {
         return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name);
     }
@@ -73,8 +73,12 @@ double model_flops_per_token(const ModelConfig *c) {
         size = out_size;
         in_ch = out_ch;
     }
-    double seq = (double)MODEL_IMAGE_COUNT * model_image_tokens(c) + c->max_text_len;
-    double per_layer = seq * (4.0 * c->dim * c->dim + 2.0 * c->dim * c->mlp_hidden) + 2.0 * seq * seq * c->dim;
-    macs += c->layers * per_layer + (double)c->max_text_len * c->dim * c->vocab_size;
+    double seq = (double)MODEL_IMAGE_COUNT * model_image_tokens(c) + c->max_text_len, T = c->max_text_len;
+    double D = c->dim, after_attention = D * D + 2.0 * D * c->mlp_hidden; // proj + MLP, per row
+    // every block: qkv and attention (counted dense, N²) on all rows; proj + MLP on all rows except
+    // in the last block, whose output is only read at the text rows
+    macs += c->layers * (seq * 3.0 * D * D + 2.0 * seq * seq * D);
+    macs += (c->layers - 1) * seq * after_attention + T * after_attention;
+    macs += T * D * c->vocab_size;
     return 6.0 * macs / c->max_text_len;
 }

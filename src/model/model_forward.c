@@ -1,6 +1,12 @@
 // model_forward.c — the transformer: batch validation, forward through the blocks to the tied
 // output head, and the backward pass in exact reverse. Activations live in ModelState (allocated
 // once by model_create); nothing is allocated here.
+//
+// The fast path splits the batch into up to MODEL_MAX_TASKS groups of rows (the split depends only
+// on the batch size) and runs each group through the whole network on its own OpenMP thread, the
+// kernels inside running serially: no barrier per layer, which matters on two shared cores where a
+// descheduled thread stalls every barrier. Each group's parameter gradient goes to its own block,
+// and the blocks are added in group order, so results do not depend on the thread count.
 #include <math.h>
 #include <string.h>
 
@@ -38,119 +44,237 @@ static int model_batch_validate(const Model *model, const ModelBatch *batch, Err
     return 0;
 }
 
-static AttentionMask model_mask(const Model *model, const ModelBatch *batch) {
-    AttentionMask mask = {MODEL_IMAGE_COUNT * model_image_tokens(&model->config), batch->text_len, batch->prefix_len};
-    return mask;
-}
 
 static void residual_add(float *out, const float *a, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 4096) if (n > 32768)
     for (size_t i = 0; i < n; i++) out[i] += a[i];
 }
 
-int model_forward_hidden(Model *model, const ModelBatch *batch, Error *err) {
-    if (model_batch_validate(model, batch, err) != 0) return -1;
+// The last block's output is only read at the text rows (the head), so after its attention the
+// block runs on those rows alone: (B, N, D) -> (B, T, D) moved to the front of the same buffer, in
+// place (a destination never passes its source).
+static void rows_gather_text(float *x, int B, int N, int I, int T, int D) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            if (b * T + t != b * N + I + t)
+                memmove(x + ((size_t)b * T + t) * D, x + ((size_t)b * N + I + t) * D, sizeof(float) * D);
+}
+
+// The inverse for gradients: (B, T, D) at the front back to the text rows of (B, N, D), image rows 0.
+static void rows_scatter_text(float *x, int B, int N, int I, int T, int D) {
+    for (int b = B - 1; b >= 0; b--) {
+        for (int t = T - 1; t >= 0; t--)
+            if (b * T + t != b * N + I + t)
+                memmove(x + ((size_t)b * N + I + t) * D, x + ((size_t)b * T + t) * D, sizeof(float) * D);
+        memset(x + (size_t)b * N * D, 0, sizeof(float) * I * D);
+    }
+}
+
+// out (B*T, D) += the text rows of full (B, N, D)
+static void residual_add_text(float *out, const float *full, int B, int N, int I, int T, int D) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            float *y = out + ((size_t)b * T + t) * D;
+            const float *x = full + ((size_t)b * N + I + t) * D;
+            for (int d = 0; d < D; d++) y[d] += x[d];
+        }
+}
+
+static int model_task_count(const Model *model, int batch_size) {
+    const ModelState *s = model->activations;
+    if (model->use_reference) return 1;
+    return batch_size < s->task_count ? batch_size : s->task_count;
+}
+
+// The view of rows [b0, b1) of a batch.
+static ModelBatch batch_rows(const ModelBatch *batch, const ModelConfig *c, int b0, int b1) {
+    size_t T = (size_t)batch->text_len_max, S = (size_t)c->image_size;
+    ModelBatch sub = {b1 - b0,
+                      batch->text_len_max,
+                      batch->images + (size_t)b0 * MODEL_IMAGE_COUNT * 3 * S * S,
+                      batch->tokens + b0 * T,
+                      batch->targets ? batch->targets + b0 * T : NULL,
+                      batch->text_len + b0,
+                      batch->prefix_len + b0};
+    return sub;
+}
+
+// Offsets (in floats) of row b0 in each family of activation buffers.
+typedef struct RowOffsets {
+    size_t nd, n, nf, probs, td, t, tv;
+} RowOffsets;
+
+static RowOffsets row_offsets(const ModelConfig *c, int b0, int N, int T) {
+    size_t b = (size_t)b0;
+    RowOffsets o = {b * N * c->dim, b * N,     b * N * c->mlp_hidden, b * c->heads * N * N,
+                    b * T * c->dim, b * T, b * T * c->vocab_size};
+    return o;
+}
+
+// Forward of the rows of `sub` (rows b0.. of the batch): stem, embeddings, blocks, final LN of the
+// text rows and, when logprobs is not NULL, the tied head and its softmax.
+static void forward_rows(Model *model, const ModelBatch *sub, int b0, float *logprobs, float *entropy) {
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     const KernelOps *k = model_kernels(model);
-    int B = batch->batch_size, T = batch->text_len_max, D = c->dim, F = c->mlp_hidden;
-    AttentionMask mask = model_mask(model, batch);
+    int B = sub->batch_size, T = sub->text_len_max, D = c->dim, F = c->mlp_hidden;
+    AttentionMask mask = {MODEL_IMAGE_COUNT * model_image_tokens(c), sub->text_len, sub->prefix_len};
     int N = mask.image_tokens + T, rows = B * N;
-    model_stem_forward(model, batch);
-    model_embedding_forward(model, batch);
-    const float *residual = s->encoded;
+    RowOffsets o = row_offsets(c, b0, N, T);
+    model_stem_forward(model, sub, b0);
+    model_embedding_forward(model, sub, b0);
+    const float *residual = s->encoded + o.nd;
+    int I = mask.image_tokens, text_rows = B * T;
     for (int l = 0; l < c->layers; l++) {
         LayerActivations *a = &s->layers[l];
         const LayerParams *p = &s->params.layers[l];
+        float *qkv = a->qkv + 3 * o.nd, *attention = a->attention + o.nd, *after_attention = a->residual_attention + o.nd;
+        float *ln1 = a->ln1 + o.nd, *ln2 = a->ln2 + o.nd, *fc = a->fc + o.nf, *fc_gelu = a->fc_gelu + o.nf;
         // (B, N, D) -> LN -> (B, N, 3D) -> attention -> (B, N, D) -> proj + residual
-        k->layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, residual, p->ln1_weight, p->ln1_bias, rows, D);
-        k->matmul_forward(a->qkv, a->ln1, p->qkv_weight, p->qkv_bias, rows, D, 3 * D);
-        k->attention_forward(a->attention, a->probs, a->qkv, &mask, B, N, D, c->heads);
-        k->matmul_forward(a->residual_attention, a->attention, p->proj_weight, p->proj_bias, rows, D, D);
-        residual_add(a->residual_attention, residual, (size_t)rows * D);
-        // (B, N, D) -> LN -> (B, N, F) -> GELU -> (B, N, D) + residual
-        k->layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->residual_attention, p->ln2_weight, p->ln2_bias,
-                             rows, D);
-        k->matmul_forward(a->fc, a->ln2, p->fc_weight, p->fc_bias, rows, D, F);
-        k->gelu_forward(a->fc_gelu, a->fc, (size_t)rows * F);
-        k->matmul_forward(a->residual_mlp, a->fc_gelu, p->fc_proj_weight, p->fc_proj_bias, rows, F, D);
-        residual_add(a->residual_mlp, a->residual_attention, (size_t)rows * D);
-        residual = a->residual_mlp;
+        k->layernorm_forward(ln1, a->ln1_mean + o.n, a->ln1_rstd + o.n, residual, p->ln1_weight, p->ln1_bias, rows, D);
+        k->matmul_forward(qkv, ln1, p->qkv_weight, p->qkv_bias, rows, D, 3 * D);
+        k->attention_forward(attention, a->probs + o.probs, qkv, &mask, B, N, D, c->heads);
+        int m = rows; // rows the rest of the block runs on: all, or the text rows of the last block
+        if (l == c->layers - 1) {
+            rows_gather_text(attention, B, N, I, T, D);
+            m = text_rows;
+        }
+        k->matmul_forward(after_attention, attention, p->proj_weight, p->proj_bias, m, D, D);
+        if (m == rows)
+            residual_add(after_attention, residual, (size_t)rows * D);
+        else
+            residual_add_text(after_attention, residual, B, N, I, T, D);
+        // (m, D) -> LN -> (m, F) -> GELU -> (m, D) + residual
+        k->layernorm_forward(ln2, a->ln2_mean + o.n, a->ln2_rstd + o.n, after_attention, p->ln2_weight, p->ln2_bias, m,
+                             D);
+        k->matmul_forward(fc, ln2, p->fc_weight, p->fc_bias, m, D, F);
+        k->gelu_forward(fc_gelu, fc, (size_t)m * F);
+        k->matmul_forward(a->residual_mlp + o.nd, fc_gelu, p->fc_proj_weight, p->fc_proj_bias, m, F, D);
+        residual_add(a->residual_mlp + o.nd, after_attention, (size_t)m * D);
+        residual = a->residual_mlp + o.nd;
     }
-    // final LayerNorm of the text rows only: (B, T, D)
-    for (int b = 0; b < B; b++)
-        k->layernorm_forward(s->final_ln + (size_t)b * T * D, s->final_mean + (size_t)b * T,
-                             s->final_rstd + (size_t)b * T, residual + ((size_t)b * N + mask.image_tokens) * D,
-                             s->params.final_ln_weight, s->params.final_ln_bias, T, D);
+    // final LayerNorm of the text rows, which the last block left compact: (B, T, D)
+    k->layernorm_forward(s->final_ln + o.td, s->final_mean + o.t, s->final_rstd + o.t, residual,
+                         s->params.final_ln_weight, s->params.final_ln_bias, text_rows, D);
+    if (!logprobs) return;
+    // tied head: (B*T, D) · token_embeddingᵀ -> (B*T, V), then softmax in place
+    k->matmul_forward(s->probs + o.tv, s->final_ln + o.td, s->params.token_embedding, NULL, B * T, D, c->vocab_size);
+    k->softmax_logprob_forward(logprobs, entropy, s->probs + o.tv, sub->targets, B * T, c->vocab_size);
+}
+
+static int model_run_forward(Model *model, const ModelBatch *batch, float *logprobs, float *entropy, Error *err) {
+    if (model_batch_validate(model, batch, err) != 0) return -1;
+    ModelState *s = model->activations;
+    int B = batch->batch_size, T = batch->text_len_max, tasks = model_task_count(model, B);
+    int previous = kernels_blas_serial_begin();
+#pragma omp parallel for schedule(dynamic, 1) if (tasks > 1)
+    for (int task = 0; task < tasks; task++) {
+        int b0 = task * B / tasks, b1 = (task + 1) * B / tasks;
+        ModelBatch sub = batch_rows(batch, &model->config, b0, b1);
+        forward_rows(model, &sub, b0, logprobs ? logprobs + (size_t)b0 * T : NULL,
+                     entropy ? entropy + (size_t)b0 * T : NULL);
+    }
+    kernels_blas_serial_end(previous);
     s->last_batch = B;
     s->last_text_len = T;
     return 0;
 }
 
+int model_forward_hidden(Model *model, const ModelBatch *batch, Error *err) {
+    return model_run_forward(model, batch, NULL, NULL, err);
+}
+
 int model_forward(Model *model, const ModelBatch *batch, float *logprobs, float *entropy, Error *err) {
     if (!batch->targets) return error_set(err, "model_forward: batch has no targets");
-    if (model_forward_hidden(model, batch, err) != 0) return -1;
-    const ModelConfig *c = &model->config;
-    ModelState *s = model->activations;
-    const KernelOps *k = model_kernels(model);
+    if (model_run_forward(model, batch, logprobs, entropy, err) != 0) return -1;
     int rows = batch->batch_size * batch->text_len_max;
-    // tied head: (B*T, D) · token_embeddingᵀ -> (B*T, V), then softmax in place
-    k->matmul_forward(s->probs, s->final_ln, s->params.token_embedding, NULL, rows, c->dim, c->vocab_size);
-    k->softmax_logprob_forward(logprobs, entropy, s->probs, batch->targets, rows, c->vocab_size);
     for (int i = 0; i < rows; i++)
         if (!isfinite(logprobs[i])) return error_set(err, "model_forward: non-finite log-probability at row %d", i);
     return 0;
 }
 
-int model_backward(Model *model, const ModelBatch *batch, const float *dlogprobs, Error *err) {
+// Backward of the rows of `sub` (rows b0.. of the batch), accumulating parameter grads into `g`.
+static void backward_rows(Model *model, const ModelBatch *sub, int b0, const float *dlogprobs, ModelParams *g) {
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     const KernelOps *k = model_kernels(model);
-    if (s->last_batch != batch->batch_size || s->last_text_len != batch->text_len_max)
-        return error_set(err, "model_backward: batch shape differs from the last model_forward (call forward first)");
-    int B = batch->batch_size, T = batch->text_len_max, D = c->dim, F = c->mlp_hidden, V = c->vocab_size;
-    AttentionMask mask = model_mask(model, batch);
+    int B = sub->batch_size, T = sub->text_len_max, D = c->dim, F = c->mlp_hidden, V = c->vocab_size;
+    AttentionMask mask = {MODEL_IMAGE_COUNT * model_image_tokens(c), sub->text_len, sub->prefix_len};
     int N = mask.image_tokens + T, rows = B * N;
+    RowOffsets o = row_offsets(c, b0, N, T);
     size_t nd = (size_t)rows * D;
+    float *dresidual = s->dresidual + o.nd, *dln = s->dln + o.nd, *dqkv = s->dqkv + 3 * o.nd;
+    float *dattention = s->dattention + o.nd, *dfc = s->dfc + o.nf, *dfc_gelu = s->dfc_gelu + o.nf;
     // head: d(logits) -> d(final LN) and the tied embedding's gradient
-    k->softmax_logprob_backward(s->dlogits, dlogprobs, s->probs, batch->targets, B * T, V);
-    memset(s->dfinal_ln, 0, sizeof(float) * (size_t)B * T * D);
-    k->matmul_backward(s->dfinal_ln, s->grads.token_embedding, NULL, s->dlogits, s->final_ln,
+    k->softmax_logprob_backward(s->dlogits + o.tv, dlogprobs, s->probs + o.tv, sub->targets, B * T, V);
+    memset(s->dfinal_ln + o.td, 0, sizeof(float) * (size_t)B * T * D);
+    k->matmul_backward(s->dfinal_ln + o.td, g->token_embedding, NULL, s->dlogits + o.tv, s->final_ln + o.td,
                        s->params.token_embedding, B * T, D, V);
-    memset(s->dresidual, 0, sizeof(float) * nd);
-    const float *last = c->layers > 0 ? s->layers[c->layers - 1].residual_mlp : s->encoded;
-    for (int b = 0; b < B; b++) {
-        size_t text = ((size_t)b * N + mask.image_tokens) * D;
-        k->layernorm_backward(s->dresidual + text, s->grads.final_ln_weight, s->grads.final_ln_bias,
-                              s->dfinal_ln + (size_t)b * T * D, last + text, s->params.final_ln_weight,
-                              s->final_mean + (size_t)b * T, s->final_rstd + (size_t)b * T, T, D);
-    }
+    // the final LayerNorm's input is the last block's compact (B, T, D) output
+    int I = mask.image_tokens, text_rows = B * T;
+    memset(dresidual, 0, sizeof(float) * nd);
+    k->layernorm_backward(dresidual, g->final_ln_weight, g->final_ln_bias, s->dfinal_ln + o.td,
+                          s->layers[c->layers - 1].residual_mlp + o.nd, s->params.final_ln_weight, s->final_mean + o.t,
+                          s->final_rstd + o.t, text_rows, D);
     // blocks in reverse; dresidual carries d(residual stream) through every residual add
     for (int l = c->layers - 1; l >= 0; l--) {
         LayerActivations *a = &s->layers[l];
         const LayerParams *p = &s->params.layers[l];
-        LayerParams *g = &s->grads.layers[l];
-        const float *residual = l == 0 ? s->encoded : s->layers[l - 1].residual_mlp;
-        memset(s->dfc_gelu, 0, sizeof(float) * (size_t)rows * F);
-        k->matmul_backward(s->dfc_gelu, g->fc_proj_weight, g->fc_proj_bias, s->dresidual, a->fc_gelu,
-                           p->fc_proj_weight, rows, F, D);
-        memset(s->dfc, 0, sizeof(float) * (size_t)rows * F);
-        k->gelu_backward(s->dfc, a->fc, s->dfc_gelu, (size_t)rows * F);
-        memset(s->dln, 0, sizeof(float) * nd);
-        k->matmul_backward(s->dln, g->fc_weight, g->fc_bias, s->dfc, a->ln2, p->fc_weight, rows, D, F);
-        k->layernorm_backward(s->dresidual, g->ln2_weight, g->ln2_bias, s->dln, a->residual_attention, p->ln2_weight,
-                              a->ln2_mean, a->ln2_rstd, rows, D);
-        memset(s->dattention, 0, sizeof(float) * nd);
-        k->matmul_backward(s->dattention, g->proj_weight, g->proj_bias, s->dresidual, a->attention, p->proj_weight,
-                           rows, D, D);
-        memset(s->dqkv, 0, sizeof(float) * nd * 3);
-        k->attention_backward(s->dqkv, s->dattention, a->probs, a->qkv, &mask, B, N, D, c->heads);
-        memset(s->dln, 0, sizeof(float) * nd);
-        k->matmul_backward(s->dln, g->qkv_weight, g->qkv_bias, s->dqkv, a->ln1, p->qkv_weight, rows, D, 3 * D);
-        k->layernorm_backward(s->dresidual, g->ln1_weight, g->ln1_bias, s->dln, residual, p->ln1_weight, a->ln1_mean,
-                              a->ln1_rstd, rows, D);
+        LayerParams *lg = &g->layers[l];
+        const float *residual = l == 0 ? s->encoded + o.nd : s->layers[l - 1].residual_mlp + o.nd;
+        int m = l == c->layers - 1 ? text_rows : rows; // as in forward_rows
+        memset(dfc_gelu, 0, sizeof(float) * (size_t)m * F);
+        k->matmul_backward(dfc_gelu, lg->fc_proj_weight, lg->fc_proj_bias, dresidual, a->fc_gelu + o.nf,
+                           p->fc_proj_weight, m, F, D);
+        memset(dfc, 0, sizeof(float) * (size_t)m * F);
+        k->gelu_backward(dfc, a->fc + o.nf, dfc_gelu, (size_t)m * F);
+        memset(dln, 0, sizeof(float) * (size_t)m * D);
+        k->matmul_backward(dln, lg->fc_weight, lg->fc_bias, dfc, a->ln2 + o.nd, p->fc_weight, m, D, F);
+        k->layernorm_backward(dresidual, lg->ln2_weight, lg->ln2_bias, dln, a->residual_attention + o.nd,
+                              p->ln2_weight, a->ln2_mean + o.n, a->ln2_rstd + o.n, m, D);
+        memset(dattention, 0, sizeof(float) * (size_t)m * D);
+        k->matmul_backward(dattention, lg->proj_weight, lg->proj_bias, dresidual, a->attention + o.nd, p->proj_weight,
+                           m, D, D);
+        if (m != rows) {
+            // back to all rows: image rows get no gradient from above the last attention
+            rows_scatter_text(dattention, B, N, I, T, D);
+            rows_scatter_text(dresidual, B, N, I, T, D);
+        }
+        memset(dqkv, 0, sizeof(float) * nd * 3);
+        k->attention_backward(dqkv, s->dscores + o.probs, dattention, a->probs + o.probs, a->qkv + 3 * o.nd, &mask, B,
+                              N, D, c->heads);
+        memset(dln, 0, sizeof(float) * nd);
+        k->matmul_backward(dln, lg->qkv_weight, lg->qkv_bias, dqkv, a->ln1 + o.nd, p->qkv_weight, rows, D, 3 * D);
+        k->layernorm_backward(dresidual, lg->ln1_weight, lg->ln1_bias, dln, residual, p->ln1_weight,
+                              a->ln1_mean + o.n, a->ln1_rstd + o.n, rows, D);
     }
-    model_embedding_backward(model, batch);
-    model_stem_backward(model, batch);
+    model_embedding_backward(model, sub, b0, g);
+    model_stem_backward(model, sub, b0, g);
+}
+
+int model_backward(Model *model, const ModelBatch *batch, const float *dlogprobs, Error *err) {
+    ModelState *s = model->activations;
+    if (s->last_batch != batch->batch_size || s->last_text_len != batch->text_len_max)
+        return error_set(err, "model_backward: batch shape differs from the last model_forward (call forward first)");
+    int B = batch->batch_size, T = batch->text_len_max, tasks = model_task_count(model, B);
+    size_t count = model->param_count;
+    int previous = kernels_blas_serial_begin();
+#pragma omp parallel for schedule(dynamic, 1) if (tasks > 1)
+    for (int task = 0; task < tasks; task++) {
+        int b0 = task * B / tasks, b1 = (task + 1) * B / tasks;
+        ModelBatch sub = batch_rows(batch, &model->config, b0, b1);
+        if (tasks > 1) memset(s->task_grads + count * task, 0, sizeof(float) * count);
+        backward_rows(model, &sub, b0, dlogprobs + (size_t)b0 * T, tasks > 1 ? &s->task_views[task] : &s->grads);
+    }
+    kernels_blas_serial_end(previous);
+    if (tasks > 1) {
+        // grads += Σ task blocks, in task order for every element
+#pragma omp parallel for schedule(static) if (count > 65536)
+        for (size_t i = 0; i < count; i++) {
+            float sum = 0.0f;
+            for (int task = 0; task < tasks; task++) sum += s->task_grads[count * task + i];
+            model->grads[i] += sum;
+        }
+    }
     return 0;
 }

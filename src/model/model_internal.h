@@ -44,11 +44,19 @@ typedef struct ModelState {
     float *final_ln, *final_mean, *final_rstd; // text rows only: (B, T, D)
     float *probs;                              // (B, T, V)
     // backward scratch
-    float *dlogits, *dfinal_ln, *dresidual, *dln, *dqkv, *dattention, *dfc, *dfc_gelu;
+    float *dlogits, *dfinal_ln, *dresidual, *dln, *dqkv, *dscores, *dattention, *dfc, *dfc_gelu;
     float *dstem_conv[MODEL_MAX_STEM_LAYERS], *dstem_gelu[MODEL_MAX_STEM_LAYERS];
     // the shape of the last forward, checked by backward
     int last_batch, last_text_len;
+    // The fast path splits a batch into row groups that run on OpenMP threads with no barrier
+    // between layers; each group accumulates its gradient in its own block (task_grads, one
+    // param_count block per group), summed in group order afterwards.
+    float *task_grads;
+    ModelParams *task_views;
+    int task_count; // blocks allocated: min(max_batch, MODEL_MAX_TASKS)
 } ModelState;
+
+#define MODEL_MAX_TASKS 8
 
 void model_point_parameters(ModelParams *view, const Model *model, float *base);
 
