@@ -52,22 +52,25 @@ static void test_weights_and_stats(void **state) {
     o.hard_weight = 4;
     o.solved_weight = 0.5;
     Error err;
-    assert_int_equal(hcm_pool_create(&pool, 4, &err), 0);
-    hcm_pool_record(&pool, 0, 0.0, 1);  // hard, failed
+    assert_int_equal(hcm_pool_create(&pool, 5, &err), 0);
+    o.failed_weight = 0.75;
+    hcm_pool_record(&pool, 0, 0.0, 1);  // failed by every rollout: no signal, not boosted
     hcm_pool_record(&pool, 1, 0.25, 1); // hard
     hcm_pool_record(&pool, 2, 1.0, 1);  // solved
+    hcm_pool_record(&pool, 4, 0.4, 1);  // hard
     // case 3 never scored
     hcm_pool_reweight(&pool, &o);
-    assert_true(pool.weights[0] == 4 && pool.weights[1] == 4 && pool.weights[2] == 0.5 && pool.weights[3] == 1);
+    assert_true(pool.weights[0] == 0.75 && pool.weights[1] == 4 && pool.weights[2] == 0.5 && pool.weights[3] == 1 &&
+                pool.weights[4] == 4);
     HcmPoolStats s;
     hcm_pool_stats(&pool, &o, &s);
-    assert_int_equal(s.scored, 3);
+    assert_int_equal(s.scored, 4);
     assert_int_equal(s.hard, 2);
     assert_int_equal(s.solved, 1);
     assert_int_equal(s.failed, 1);
-    assert_true(fabs(s.mean_reward - 1.25 / 3) < 1e-6);
-    assert_true(fabs(s.hard_mean_reward - 0.125) < 1e-6);
-    assert_true(fabs(s.hard_share - 8.0 / 9.5) < 1e-9);
+    assert_true(fabs(s.mean_reward - 1.65 / 4) < 1e-6);
+    assert_true(fabs(s.hard_mean_reward - 0.325) < 1e-6);
+    assert_true(fabs(s.hard_share - 8.0 / 10.25) < 1e-9);
     hcm_pool_free(&pool);
 
     o.rollouts = 0;

@@ -48,9 +48,7 @@ static void assert_round_trip(const Tokenizer *tok, const char *text) {
     free(ids);
 }
 
-static void test_round_trip_random_bytes(void **state) {
-    (void)state;
-    Tokenizer *tok = train_corpus(400);
+static void round_trip_random_bytes(Tokenizer *tok) {
     char buffer[600];
     for (uint64_t trial = 0; trial < 300; trial++) {
         Rng rng = rng_stream(11, trial, RNG_PURPOSE_SYNTH);
@@ -73,7 +71,54 @@ static void test_round_trip_random_bytes(void **state) {
     assert_round_trip(tok, "   \t\n  x  ");
     assert_round_trip(tok, "\xff\xfe\xc0\x80 \xe2\x82");
     assert_round_trip(tok, "");
-    tokenizer_free(tok);
+    assert_round_trip(tok, "<<<>>>...,,,::: <think></think>\n\n<answer>A, B</answer>");
+}
+
+static void test_round_trip_random_bytes(void **state) {
+    (void)state;
+    const char *modes[2] = {"iar-phrases-v1", "iar-chunks-v1"};
+    for (int m = 0; m < 2; m++) {
+        Tokenizer *tok = NULL;
+        Error err = {{0}};
+        assert_int_equal(tokenizer_train_pretokenized(&tok, CORPUS, CORPUS_COUNT, 400, modes[m], &err), 0);
+        round_trip_random_bytes(tok);
+        tokenizer_free(tok);
+    }
+}
+
+static void test_pretokenizer_is_saved_and_checked(void **state) {
+    (void)state;
+    Tokenizer *words = NULL, *phrases = NULL, *back = NULL;
+    Error err = {{0}};
+    assert_int_equal(tokenizer_train_pretokenized(&words, CORPUS, CORPUS_COUNT, 600, "iar-chunks-v1", &err), 0);
+    assert_int_equal(tokenizer_train_pretokenized(&phrases, CORPUS, CORPUS_COUNT, 600, "iar-phrases-v1", &err), 0);
+    // phrases may merge across words: the corpus shrinks further than with word chunks
+    int ids[400], nw = 0, np = 0;
+    for (size_t i = 0; i < CORPUS_COUNT; i++) {
+        nw += tokenizer_encode(words, CORPUS[i], ids, 400);
+        np += tokenizer_encode(phrases, CORPUS[i], ids, 400);
+    }
+    assert_true(np < nw);
+    char dir[] = "/tmp/iar-test-pre-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = path_join(dir, "w.json");
+    assert_int_equal(tokenizer_save(words, path, &err), 0);
+    assert_int_equal(tokenizer_load(&back, path, &err), 0);
+    for (size_t i = 0; i < CORPUS_COUNT; i++) {
+        int a[400], b[400];
+        int na = tokenizer_encode(words, CORPUS[i], a, 400), nb = tokenizer_encode(back, CORPUS[i], b, 400);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, (size_t)na * sizeof(int));
+    }
+    Tokenizer *none = NULL;
+    assert_int_equal(tokenizer_train_pretokenized(&none, CORPUS, CORPUS_COUNT, 600, "bytes", &err), -1);
+    assert_non_null(strstr(err.message, "pre-tokenizer"));
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    tokenizer_free(words);
+    tokenizer_free(phrases);
+    tokenizer_free(back);
 }
 
 static void test_compresses_its_corpus(void **state) {
@@ -160,6 +205,7 @@ static void test_rejects_bad_vocab_size(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_random_bytes),
+        cmocka_unit_test(test_pretokenizer_is_saved_and_checked),
         cmocka_unit_test(test_compresses_its_corpus),
         cmocka_unit_test(test_training_is_deterministic_and_save_load_is_exact),
         cmocka_unit_test(test_rejects_bad_vocab_size),

@@ -131,9 +131,9 @@ static void test_grpo_raises_the_reward_on_a_toy_task(void **state) {
     printf("mean reward: first 10 steps %.3f, last 10 steps %.3f\n", result.mean_reward_first10,
            result.mean_reward_last10);
     assert_int_equal(result.steps_done, 24);
-    // reward = 0.5·format + exact; the SFT policy gets B about a quarter of the time
-    assert_true(result.mean_reward_first10 < 0.5 + 0.6);
-    if (!(result.mean_reward_last10 > result.mean_reward_first10 + 0.25))
+    // reward = 0.5·format + exact (at most 1.5); the SFT policy answers B only part of the time
+    assert_true(result.mean_reward_first10 < 1.0);
+    if (!(result.mean_reward_last10 > result.mean_reward_first10 + 0.2 && result.mean_reward_last10 > 1.0))
         fail_msg("GRPO did not raise the reward: %.3f -> %.3f", result.mean_reward_first10, result.mean_reward_last10);
     const char *files[] = {"train_log.jsonl", "rollouts.jsonl", "curve.svg", "model.safetensors", "state.bin"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

@@ -92,6 +92,7 @@ static void test_resume_is_bit_for_bit(void **state) {
     assert_int_equal(result.validation.samples, 3);
     tiny_options(&o, f, split);
     o.stop_at = 4;
+    o.resume = 1; // nothing to resume yet: starts a new run
     run_ok(&o, &result);
     assert_int_equal(result.steps_done, 4);
     assert_int_equal(result.validation.samples, 0); // validation belongs to the end of the whole run
@@ -182,10 +183,6 @@ static void test_bad_input_is_reported(void **state) {
     o.data_path = "/nonexistent/data.jsonl";
     assert_int_equal(sft_train(&o, NULL, &result, &err), -1);
     assert_non_null(strstr(err.message, "/nonexistent/data.jsonl"));
-    tiny_options(&o, f, out);
-    o.resume = 1;
-    assert_int_equal(sft_train(&o, NULL, &result, &err), -1);
-    assert_non_null(strstr(err.message, "nothing to resume"));
     free(out);
 }
 

@@ -13,7 +13,7 @@
 #include "train/sft.h"
 
 static void train_usage(FILE *f) {
-    fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 512]\n"
+    fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 1024]\n"
           "       iar train sft --data DATA.jsonl --out CKPT [options]   (iar train sft --help)\n"
           "       iar train grpo --data DATA.jsonl --init SFT_CKPT --out CKPT [options]\n"
           "example: iar train sft --data bench/train/data.jsonl --out runs/sft --config small --steps 600\n",
@@ -26,8 +26,8 @@ static void sft_usage(FILE *f) {
           "  --config tiny|small|base  model preset (default small)\n"
           "  --init CKPT               start from a checkpoint's weights and tokenizer (curriculum stages)\n"
           "  --tokenizer FILE          use this tokenizer.json (default: the init's, else trained on the data)\n"
-          "  --vocab N                 vocabulary when the tokenizer is trained here (default 512)\n"
-          "  --steps N | --epochs E    length of the run (default 1 epoch)\n"
+          "  --vocab N                 vocabulary when the tokenizer is trained here (default 1024)\n"
+          "  --steps N | --epochs E    length of the run (default 900 steps: ~5 min of small on 2 cores)\n"
           "  --batch B                 rows per step (default 16)\n"
           "  --lr LR --warmup N        peak learning rate (default 2e-3), warmup steps (default 20)\n"
           "  --min-lr-ratio R          cosine floor as a fraction of the peak (default 0.1)\n"
@@ -37,7 +37,7 @@ static void sft_usage(FILE *f) {
           "  --val-samples N           held-out samples generated per validation (default 64)\n"
           "  --save-every N            checkpoint every N steps (default: at the end)\n"
           "  --stop-at N               stop after step N as if interrupted (continue with --resume)\n"
-          "  --resume                  continue CKPT's state.bin bit-for-bit\n"
+          "  --resume                  continue CKPT's state.bin bit-for-bit (a new run when there is none)\n"
           "  --threads K               OpenMP/OpenBLAS threads; --peak-gflops G for MFU (default: measured)\n"
           "  --cache-dir DIR           image cache folder (default: the dataset's folder)\n"
           "Writes CKPT/model.safetensors, config.json, tokenizer.json, state.bin, train_log.jsonl.\n"
@@ -47,18 +47,21 @@ static void sft_usage(FILE *f) {
 
 static int cmd_train_tokenizer(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
-        fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 512]\n"
+        fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 1024] [--pretokenizer P]\n"
               "Trains a byte-level BPE on the dataset's prompts and rationales.\n"
-              "example: iar train tokenizer --data bench/train/data.jsonl --out runs/tokenizer.json --vocab 512\n",
+              "  --pretokenizer P  iar-phrases-v1 (default: merges may span words within a clause) or\n"
+              "                    iar-chunks-v1 (merges stay inside words)\n"
+              "example: iar train tokenizer --data bench/train/data.jsonl --out runs/tokenizer.json --vocab 1024\n",
               stdout);
         return 0;
     }
-    const char *data = NULL, *out = NULL;
-    long vocab = 512;
+    const char *data = NULL, *out = NULL, *pretokenizer = TOKENIZER_DEFAULT_PRETOKENIZER;
+    long vocab = 1024;
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--data") == 0 && value) data = argv[++i];
         else if (strcmp(argv[i], "--out") == 0 && value) out = argv[++i];
+        else if (strcmp(argv[i], "--pretokenizer") == 0 && value) pretokenizer = argv[++i];
         else if (strcmp(argv[i], "--vocab") == 0) {
             if (cli_parse_int("--vocab", value, 259, 65536, &vocab) != 0) return 1;
             i++;
@@ -73,7 +76,7 @@ static int cmd_train_tokenizer(int argc, char **argv) {
     for (size_t i = 0; texts && i < dataset.count; i++) texts[i] = text_sample_completion(&dataset.samples[i]);
     for (int d = -1; texts && d < DIMENSION_COUNT; d++) texts[dataset.count + (size_t)(d + 1)] = prompt_native_text(d);
     Tokenizer *tok = NULL;
-    int rc = texts ? tokenizer_train(&tok, (const char *const *)texts, n, (int)vocab, &err)
+    int rc = texts ? tokenizer_train_pretokenized(&tok, (const char *const *)texts, n, (int)vocab, pretokenizer, &err)
                    : error_set(&err, "out of memory");
     if (rc == 0) rc = tokenizer_save(tok, out, &err);
     if (rc == 0) {
@@ -97,10 +100,11 @@ static void sft_on_start(void *user, const SftStartInfo *info) {
     (void)user;
     fprintf(stderr,
             "sft: config %s, %zu parameters, %.3g training FLOPs/token, peak %.1f GFLOP/s, vocab %d%s\n"
-            "sft: %zu training / %zu held-out samples, image cache %s, steps %ld..%ld\n",
+            "sft: %zu training / %zu held-out samples, image cache %s, %s at step %ld of %ld\n",
             info->config_name, info->parameters, info->flops_per_token, info->peak_gflops, info->vocab_size,
             info->tokenizer_trained ? " (tokenizer trained now)" : "", info->train_samples, info->validation_samples,
-            info->image_cache_reused ? "reused" : "built", info->start_step, info->total_steps);
+            info->image_cache_reused ? "reused" : "built", info->resumed ? "resuming" : "starting", info->start_step,
+            info->total_steps);
     if (info->truncated_rows)
         fprintf(stderr, "sft: warning: %zu rationales were cut to fit the model's text length\n", info->truncated_rows);
 }
@@ -190,6 +194,8 @@ static int cmd_train_sft(int argc, char **argv) {
         int used = sft_parse_option(&o, argc, argv, &i);
         if (used < 0) return 1;
         if (used == 0) return cli_fail("train sft: unknown option '%s' (see iar train sft --help)", argv[i]);
+        if (strcmp(argv[i - 1], "--epochs") == 0) o.steps = 0; // the later of --steps/--epochs wins
+        if (strcmp(argv[i - 1], "--steps") == 0) o.epochs = 0;
     }
     if (!o.data_path || !o.out_dir) return cli_fail("train sft: --data and --out are required (see --help)");
     Progress progress, cache_progress;

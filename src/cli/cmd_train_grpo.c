@@ -33,14 +33,15 @@ static void grpo_print_help(void) {
            "  --lambda-start X --lambda-end X   λ at the first and last step (0, 1)\n"
            "optimisation:\n"
            "  --steps N (100)  --group G (8)  --prompts-per-step P (4)  --iterations μ (1)\n"
-           "  --lr X (5e-5)  --warmup N (5)  --grad-clip X (1)  --weight-decay X (0)\n"
+           "  --lr X (1e-4)  --warmup N (5)  --grad-clip X (1)  --weight-decay X (0)\n"
            "  --temperature X (1)  --top-p X (1)  --max-new-tokens N (0: up to the model's text length)\n"
            "  --epsilon-low X (0.2)  --epsilon-high X (0.28)  --beta X (0: no KL)\n"
-           "  --loss-agg sequence|token (sequence)   --scale-rewards group|batch|none (group)\n"
+           "  --loss-agg sequence|token (token)   --scale-rewards group|batch|none (group)\n"
            "hard-case mining (HCM-GRPO):\n"
            "  --hcm                   draw low-reward training cases more often\n"
-           "  --hcm-period N (20)  --hcm-rollouts K (4)  --hcm-subset M cases scored per refresh (256, 0: all)\n"
+           "  --hcm-period N (20)  --hcm-rollouts K (4)  --hcm-subset M cases scored per refresh (64, 0: all)\n"
            "  --hcm-threshold X (0.5)  --hcm-hard-weight W (4)  --hcm-solved-weight W (0.5)\n"
+           "  --hcm-failed-weight W (1): cases no rollout scores on are not boosted (their groups give no signal)\n"
            "  --seed S (1)  --threads N (2)\n\n"
            "example:\n"
            "  iar train grpo --data bench/train/data.jsonl --val bench/val/data.jsonl --init runs/sft \\\n"
@@ -136,6 +137,7 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
         REAL_OPT("--hcm-threshold", 0, 1, o->hcm_options.threshold)
         REAL_OPT("--hcm-hard-weight", 1e-6, 1e6, o->hcm_options.hard_weight)
         REAL_OPT("--hcm-solved-weight", 1e-6, 1e6, o->hcm_options.solved_weight)
+        REAL_OPT("--hcm-failed-weight", 1e-6, 1e6, o->hcm_options.failed_weight)
         INT_OPT("--seed", 0, 0x7fffffffL, o->seed)
         INT_OPT("--threads", 1, 256, o->threads)
 #undef INT_OPT

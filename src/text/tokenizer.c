@@ -2,12 +2,14 @@
 // (lowest-rank merge first, inside each chunk), decoding, and the tokenizer.json format.
 //
 // Ids: 0 <pad>, 1 <bos>, 2 <eos>, 3..258 the bytes 0..255, then one id per merge in merge order.
-// Pre-split ("iar-chunks-v1"): text is cut into chunks that merges never cross: an optional single
-// leading space followed by a run of one class (letters incl. bytes >= 128, digits, other
-// printable), or a run of whitespace; runs are cut every CHUNK_MAX bytes. Every byte belongs to
-// exactly one chunk, so decode(encode(x)) == x for any byte string.
+// Pre-split: text is cut into chunks that merges never cross, at most CHUNK_MAX bytes each.
+//   "iar-chunks-v1" (words): an optional single leading space followed by a run of one class
+//     (letters incl. bytes >= 128, digits, other printable), or a run of whitespace.
+//   "iar-phrases-v1" (the default): runs ending at . , : ; ? ! > or a newline, a '<' starting a new
+//     run; merges may span words, so templated rationales shrink to a few tokens per clause.
+// Every byte belongs to exactly one chunk, so decode(encode(x)) == x for any byte string.
 //
-// tokenizer.json: {"format":"iar-bpe","version":1,"pretokenizer":"iar-chunks-v1","vocab_size":V,
+// tokenizer.json: {"format":"iar-bpe","version":1,"pretokenizer":"iar-phrases-v1","vocab_size":V,
 //   "special":["<pad>","<bos>","<eos>"],"merges":[[left,right],...],"vocab":["...",...]}
 // "merges" is authoritative; "vocab" (each token's bytes as a string whose code points U+0000..U+00FF
 // are the bytes) is for readers and is checked against the merges on load.
@@ -27,11 +29,15 @@
 #define CHUNK_MAX 64
 #define MAX_VOCAB 65536
 
+enum { PRETOKENIZER_WORDS = 0, PRETOKENIZER_PHRASES = 1 };
+static const char *const PRETOKENIZER_NAMES[2] = {"iar-chunks-v1", "iar-phrases-v1"};
+
 typedef struct Merge {
     int left, right;
 } Merge;
 
 struct Tokenizer {
+    int pretokenizer; // PRETOKENIZER_*
     int vocab_size;
     int merge_count;
     Merge *merges;
@@ -130,8 +136,8 @@ static int byte_class(unsigned char c) {
     return 4;
 }
 
-// Length of the chunk starting at text[0] (text non-empty, NUL-terminated).
-static size_t chunk_length(const unsigned char *text) {
+// Length of a word chunk starting at text[0] (text non-empty, NUL-terminated).
+static size_t chunk_length_words(const unsigned char *text) {
     size_t i = 0;
     if (text[0] == ' ' && text[1] && byte_class(text[1]) != 3) i = 1;
     int cls = byte_class(text[i]);
@@ -142,6 +148,23 @@ static size_t chunk_length(const unsigned char *text) {
         i++;
     }
     return i;
+}
+
+// Length of a phrase chunk: up to and including the next . , : ; ? ! > or newline, or up to the
+// next '<' (tags start a chunk), at most CHUNK_MAX bytes.
+static size_t chunk_length_phrases(const unsigned char *text) {
+    size_t i = 0;
+    while (text[i] && i < CHUNK_MAX) {
+        unsigned char c = text[i];
+        if (c == '<' && i > 0) break;
+        i++;
+        if (c == '.' || c == ',' || c == ':' || c == ';' || c == '?' || c == '!' || c == '>' || c == '\n') break;
+    }
+    return i;
+}
+
+static size_t chunk_length(int pretokenizer, const unsigned char *text) {
+    return pretokenizer == PRETOKENIZER_PHRASES ? chunk_length_phrases(text) : chunk_length_words(text);
 }
 
 // Merges one chunk's symbols in place (lowest rank first); returns the new count.
@@ -173,7 +196,7 @@ int tokenizer_encode(const Tokenizer *tok, const char *text, int *out, int max) 
     int total = 0;
     int symbols[CHUNK_MAX + 1];
     while (*p) {
-        size_t n = chunk_length(p);
+        size_t n = chunk_length(tok->pretokenizer, p);
         for (size_t i = 0; i < n; i++) symbols[i] = TOKEN_FIRST_BYTE + p[i];
         int count = chunk_merge(tok, symbols, (int)n);
         for (int i = 0; i < count; i++, total++)
@@ -285,13 +308,13 @@ static void free_words(Word *words, size_t count) {
 }
 
 // Collects the distinct chunks of all texts, sorted (so training does not depend on hash order).
-static int collect_words(const char *const *texts, size_t count, Word **out_words, size_t *out_count, size_t *symbols,
-                         Error *err) {
+static int collect_words(int pretokenizer, const char *const *texts, size_t count, Word **out_words,
+                         size_t *out_count, size_t *symbols, Error *err) {
     ChunkTable table = {0};
     for (size_t t = 0; t < count; t++) {
         const unsigned char *p = (const unsigned char *)(texts[t] ? texts[t] : "");
         while (*p) {
-            size_t n = chunk_length(p);
+            size_t n = chunk_length(pretokenizer, p);
             if (chunk_table_add(&table, p, n) != 0) return error_set(err, "tokenizer: out of memory");
             p += n;
         }
@@ -325,13 +348,25 @@ static int collect_words(const char *const *texts, size_t count, Word **out_word
 }
 
 int tokenizer_train(Tokenizer **out, const char *const *texts, size_t count, int vocab_size, Error *err) {
+    return tokenizer_train_pretokenized(out, texts, count, vocab_size, TOKENIZER_DEFAULT_PRETOKENIZER, err);
+}
+
+int tokenizer_train_pretokenized(Tokenizer **out, const char *const *texts, size_t count, int vocab_size,
+                                 const char *pretokenizer, Error *err) {
     *out = NULL;
+    int mode = -1;
+    for (int m = 0; m < 2; m++)
+        if (pretokenizer && strcmp(pretokenizer, PRETOKENIZER_NAMES[m]) == 0) mode = m;
+    if (mode < 0)
+        return error_set(err, "tokenizer: unknown pre-tokenizer '%s' (iar-chunks-v1, iar-phrases-v1)",
+                         pretokenizer ? pretokenizer : "(null)");
     if (vocab_size < BASE_VOCAB || vocab_size > MAX_VOCAB)
         return error_set(err, "tokenizer: vocabulary size %d is outside %d..%d", vocab_size, BASE_VOCAB, MAX_VOCAB);
     Word *words = NULL;
     size_t word_count = 0, symbol_total = 0;
-    if (collect_words(texts, count, &words, &word_count, &symbol_total, err) != 0) return -1;
+    if (collect_words(mode, texts, count, &words, &word_count, &symbol_total, err) != 0) return -1;
     Tokenizer *tok = calloc(1, sizeof *tok);
+    if (tok) tok->pretokenizer = mode;
     int wanted = vocab_size - BASE_VOCAB;
     tok->merges = calloc((size_t)wanted + 1, sizeof *tok->merges);
     PairCounts pc = {0};
@@ -415,7 +450,7 @@ int tokenizer_save(const Tokenizer *tok, const char *path, Error *err) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "format", "iar-bpe");
     cJSON_AddNumberToObject(root, "version", TOKENIZER_VERSION);
-    cJSON_AddStringToObject(root, "pretokenizer", "iar-chunks-v1");
+    cJSON_AddStringToObject(root, "pretokenizer", PRETOKENIZER_NAMES[tok->pretokenizer]);
     cJSON_AddNumberToObject(root, "vocab_size", tok->vocab_size);
     const char *special[SPECIAL_COUNT] = {"<pad>", "<bos>", "<eos>"};
     cJSON_AddItemToObject(root, "special", cJSON_CreateStringArray(special, SPECIAL_COUNT));
@@ -470,8 +505,12 @@ int tokenizer_load(Tokenizer **out, const char *path, Error *err) {
                  cJSON_IsNumber(version) ? version->valueint : -1, TOKENIZER_VERSION);
         return fail_load(root, NULL, err, path, msg);
     }
-    if (!cJSON_IsString(pre) || strcmp(pre->valuestring, "iar-chunks-v1") != 0)
-        return fail_load(root, NULL, err, path, "unknown \"pretokenizer\" (this build knows iar-chunks-v1)");
+    int mode = -1;
+    for (int m = 0; m < 2; m++)
+        if (cJSON_IsString(pre) && strcmp(pre->valuestring, PRETOKENIZER_NAMES[m]) == 0) mode = m;
+    if (mode < 0)
+        return fail_load(root, NULL, err, path,
+                         "unknown \"pretokenizer\" (this build knows iar-chunks-v1 and iar-phrases-v1)");
     if (!cJSON_IsArray(merges) || !cJSON_IsNumber(size))
         return fail_load(root, NULL, err, path, "missing \"merges\" array or \"vocab_size\"");
     int n = cJSON_GetArraySize(merges);
@@ -479,6 +518,7 @@ int tokenizer_load(Tokenizer **out, const char *path, Error *err) {
         return fail_load(root, NULL, err, path, "\"vocab_size\" does not match the number of merges");
     Tokenizer *tok = calloc(1, sizeof *tok);
     if (!tok) return fail_load(root, NULL, err, path, "out of memory");
+    tok->pretokenizer = mode;
     tok->merges = calloc((size_t)n + 1, sizeof *tok->merges);
     if (!tok->merges) return fail_load(root, tok, err, path, "out of memory");
     int r = 0;

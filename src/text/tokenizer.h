@@ -12,6 +12,13 @@ enum { TOKEN_PAD = 0, TOKEN_BOS = 1, TOKEN_EOS = 2, TOKEN_FIRST_BYTE = 3 };
 typedef struct Tokenizer Tokenizer;
 
 int tokenizer_train(Tokenizer **out, const char *const *texts, size_t count, int vocab_size, Error *err);
+// Same, choosing how text is cut before merging (merges never cross a cut): "iar-chunks-v1" (words
+// with their leading space, digit runs, punctuation runs, whitespace runs) or "iar-phrases-v1"
+// (runs ending at . , : ; ? ! > or a newline, tags starting a run: merges may span words, which
+// shortens templated rationales). tokenizer_train uses TOKENIZER_DEFAULT_PRETOKENIZER.
+#define TOKENIZER_DEFAULT_PRETOKENIZER "iar-phrases-v1"
+int tokenizer_train_pretokenized(Tokenizer **out, const char *const *texts, size_t count, int vocab_size,
+                                 const char *pretokenizer, Error *err);
 int tokenizer_load(Tokenizer **out, const char *path, Error *err);
 int tokenizer_save(const Tokenizer *tokenizer, const char *path, Error *err);
 void tokenizer_free(Tokenizer *tokenizer);

@@ -18,13 +18,14 @@ void grpo_options_default(GrpoOptions *o) {
     reward_config_default(&o->reward);
     lambda_schedule_default(&o->lambda);
     grpo_loss_options_default(&o->loss);
+    o->loss.agg = GRPO_LOSS_AGG_TOKEN; // per-token mean: no length bias towards long wrong answers
     o->scale_rewards = GRPO_SCALE_GROUP;
     o->advantage_epsilon = 1e-4f;
     o->group_size = 8;
     o->prompts_per_step = 4;
     o->steps = 100;
     o->iterations = 1;
-    o->learning_rate = 5e-5f;
+    o->learning_rate = 1e-4f;
     o->warmup_steps = 5;
     adamw_config_default(&o->adamw);
     o->adamw.weight_decay = 0.0f; // stay near the SFT solution: KL, not decay, anchors the policy
@@ -65,7 +66,7 @@ static uint64_t grpo_options_hash(const GrpoOptions *o) {
                        o->reward.weight_format, o->reward.weight_accuracy, o->lambda.kind, o->lambda.stages,
                        o->lambda.start, o->lambda.end, o->hcm, o->hcm_options.period, o->hcm_options.rollouts,
                        (double)o->hcm_options.subset, o->hcm_options.threshold, o->hcm_options.hard_weight,
-                       o->hcm_options.solved_weight, (double)o->seed};
+                       o->hcm_options.solved_weight, o->hcm_options.failed_weight, (double)o->seed};
     h = checkpoint_hash_bytes(h, values, sizeof values);
     return checkpoint_hash_bytes(h, o->reward.accuracy->name, strlen(o->reward.accuracy->name));
 }
@@ -171,11 +172,13 @@ static int grpo_allocate(GrpoRun *run, Error *err) {
     run->dlogprobs = calloc(cells, sizeof(float));
     run->entropy = calloc(cells, sizeof(float));
     run->group_images = malloc((size_t)G * run->image_values * sizeof(float));
+    run->group_tokens = malloc((size_t)G * T * sizeof(int));
+    run->group_targets = malloc((size_t)G * T * sizeof(int));
     run->order = malloc(run->train.count * sizeof *run->order);
     run->scratch_indices = malloc(run->train.count * sizeof *run->scratch_indices);
     run->step_samples = malloc((size_t)o->prompts_per_step * sizeof *run->step_samples);
     if (!run->logprobs || !run->old_logprobs || !run->ref_logprobs || !run->dlogprobs || !run->entropy ||
-        !run->group_images || !run->order || !run->scratch_indices || !run->step_samples)
+        !run->group_images || !run->group_tokens || !run->group_targets || !run->order || !run->scratch_indices || !run->step_samples)
         return error_set(err, "GRPO: out of memory for %d rows of %d tokens", rows, T);
     run->order_epoch = UINT64_MAX;
     if (o->hcm) {
@@ -245,6 +248,8 @@ static void grpo_run_free(GrpoRun *run) {
     free(run->dlogprobs);
     free(run->entropy);
     free(run->group_images);
+    free(run->group_tokens);
+    free(run->group_targets);
     free(run->order);
     free(run->scratch_indices);
     free(run->step_samples);

@@ -41,7 +41,7 @@ typedef struct GrpoOptions {
     long steps;             // default 100
     long stop_at;           // stop after this step as if interrupted (0: run to the end); --resume continues
     int iterations;         // μ updates per rollout batch; default 1
-    float learning_rate;    // default 5e-5
+    float learning_rate;    // default 1e-4
     long warmup_steps;      // default 5 (then constant)
     AdamWConfig adamw;      // weight decay 0 by default for GRPO
     float temperature;      // default 1.0

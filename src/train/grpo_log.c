@@ -14,31 +14,38 @@ uint64_t grpo_rollout_seed(uint64_t seed, long step, uint64_t slot) {
     return rng_hash(seed, (uint64_t)step, RNG_PURPOSE_SAMPLING, slot);
 }
 
-static void mean_std(const double *values, int n, double *mean, double *std) {
+enum { FIELD_TOTAL, FIELD_FORMAT, FIELD_ACCURACY };
+
+static double reward_field(const RewardResult *r, int field) {
+    return field == FIELD_TOTAL ? r->total : field == FIELD_FORMAT ? r->format : r->accuracy;
+}
+
+// Mean and unbiased standard deviation of one reward component over the rows.
+static void reward_mean_std(const GrpoRows *rows, int field, double *mean, double *std) {
+    int n = rows->count;
     double sum = 0, sq = 0;
-    for (int i = 0; i < n; i++) sum += values[i];
+    for (int i = 0; i < n; i++) sum += reward_field(&rows->rewards[i], field);
     *mean = n ? sum / n : 0;
-    for (int i = 0; i < n; i++) sq += (values[i] - *mean) * (values[i] - *mean);
+    for (int i = 0; i < n; i++) {
+        double d = reward_field(&rows->rewards[i], field) - *mean;
+        sq += d * d;
+    }
     *std = n > 1 ? sqrt(sq / (n - 1)) : 0;
 }
 
 void grpo_step_stats_rewards(const GrpoRows *rows, int zero_signal_groups, int group_count, GrpoStepStats *stats) {
     int n = rows->count;
-    double total[n > 0 ? n : 1], format[n > 0 ? n : 1], accuracy[n > 0 ? n : 1];
     double exact = 0, prop = 0, fails = 0, truncated = 0, length = 0;
     for (int i = 0; i < n; i++) {
-        total[i] = rows->rewards[i].total;
-        format[i] = rows->rewards[i].format;
-        accuracy[i] = rows->rewards[i].accuracy;
         exact += rows->rewards[i].exact;
         prop += rows->rewards[i].prop;
         fails += !rows->rewards[i].parsed;
         truncated += rows->truncated[i];
         length += rows->completion_len[i];
     }
-    mean_std(total, n, &stats->reward_mean, &stats->reward_std);
-    mean_std(format, n, &stats->format_mean, &stats->format_std);
-    mean_std(accuracy, n, &stats->accuracy_mean, &stats->accuracy_std);
+    reward_mean_std(rows, FIELD_TOTAL, &stats->reward_mean, &stats->reward_std);
+    reward_mean_std(rows, FIELD_FORMAT, &stats->format_mean, &stats->format_std);
+    reward_mean_std(rows, FIELD_ACCURACY, &stats->accuracy_mean, &stats->accuracy_std);
     double d = n ? n : 1;
     stats->exact_mean = exact / d;
     stats->prop_mean = prop / d;

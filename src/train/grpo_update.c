@@ -7,19 +7,29 @@
 
 #include "train/grpo_internal.h"
 
-// The rows of group g as a model batch (images replicated per row).
+// The rows of group g as a model batch, packed to the group's longest row (the rollout buffers use
+// the model's full text length as their stride; padding columns would cost a forward for nothing).
+// The group's log-prob buffers use the same packed stride, at the group's offset.
 static ModelBatch group_batch(GrpoRun *run, int group) {
     int G = run->options->group_size;
     const GrpoRows *rows = &run->rows;
-    size_t offset = (size_t)group * G * rows->T;
+    int stride = 2;
+    for (int i = 0; i < G; i++)
+        if (rows->text_len[group * G + i] > stride) stride = rows->text_len[group * G + i];
+    // (G, stride) <- (G, T)
+    for (int i = 0; i < G; i++) {
+        size_t from = (size_t)(group * G + i) * rows->T, to = (size_t)i * stride;
+        memcpy(run->group_tokens + to, rows->tokens + from, (size_t)stride * sizeof(int));
+        memcpy(run->group_targets + to, rows->targets + from, (size_t)stride * sizeof(int));
+    }
     grpo_rollout_images(&run->train_source, rows->sample_index[group * G], G, run->image_values,
                         run->group_images);
     ModelBatch batch = {
         .batch_size = G,
-        .text_len_max = rows->T,
+        .text_len_max = stride,
         .images = run->group_images,
-        .tokens = rows->tokens + offset,
-        .targets = rows->targets + offset,
+        .tokens = run->group_tokens,
+        .targets = run->group_targets,
         .text_len = rows->text_len + group * G,
         .prefix_len = rows->prefix_len + group * G,
     };
@@ -36,9 +46,9 @@ static int group_has_signal(const GrpoRun *run, int group) {
 int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
     const GrpoOptions *o = run->options;
     const GrpoRows *rows = &run->rows;
-    int G = o->group_size, groups = rows->count / G, T = rows->T;
+    int G = o->group_size, groups = rows->count / G;
     GrpoLossScale scale = {(size_t)rows->count, 0};
-    for (int i = 0; i < rows->count * T; i++) scale.tokens += rows->targets[i] >= 0;
+    for (int i = 0; i < rows->count * rows->T; i++) scale.tokens += rows->targets[i] >= 0;
     GrpoLossStats loss_stats = {0};
     double entropy_sum = 0, grad_norm_sum = 0;
     size_t entropy_count = 0;
@@ -52,7 +62,8 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
             if (!group_has_signal(run, g) && !run->has_reference) continue;
             any = 1;
             ModelBatch batch = group_batch(run, g);
-            size_t offset = (size_t)g * G * T;
+            int T = batch.text_len_max;
+            size_t offset = (size_t)g * G * rows->T;
             float *logprobs = run->logprobs + offset;
             if (model_forward(&run->policy, &batch, logprobs, iteration == 0 ? run->entropy + offset : NULL, err) != 0)
                 return error_prefix(err, "GRPO update: ");

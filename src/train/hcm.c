@@ -10,19 +10,20 @@
 void hcm_options_default(HcmOptions *options) {
     options->period = 20;
     options->rollouts = 4;
-    options->subset = 256;
+    options->subset = 64;
     options->threshold = 0.5;
     options->hard_weight = 4.0;
     options->solved_weight = 0.5;
+    options->failed_weight = 1.0;
 }
 
 int hcm_options_validate(const HcmOptions *options, Error *err) {
     if (options->period < 1) return error_set(err, "hard-case mining: period %d must be >= 1", options->period);
     if (options->rollouts < 1 || options->rollouts > 64)
         return error_set(err, "hard-case mining: rollouts %d must be within 1..64", options->rollouts);
-    if (!(options->hard_weight > 0) || !(options->solved_weight > 0))
-        return error_set(err, "hard-case mining: weights must be positive (hard %g, solved %g)",
-                         options->hard_weight, options->solved_weight);
+    if (!(options->hard_weight > 0) || !(options->solved_weight > 0) || !(options->failed_weight > 0))
+        return error_set(err, "hard-case mining: weights must be positive (hard %g, solved %g, failed %g)",
+                         options->hard_weight, options->solved_weight, options->failed_weight);
     if (!(options->threshold >= 0 && options->threshold <= 1))
         return error_set(err, "hard-case mining: threshold %g must be within 0..1", options->threshold);
     return 0;
@@ -105,8 +106,13 @@ void hcm_pool_record(HcmPool *pool, size_t index, double mean_reward, long step)
     pool->scored_step[index] = step;
 }
 
+static int case_is_failed(const HcmPool *pool, size_t i) {
+    return !isnan(pool->mean_reward[i]) && pool->mean_reward[i] <= 1e-6f;
+}
+
+// Hard: scored, below the threshold, but not failed by every rollout.
 static int case_is_hard(const HcmPool *pool, const HcmOptions *options, size_t i) {
-    return !isnan(pool->mean_reward[i]) && pool->mean_reward[i] < options->threshold;
+    return !isnan(pool->mean_reward[i]) && pool->mean_reward[i] < options->threshold && !case_is_failed(pool, i);
 }
 
 static int case_is_solved(const HcmPool *pool, size_t i) {
@@ -118,6 +124,7 @@ void hcm_pool_reweight(HcmPool *pool, const HcmOptions *options) {
         double w = 1.0;
         if (case_is_hard(pool, options, i)) w = options->hard_weight;
         else if (case_is_solved(pool, i)) w = options->solved_weight;
+        else if (case_is_failed(pool, i)) w = options->failed_weight;
         pool->weights[i] = w;
     }
 }
@@ -155,7 +162,7 @@ void hcm_pool_stats(const HcmPool *pool, const HcmOptions *options, HcmPoolStats
             hard_weight += pool->weights[i];
         }
         if (case_is_solved(pool, i)) out->solved++;
-        if (pool->mean_reward[i] <= 1e-6f) out->failed++;
+        if (case_is_failed(pool, i)) out->failed++;
     }
     out->mean_reward = out->scored ? sum / (double)out->scored : 0.0;
     out->hard_mean_reward = out->hard ? hard_sum / (double)out->hard : 0.0;

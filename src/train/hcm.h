@@ -1,6 +1,7 @@
 // hcm.h — hard-case mining (HCM-GRPO, arXiv 2511.10055): every `period` GRPO steps the current
 // policy scores (a subset of) the training pool with a few rollouts per case; cases whose mean
-// reward is low are then drawn more often as GRPO prompts until the next scoring.
+// reward is low are then drawn more often as GRPO prompts until the next scoring. A case no rollout
+// gets any reward on is not "hard but learnable": its group has no signal, so it is not boosted.
 // The pool only keeps numbers; the GRPO loop does the rollouts and calls hcm_pool_record.
 #ifndef IAR_TRAIN_HCM_H
 #define IAR_TRAIN_HCM_H
@@ -13,10 +14,11 @@
 typedef struct HcmOptions {
     int period;           // GRPO steps between two scorings of the pool; default 20
     int rollouts;         // sampled completions per case when scoring; default 4
-    size_t subset;        // cases scored at each refresh (0: the whole pool); default 256
+    size_t subset;        // cases scored at each refresh (0: the whole pool); default 64
     double threshold;     // hard: mean accuracy reward below this; default 0.5
     double hard_weight;   // sampling weight of a hard case (others weigh 1); default 4
     double solved_weight; // weight of a case solved by every rollout (reward 1: no GRPO signal); default 0.5
+    double failed_weight; // weight of a case failed by every rollout (reward 0: no GRPO signal either); default 1
 } HcmOptions;
 
 void hcm_options_default(HcmOptions *options);
@@ -46,7 +48,7 @@ void hcm_pool_sample(const HcmPool *pool, uint64_t seed, long step, size_t count
 
 typedef struct HcmPoolStats {
     size_t scored;          // cases measured at least once
-    size_t hard;            // scored cases below the threshold
+    size_t hard;            // scored cases below the threshold, not failed
     size_t solved;          // scored cases with mean reward 1
     size_t failed;          // scored cases with mean reward 0
     double mean_reward;     // over scored cases

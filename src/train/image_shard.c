@@ -19,7 +19,7 @@
 #define SHARD_HEADER_BYTES 48
 static const char SHARD_MAGIC[8] = {'I', 'A', 'R', 'S', 'H', 'A', 'R', 'D'};
 
-// What the cache depends on: the dataset file (path, size, mtime), its sample count and the size.
+// What the cache depends on: the dataset file (path, size, mtime), its samples' image paths and the size.
 static uint64_t shard_key(const Dataset *dataset, const ModelConfig *config) {
     uint64_t h = CHECKPOINT_HASH_START;
     char *real = realpath(dataset->path, NULL);
@@ -32,7 +32,14 @@ static uint64_t shard_key(const Dataset *dataset, const ModelConfig *config) {
         h = checkpoint_hash_bytes(h, facts, sizeof facts);
     }
     uint64_t more[3] = {dataset->count, (uint64_t)config->image_size, SHARD_VERSION};
-    return checkpoint_hash_bytes(h, more, sizeof more);
+    h = checkpoint_hash_bytes(h, more, sizeof more);
+    // the image paths in order: a subset (a split) of the same file gets its own cache
+    for (size_t i = 0; i < dataset->count; i++) {
+        const Sample *s = &dataset->samples[i];
+        h = checkpoint_hash_bytes(h, s->original, strlen(s->original) + 1);
+        for (int c = 0; c < CANDIDATE_COUNT; c++) h = checkpoint_hash_bytes(h, s->candidates[c], strlen(s->candidates[c]) + 1);
+    }
+    return h;
 }
 
 static void shard_write_header(unsigned char *p, const ImageShard *s, uint64_t key) {

@@ -22,8 +22,8 @@
 #include "text/tokenizer.h"
 
 // ---- image shard -------------------------------------------------------------------------------
-// File "iar-shard-<hash>.bin" where hash covers the dataset's absolute path, its size and mtime and
-// config.image_size. Pixels are stored as bytes q = round((v + 1) * 127.5) of the model_prepare_images
+// File "iar-shard-<hash>.bin" where hash covers the dataset's absolute path, its size and mtime, the
+// image paths of its samples in order (so a split of the file gets its own cache) and config.image_size. Pixels are stored as bytes q = round((v + 1) * 127.5) of the model_prepare_images
 // values v (exact for 8-bit images), or as floats when that quantisation would not be exact.
 typedef struct ImageShard {
     char *path;               // the cache file

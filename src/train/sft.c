@@ -19,7 +19,8 @@
 void sft_options_default(SftOptions *o) {
     memset(o, 0, sizeof *o);
     o->config_name = "small";
-    o->vocab_size = 512;
+    o->vocab_size = 1024;
+    o->steps = 900; // ~5 minutes of `small` on 2 cores (docs/perf/train.md)
     o->epochs = 1.0;
     o->batch_size = 16;
     o->learning_rate = 2e-3f;
@@ -105,8 +106,6 @@ static void sft_run_free(SftRun *run) {
 static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trained, Error *err) {
     *tokenizer_trained = 0;
     if (o->resume) {
-        if (!checkpoint_has_state(o->out_dir))
-            return error_set(err, "%s: nothing to resume (no state.bin); run without --resume to start", o->out_dir);
         if (checkpoint_load_model(o->out_dir, &run->model, o->batch_size, &run->tokenizer, err) != 0) return -1;
         run->model_ready = 1;
         return 0;
@@ -251,11 +250,17 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
     info->tokenizer_trained = trained;
     info->image_cache_reused = run->shard.reused;
     info->start_step = (long)state->step;
+    info->resumed = o->resume;
     return 0;
 }
 
-int sft_train(const SftOptions *o, const SftEvents *ev, SftResult *result, Error *err) {
+int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result, Error *err) {
     memset(result, 0, sizeof *result);
+    // --resume continues OUT's state when there is one and starts a new run otherwise, so one
+    // command can be re-run until it is done (the demo does this).
+    SftOptions local = *options;
+    local.resume = options->resume && checkpoint_has_state(options->out_dir);
+    const SftOptions *o = &local;
     train_set_threads(o->threads);
     SftRun run;
     memset(&run, 0, sizeof run);
@@ -289,6 +294,7 @@ int sft_train(const SftOptions *o, const SftEvents *ev, SftResult *result, Error
         progress->total = (size_t)(end - start);
         progress->start_seconds = time_now_seconds();
     }
+    result->steps_done = start;
     double run_start = time_now_seconds(), recent[10] = {0};
     long recent_count = 0;
     for (long step = start; step < end && rc == 0; step++) {

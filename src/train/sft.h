@@ -17,9 +17,9 @@ typedef struct SftOptions {
     const char *init_dir;       // start from this checkpoint's weights (and its tokenizer); NULL: from scratch
     const char *tokenizer_path; // use this tokenizer.json; NULL: the init's, else trained on the data
     const char *cache_dir;      // image cache folder; NULL: the dataset's folder
-    int vocab_size;             // when the tokenizer is trained here (default 512)
-    long steps;                 // optimizer updates; 0: from epochs
-    double epochs;              // used when steps is 0 (default 1)
+    int vocab_size;             // when the tokenizer is trained here (default 1024)
+    long steps;                 // optimizer updates (default 900); 0: from epochs
+    double epochs;              // used when steps is 0
     long stop_at;               // stop after this step as if interrupted (0: run to the end); for tests and time boxes
     int batch_size;             // default 16
     float learning_rate;        // peak (default 2e-3)
@@ -32,7 +32,7 @@ typedef struct SftOptions {
     long val_every;             // validate every N steps (0: only at the end)
     int val_samples;            // at most this many held-out samples per validation (default 64)
     long save_every;            // checkpoint every N steps (0: only at the end)
-    int resume;                 // continue OUT's state.bin
+    int resume;                 // continue OUT's state.bin when it exists (else start a new run)
     int threads;                // 0: leave OpenMP/OpenBLAS defaults
     double peak_gflops;         // for MFU; 0: measured at start with sgemm
 } SftOptions;
@@ -50,6 +50,7 @@ typedef struct SftStartInfo {
     int tokenizer_trained;   // 1 when the tokenizer was trained by this run
     int image_cache_reused;
     long start_step, total_steps;
+    int resumed;             // 1 when OUT's state was continued
 } SftStartInfo;
 
 typedef struct SftEvents {

@@ -39,10 +39,13 @@ grep -q '"iar-bpe"' "$TMP/tok.json" || fail "tokenizer.json has no format field"
 
 # tiny SFT: stop after 3 of 6 steps, then resume; the log holds exactly 6 steps
 S="--data $TMP/d/data.jsonl --out $TMP/ck --config tiny --steps 6 --batch 4 --val-fraction 0.2 --threads 1 --peak-gflops 10"
-"$IAR" train sft $S --stop-at 3 > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "sft (first half) failed"; }
+"$IAR" train sft $S --stop-at 3 --resume > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "sft (first half) failed"; }
+grep -q "starting at step 0" "$TMP/out.txt" || fail "--resume without a state did not start a new run"
 grep -q "parameters" "$TMP/out.txt" || fail "sft did not print the parameter count"
 "$IAR" train sft $S > /dev/null 2>"$TMP/err.txt" && fail "sft over an existing run without --resume succeeded"
 "$IAR" train sft $S --resume > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "sft --resume failed"; }
+grep -q "resuming at step 3" "$TMP/out.txt" || fail "--resume did not continue at step 3"
+"$IAR" train sft $S --resume > "$TMP/out.txt" 2>&1 || fail "sft --resume of a finished run failed"
 for f in model.safetensors config.json tokenizer.json state.bin train_log.jsonl; do
     [ -s "$TMP/ck/$f" ] || fail "checkpoint lacks $f"
 done
