@@ -6,8 +6,9 @@
 #   columns: exact ×100 overall and per dimension, prop; paired bootstrap CIs against SFT
 #
 # usage: bench/ablation.sh [WORKDIR]          (default bench-out/ablation; re-running resumes)
-# Sizes come from the environment (defaults fit ~1 h on 2 shared cores; see docs/RESULTS.md):
-#   NTRAIN NTEST NVAL SIZE SFT_STEPS SFT2_STEPS SFT_BATCH GRPO_STEPS GROUP PROMPTS LR TEMP MAX_NEW BETA ITER
+# Sizes come from the environment; the defaults are docs/RESULTS.md's 120-step run (≈ 25 min on 2
+# cores: SFT ≈ 13 min of it; GRPO_STEPS=400 gave the main table):
+#   NTRAIN NTEST NVAL SIZE SFT_CONFIG SFT_STEPS SFT2_STEPS SFT_BATCH GRPO_STEPS GROUP PROMPTS LR TEMP MAX_NEW BETA ITER
 #   HCM_PERIOD HCM_SUBSET
 #   VARIANTS (default "grpo-exact grpo-prop dpa dpa-hcm"), SFT_INIT (reuse an existing SFT checkpoint)
 #   JOBS: GRPO runs and evaluations run JOBS at a time (default 2; every job is single-stream and
@@ -23,6 +24,7 @@ SIZE=${SIZE:-128}
 SFT_STEPS=${SFT_STEPS:-300}
 SFT2_STEPS=${SFT2_STEPS:-1500} # a second SFT stage from the first (0: none)
 SFT_BATCH=${SFT_BATCH:-16}
+SFT_CONFIG=${SFT_CONFIG:-small} # small:pointer adds the model's per-candidate head and pointer (docs/MODEL.md)
 GRPO_STEPS=${GRPO_STEPS:-120}
 GROUP=${GROUP:-8}
 PROMPTS=${PROMPTS:-4}
@@ -65,7 +67,7 @@ sft_stage() { # out steps log [extra options]
     [ -f "$out/state.bin" ] && resume="--resume"
     log "SFT small -> $out, $steps steps of $SFT_BATCH $*"
     # shellcheck disable=SC2086
-    OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 "$IAR" train sft --data "$W/train/data.jsonl" --out "$out" --config small \
+    OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 "$IAR" train sft --data "$W/train/data.jsonl" --out "$out" --config "$SFT_CONFIG" \
         --steps "$steps" --batch "$SFT_BATCH" --val-samples 32 --threads 2 "$@" $resume >"$logfile" 2>&1
 }
 SFT=${SFT_INIT:-$W/sft}
@@ -138,5 +140,5 @@ done
 curves=""
 for v in $VARIANTS; do curves="$curves $W/$v=$v"; done
 # shellcheck disable=SC2086
-"$IAR" train grpo --curve "$W/curves.svg" $curves >/dev/null
+"$IAR" train grpo --curve --field exact_mean "$W/curves.svg" $curves >/dev/null
 log "done: $W/report/report.md, $W/curves.svg"

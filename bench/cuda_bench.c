@@ -72,6 +72,7 @@ int main(int argc, char **argv) {
     if (cuda_device_describe(name, sizeof name, &sms, &gib, &err) != 0) fail("device", &err);
     ModelConfig config;
     if (model_config_preset(&config, preset, 1024, &err) != 0) fail("config", &err);
+    config.candidate_head = config.candidate_pointer = 0; // the GPU build runs the plain model
     Model model;
     if (model_create(&model, &config, batch_size, 1, &err) != 0) fail("model", &err);
     BenchBatch b;

@@ -5,7 +5,9 @@
 # the wall times depend on the machine; the step rate is also measured on the 2-core machine.
 #   bench/train_device.sh OUT BUDGET_SECONDS     (e.g. bench/train_device.sh /tmp/out 300)
 # Needs IAR (the binary) and, on a machine without the Debian libraries, LD_LIBRARY_PATH and
-# FONTCONFIG_FILE set by the caller (see docs/perf/train.md).
+# FONTCONFIG_FILE set by the caller (see docs/perf/train.md). COPY_TO (e.g. the device tool's
+# $OUT): each job appends its result to COPY_TO/jobs.txt as soon as it finishes, so a run cut by a
+# time limit still returns what was done.
 set -u
 IAR=${IAR:?set IAR to the iar binary}
 OUT=${1:?usage: bench/train_device.sh OUT BUDGET_SECONDS}
@@ -40,7 +42,8 @@ run() { # name "VAR=value ..." "sft options": the next free pair of physical cor
     a=$(( slot * 2 )); b=$(( slot * 2 + 1 ))
     pair="$a,$b"
     ( env $2 PIN="$(pin "$pair")" DATA="$OUT/data" TRAIN_N="$TRAIN_N" TEST_N="$TEST_N" SIZE="$SIZE" \
-        sh bench/train_accuracy.sh "$OUT/$1" --threads 2 --val-samples 32 $3 > "$OUT/$1.txt" 2>&1 ) &
+        sh bench/train_accuracy.sh "$OUT/$1" --threads 2 --val-samples 32 $3 > "$OUT/$1.txt" 2>&1
+      [ -n "${COPY_TO:-}" ] && { echo "=== $1"; cat "$OUT/$1.txt"; } >> "$COPY_TO/jobs.txt" ) &
     slot=$(( slot + 1 ))
 }
 "$IAR" train tokenizer --data "$OUT/data/train/data.jsonl" --out "$OUT/words.json" --vocab 512 --pretokenizer iar-chunks-v1 >/dev/null

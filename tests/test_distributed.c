@@ -43,6 +43,9 @@ static void test_batch_slice_views(void **state) {
     int len[5] = {9, 7, 12, 5, 8}, prefix[5] = {3, 2, 4, 5, 3};
     ModelSupportBatch global;
     model_support_batch(&global, &config, 5, len, prefix, 3);
+    float labels[5 * (MODEL_IMAGE_COUNT - 1)] = {0};
+    global.batch.candidate_flawed = labels;
+    global.batch.aux_weight = 0.5f;
     size_t image_floats = (size_t)MODEL_IMAGE_COUNT * 3 * config.image_size * config.image_size;
     int T = global.batch.text_len_max, seen = 0;
     for (int rank = 0; rank < 3; rank++) {
@@ -55,6 +58,8 @@ static void test_batch_slice_views(void **state) {
         assert_ptr_equal(local.targets, global.targets + (size_t)begin * T);
         assert_ptr_equal(local.text_len, global.text_len + begin);
         assert_ptr_equal(local.prefix_len, global.prefix_len + begin);
+        assert_ptr_equal(local.candidate_flawed, labels + (size_t)begin * (MODEL_IMAGE_COUNT - 1));
+        assert_float_equal(local.aux_weight, 0.5f * (float)local.batch_size / 5.0f, 1e-7);
         seen += local.batch_size;
     }
     assert_int_equal(seen, 5);
@@ -164,9 +169,11 @@ static double data_parallel_step(Model *model, AdamW *opt, const ModelBatch *glo
 
 // Runs `steps` steps on the same global batches twice: one process, and `ranks` slices; compares
 // the loss curve and the final weights; returns the worst relative weight difference.
-static void compare_with_single_process(int ranks, int simulated) {
+static void compare_with_single_process(int ranks, int simulated, int candidate_parts) {
     Error err;
     ModelConfig config = model_support_tiny_config(48);
+    // with the candidate head and pointer, the auxiliary per-candidate loss (a mean over rows) too
+    config.candidate_head = config.candidate_pointer = candidate_parts;
     enum { ROWS = 6, STEPS = 4 };
     int len[ROWS] = {20, 14, 9, 17, 11, 6}, prefix[ROWS] = {5, 4, 3, 6, 2, 6};
     Model single, parallel;
@@ -185,6 +192,9 @@ static void compare_with_single_process(int ranks, int simulated) {
     for (int step = 0; step < STEPS; step++) {
         ModelSupportBatch batch;
         model_support_batch(&batch, &config, ROWS, len, prefix, 100 + (uint64_t)step);
+        float labels[ROWS * (MODEL_IMAGE_COUNT - 1)];
+        for (int i = 0; i < ROWS * (MODEL_IMAGE_COUNT - 1); i++) labels[i] = (float)((i * 7 + step) % 3 == 0);
+        if (candidate_parts) batch.batch.candidate_flawed = labels, batch.batch.aux_weight = 0.5f;
         double a = data_parallel_step(&single, &opt_single, &batch.batch, 1, 1, &s);
         double b = data_parallel_step(&parallel, &opt_parallel, &batch.batch, ranks, simulated, &s);
         printf("  step %d: loss %.6f (1 process) vs %.6f (%d %s ranks)\n", step + 1, a, b, ranks,
@@ -212,14 +222,16 @@ static void compare_with_single_process(int ranks, int simulated) {
 static void test_simulated_ranks_match_one_process(void **state) {
     (void)state;
     if (world.size > 1) skip(); // the one-process run of the suite covers it
-    compare_with_single_process(2, 1);
-    compare_with_single_process(4, 1);
+    compare_with_single_process(2, 1, 0);
+    compare_with_single_process(4, 1, 0);
+    compare_with_single_process(3, 1, 1);
 }
 
 static void test_mpi_ranks_match_one_process(void **state) {
     (void)state;
     if (world.size == 1) printf("  one-process world: the MPI path runs as its N=1 case\n");
-    compare_with_single_process(world.size, 0);
+    compare_with_single_process(world.size, 0, 0);
+    compare_with_single_process(world.size, 0, 1);
 }
 
 int main(int argc, char **argv) {

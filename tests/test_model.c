@@ -114,6 +114,30 @@ static void test_prefix_lm_mask_and_padding(void **state) {
     model_free(&model);
 }
 
+// tiny with the candidate head and pointer, its candidate tensors scaled up so the pointer's
+// contribution is far above float rounding in every comparison below.
+static const float candidate_labels[3 * 4] = {1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 1, 0};
+
+static ModelConfig candidate_config(void) {
+    ModelConfig config = model_support_tiny_config(VOCAB);
+    config.candidate_head = 1, config.candidate_pointer = 1;
+    return config;
+}
+
+static void candidate_weights_scale(Model *model, float factor) {
+    for (int i = 0; i < model->tensor_count; i++)
+        if (strncmp(model->tensors[i].name, "candidate.", 10) == 0)
+            for (size_t j = 0; j < model->tensors[i].count; j++) model->params[model->tensors[i].offset + j] *= factor;
+}
+
+// A model of `config` (candidate parts scaled) and a batch with flaw labels when it has the head.
+static void candidate_make(Model *model, ModelSupportBatch *sb, const ModelConfig *config, int rows, uint64_t seed) {
+    model_make(model, config, rows, seed);
+    candidate_weights_scale(model, 5.0f);
+    model_support_batch(sb, config, rows, row_len, row_prefix, seed + 1);
+    if (config->candidate_head) sb->batch.candidate_flawed = candidate_labels, sb->batch.aux_weight = 0.5f;
+}
+
 // Forward + backward of one model with the chosen kernels; returns malloc'd grads.
 static float *forward_backward(Model *model, const ModelSupportBatch *sb, float *logprobs) {
     Error err;
@@ -130,13 +154,10 @@ static float *forward_backward(Model *model, const ModelSupportBatch *sb, float 
     return grads;
 }
 
-static void test_fast_matches_reference(void **state) {
-    (void)state;
-    ModelConfig config = model_support_tiny_config(VOCAB);
+static void fast_matches_reference(const ModelConfig *config) {
     Model model;
-    model_make(&model, &config, 3, 4);
     ModelSupportBatch sb;
-    model_support_batch(&sb, &config, 3, row_len, row_prefix, 5);
+    candidate_make(&model, &sb, config, 3, 4);
     int n = 3 * sb.batch.text_len_max;
     float lp_fast[60], lp_ref[60];
     model.use_reference = 0;
@@ -157,13 +178,22 @@ static void test_fast_matches_reference(void **state) {
     model_free(&model);
 }
 
-static void test_thread_count_does_not_change_results(void **state) {
+static void test_fast_matches_reference(void **state) {
     (void)state;
     ModelConfig config = model_support_tiny_config(VOCAB);
+    fast_matches_reference(&config);
+}
+
+static void test_candidate_fast_matches_reference(void **state) {
+    (void)state;
+    ModelConfig config = candidate_config();
+    fast_matches_reference(&config);
+}
+
+static void thread_count_does_not_change_results(const ModelConfig *config) {
     Model model;
-    model_make(&model, &config, 3, 6);
     ModelSupportBatch sb;
-    model_support_batch(&sb, &config, 3, row_len, row_prefix, 7);
+    candidate_make(&model, &sb, config, 3, 6);
     float lp1[60], lp2[60];
     int threads = omp_get_max_threads();
     omp_set_num_threads(1);
@@ -171,13 +201,27 @@ static void test_thread_count_does_not_change_results(void **state) {
     float *g1 = forward_backward(&model, &sb, lp1);
     omp_set_num_threads(threads > 1 ? threads : 2);
     openblas_set_num_threads(threads > 1 ? threads : 2);
+    float aux1 = model.last_aux_loss;
     float *g2 = forward_backward(&model, &sb, lp2);
     assert_memory_equal(lp1, lp2, sizeof(float) * 3 * sb.batch.text_len_max);
     assert_memory_equal(g1, g2, sizeof(float) * model.param_count);
+    assert_memory_equal(&aux1, &model.last_aux_loss, sizeof aux1);
     free(g1);
     free(g2);
     model_support_batch_free(&sb);
     model_free(&model);
+}
+
+static void test_thread_count_does_not_change_results(void **state) {
+    (void)state;
+    ModelConfig config = model_support_tiny_config(VOCAB);
+    thread_count_does_not_change_results(&config);
+}
+
+static void test_candidate_thread_count_does_not_change_results(void **state) {
+    (void)state;
+    ModelConfig config = candidate_config();
+    thread_count_does_not_change_results(&config);
 }
 
 static void test_bad_batches_are_refused(void **state) {
@@ -203,12 +247,12 @@ static void test_bad_batches_are_refused(void **state) {
 }
 
 // Sampled completions: their log-probs must be what model_forward gives on prompt + completion.
-static void test_generate_matches_forward(void **state) {
-    (void)state;
-    ModelConfig config = model_support_tiny_config(VOCAB);
+static void generate_matches_forward(const ModelConfig *config_in) {
+    ModelConfig config = *config_in;
     Model model;
     Error err;
     model_make(&model, &config, 4, 10);
+    candidate_weights_scale(&model, 5.0f);
     int prompt_len = 6, samples = 4, max_new = 12;
     int len[1] = {prompt_len}, prefix[1] = {prompt_len};
     ModelSupportBatch prompt;
@@ -235,7 +279,7 @@ static void test_generate_matches_forward(void **state) {
     }
     // the last generated token has no successor in the row: compare the ones before it, plus the
     // first token's, scored at the prompt's last position
-    ModelBatch batch = {samples, T, images, row_tokens, targets, text_len, prefix_len};
+    ModelBatch batch = {samples, T, images, row_tokens, targets, text_len, prefix_len, NULL, 0.0f};
     run_forward(&model, &batch, lp, NULL);
     double worst = 0.0;
     for (int s = 0; s < samples; s++)
@@ -268,6 +312,19 @@ static void test_generate_matches_forward(void **state) {
                                     NULL, &err), -1);
     model_support_batch_free(&prompt);
     model_free(&model);
+}
+
+static void test_generate_matches_forward(void **state) {
+    (void)state;
+    ModelConfig config = model_support_tiny_config(VOCAB);
+    generate_matches_forward(&config);
+}
+
+// The pointer reads the prefix's pooled images at every decode step (generate.c).
+static void test_candidate_generate_matches_forward(void **state) {
+    (void)state;
+    ModelConfig config = candidate_config();
+    generate_matches_forward(&config);
 }
 
 static void test_save_load_round_trip(void **state) {
@@ -365,6 +422,9 @@ int main(void) {
         cmocka_unit_test(test_thread_count_does_not_change_results),
         cmocka_unit_test(test_bad_batches_are_refused),
         cmocka_unit_test(test_generate_matches_forward),
+        cmocka_unit_test(test_candidate_fast_matches_reference),
+        cmocka_unit_test(test_candidate_thread_count_does_not_change_results),
+        cmocka_unit_test(test_candidate_generate_matches_forward),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_prepare_images),
     };

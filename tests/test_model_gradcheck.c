@@ -214,31 +214,36 @@ static void test_softmax_logprob_gradient(void **state) {
     free(c.logprob), free(c.probs), free(c.logits), free(c.r), free(dlogits);
 }
 
-// ---- the whole model: embeddings, stem, blocks, tied head ----
+// ---- the whole model: embeddings, stem, blocks, tied head (and the candidate parts) ----
 typedef struct ModelCase {
     Model model;
     ModelSupportBatch sb;
     float *logprobs, *weights;
 } ModelCase;
 
+// Σ weights·logprobs, plus aux_weight × the auxiliary loss when the batch has labels: the loss
+// whose gradient model_backward computes when given dlogprobs = weights.
 static double model_loss(void *p) {
     ModelCase *c = p;
     Error err;
     if (model_forward(&c->model, &c->sb.batch, c->logprobs, NULL, &err) != 0) fail_msg("%s", err.message);
-    return dot_double(c->logprobs, c->weights, (size_t)c->sb.batch.batch_size * c->sb.batch.text_len_max);
+    double aux = c->sb.batch.candidate_flawed ? (double)c->sb.batch.aux_weight * c->model.last_aux_loss : 0.0;
+    return dot_double(c->logprobs, c->weights, (size_t)c->sb.batch.batch_size * c->sb.batch.text_len_max) + aux;
 }
 
-static void test_whole_model_gradient(void **state) {
-    (void)state;
+static void whole_model_gradient(int candidate_head, int candidate_pointer) {
     ModelCase c;
     Error err;
     // tiny, shrunk further: 2x2 tokens per image, width 16 (every layer kind, a fraction of the cost)
     ModelConfig config = model_support_tiny_config(20);
     config.image_size = 8, config.dim = 16, config.mlp_hidden = 32, config.max_text_len = 12;
+    config.candidate_head = candidate_head, config.candidate_pointer = candidate_pointer;
     assert_int_equal(model_create(&c.model, &config, 2, 21, &err), 0);
     c.model.use_reference = 1;
     static const int len[2] = {9, 6}, prefix[2] = {3, 4};
+    static const float flawed[8] = {1, 0, 0, 1, 0, 1, 1, 0};
     model_support_batch(&c.sb, &config, 2, len, prefix, 22);
+    if (candidate_head) c.sb.batch.candidate_flawed = flawed, c.sb.batch.aux_weight = 2.0f;
     size_t n = (size_t)2 * c.sb.batch.text_len_max;
     c.logprobs = malloc(sizeof(float) * n);
     c.weights = random_array(n, 1, 23);
@@ -251,8 +256,9 @@ static void test_whole_model_gradient(void **state) {
     assert_int_equal(model_backward(&c.model, &c.sb.batch, c.weights, &err), 0);
     for (int i = 0; i < c.model.tensor_count; i++) {
         const ModelTensor *t = &c.model.tensors[i];
-        // one tensor of each kind is enough: block 0 and the embeddings/stem/head
-        if (strncmp(t->name, "blocks.1.", 9) == 0) continue;
+        // one tensor of each kind is enough: block 0 and the embeddings/stem/head (with the
+        // candidate parts, the last block too: the pooling reads the stream entering it)
+        if (strncmp(t->name, "blocks.1.", 9) == 0 && !candidate_head) continue;
         gradcheck_entries(t->name, c.model.params + t->offset, t->count, c.model.grads + t->offset, model_loss, &c, 12, 2e-3f);
     }
     free(c.logprobs), free(c.weights);
@@ -260,12 +266,28 @@ static void test_whole_model_gradient(void **state) {
     model_free(&c.model);
 }
 
+static void test_whole_model_gradient(void **state) {
+    (void)state;
+    whole_model_gradient(0, 0);
+}
+
+static void test_whole_model_gradient_candidate_head(void **state) {
+    (void)state;
+    whole_model_gradient(1, 0);
+}
+
+static void test_whole_model_gradient_candidate_pointer(void **state) {
+    (void)state;
+    whole_model_gradient(1, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_gradient),      cmocka_unit_test(test_conv2d_gradient),
         cmocka_unit_test(test_layernorm_gradient),   cmocka_unit_test(test_gelu_gradient),
         cmocka_unit_test(test_attention_gradient),   cmocka_unit_test(test_softmax_logprob_gradient),
-        cmocka_unit_test(test_whole_model_gradient),
+        cmocka_unit_test(test_whole_model_gradient),  cmocka_unit_test(test_whole_model_gradient_candidate_head),
+        cmocka_unit_test(test_whole_model_gradient_candidate_pointer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,11 +84,20 @@ static int fixture_free(void **state) {
     return 0;
 }
 
+// The record `prefix` + name (prefix "" is the plain model, "candidate." the one with the
+// candidate head and pointer).
+static const Record *record_find_model(const char *prefix, const char *name) {
+    char full[128];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    return record_find(full);
+}
+
 // The model of the fixture, with the fixture's weights; the batch points into the fixture.
-static void fixture_model(Model *model, ModelBatch *batch) {
-    const Record *config = record_find("config");
+static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
+    const Record *config = record_find_model(prefix, "config");
     const int32_t *c = config->data;
-    ModelConfig mc = {"tiny", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
+    assert_int_equal(config->count, 11);
+    ModelConfig mc = {"tiny", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]};
     Error err;
     const Record *tokens = record_find("input.tokens");
     if (model_create(model, &mc, tokens->shape[0], 0, &err) != 0) fail_msg("%s", err.message);
@@ -96,14 +105,18 @@ static void fixture_model(Model *model, ModelBatch *batch) {
         const ModelTensor *t = &model->tensors[i];
         char name[128];
         snprintf(name, sizeof name, "param.%s", t->name);
-        const Record *r = record_find(name);
+        const Record *r = record_find_model(prefix, name);
         assert_int_equal(r->rank, t->rank);
         for (int d = 0; d < t->rank; d++) assert_int_equal(r->shape[d], t->shape[d]);
         memcpy(model->params + t->offset, r->data, sizeof(float) * t->count);
     }
     ModelBatch b = {tokens->shape[0], tokens->shape[1], record_find("input.images")->data, tokens->data,
                     record_find("input.targets")->data, record_find("input.text_len")->data,
-                    record_find("input.prefix_len")->data};
+                    record_find("input.prefix_len")->data, NULL, 0.0f};
+    if (mc.candidate_head) {
+        b.candidate_flawed = record_find_model(prefix, "input.flawed")->data;
+        b.aux_weight = *(const float *)record_find_model(prefix, "input.aux_weight")->data;
+    }
     *batch = b;
 }
 
@@ -119,10 +132,10 @@ static double compare(const char *what, const float *c_values, const float *torc
     return worst;
 }
 
-static void check_against_pytorch(int use_reference) {
+static void check_against_pytorch(int use_reference, const char *prefix) {
     Model model;
     ModelBatch batch;
-    fixture_model(&model, &batch);
+    fixture_model(&model, &batch, prefix);
     model.use_reference = use_reference;
     int n = batch.batch_size * batch.text_len_max, count = 0;
     float *logprobs = calloc((size_t)n, sizeof(float)), *entropy = calloc((size_t)n, sizeof(float));
@@ -134,17 +147,23 @@ static void check_against_pytorch(int use_reference) {
         if (batch.targets[i] >= 0) loss -= logprobs[i], count++;
     loss /= count;
     for (int i = 0; i < n; i++) dlogprobs[i] = batch.targets[i] >= 0 ? -1.0f / count : 0.0f;
-    compare("logprobs", logprobs, record_find("output.logprobs")->data, (size_t)n, 2e-5);
-    compare("entropy", entropy, record_find("output.entropy")->data, (size_t)n, 2e-5);
-    float loss_f = (float)loss;
-    compare("loss", &loss_f, record_find("output.loss")->data, 1, 1e-5);
+    compare("logprobs", logprobs, record_find_model(prefix, "output.logprobs")->data, (size_t)n, 2e-5);
+    compare("entropy", entropy, record_find_model(prefix, "output.entropy")->data, (size_t)n, 2e-5);
+    if (model.config.candidate_head) {
+        compare("aux loss", &model.last_aux_loss, record_find_model(prefix, "output.aux_loss")->data, 1, 1e-5);
+        compare("flaw probabilities", model.candidate_flaw_prob, record_find_model(prefix, "output.flaw_prob")->data,
+                (size_t)batch.batch_size * 4, 1e-5);
+    } else {
+        float loss_f = (float)loss;
+        compare("loss", &loss_f, record_find("output.loss")->data, 1, 1e-5);
+    }
     model_zero_grad(&model);
     assert_int_equal(model_backward(&model, &batch, dlogprobs, &err), 0);
     for (int i = 0; i < model.tensor_count; i++) {
         const ModelTensor *t = &model.tensors[i];
         char name[128];
         snprintf(name, sizeof name, "grad.%s", t->name);
-        const Record *r = record_find(name);
+        const Record *r = record_find_model(prefix, name);
         // relative to the tensor's largest gradient, with a floor for tensors whose gradient is ~0
         double scale = 0.0;
         for (size_t j = 0; j < t->count; j++) scale = fmax(scale, fabs(((const float *)r->data)[j]));
@@ -158,12 +177,23 @@ static void check_against_pytorch(int use_reference) {
 
 static void test_reference_kernels_match_pytorch(void **state) {
     (void)state;
-    check_against_pytorch(1);
+    check_against_pytorch(1, "");
 }
 
 static void test_fast_kernels_match_pytorch(void **state) {
     (void)state;
-    check_against_pytorch(0);
+    check_against_pytorch(0, "");
+}
+
+// The candidate head + pointer, with the auxiliary loss in the gradient (model_backward adds it).
+static void test_candidate_reference_kernels_match_pytorch(void **state) {
+    (void)state;
+    check_against_pytorch(1, "candidate.");
+}
+
+static void test_candidate_fast_kernels_match_pytorch(void **state) {
+    (void)state;
+    check_against_pytorch(0, "candidate.");
 }
 
 // PyTorch's gradients through the trainer's AdamW (no clipping) give PyTorch's updated weights.
@@ -171,7 +201,7 @@ static void test_adamw_step_matches_pytorch(void **state) {
     (void)state;
     Model model;
     ModelBatch batch;
-    fixture_model(&model, &batch);
+    fixture_model(&model, &batch, "");
     const float *h = record_find("adamw.hparams")->data;
     AdamWConfig config;
     adamw_config_default(&config);
@@ -197,6 +227,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_kernels_match_pytorch),
         cmocka_unit_test(test_fast_kernels_match_pytorch),
+        cmocka_unit_test(test_candidate_reference_kernels_match_pytorch),
+        cmocka_unit_test(test_candidate_fast_kernels_match_pytorch),
         cmocka_unit_test(test_adamw_step_matches_pytorch),
     };
     return cmocka_run_group_tests(tests, fixture_load, fixture_free);

@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_max_threads(void) { return 1; }
+static void omp_set_num_threads(int n) { (void)n; }
+#endif
 
 #include "core/files.h"
 #include "core/rng.h"
@@ -218,10 +224,39 @@ static void test_resume_continues_bit_for_bit(void **state) {
     free(resumed);
 }
 
+// Randomness is a hash of (seed, step, slot), never a shared stream: the thread count must not
+// change a single bit of the trained model.
+static void test_thread_count_does_not_change_the_run(void **state) {
+    (void)state;
+    char *one = path_join(toy_dir, "threads1"), *two = path_join(toy_dir, "threads2");
+    GrpoOptions o;
+    GrpoResult result;
+    Error err;
+    toy_options(&o, one);
+    o.steps = 3;
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("1 thread: %s", err.message);
+    omp_set_num_threads(2);
+    o.out_dir = two;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("2 threads: %s", err.message);
+    omp_set_num_threads(saved);
+    size_t a_size, b_size;
+    char *a = read_file_text(one, "model.safetensors", &a_size);
+    char *b = read_file_text(two, "model.safetensors", &b_size);
+    assert_int_equal(a_size, b_size);
+    assert_memory_equal(a, b, a_size);
+    free(a);
+    free(b);
+    free(one);
+    free(two);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grpo_raises_the_reward_on_a_toy_task),
         cmocka_unit_test(test_resume_continues_bit_for_bit),
+        cmocka_unit_test(test_thread_count_does_not_change_the_run),
     };
     return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
 }

@@ -4,7 +4,9 @@
 Builds the `tiny` config with deterministic random weights, runs one forward + backward on a fixed
 batch (two rows, different prompt/text lengths, junk in the padding) and one AdamW step, and dumps
 inputs, weights, log-probs, entropy, loss, every gradient and the updated weights to a small binary
-fixture that tests/test_model_reference.c compares against the C implementation.
+fixture that tests/test_model_reference.c compares against the C implementation. Then the same for
+`tiny` with the candidate head and pointer (records "candidate.*"), whose loss adds the auxiliary
+per-candidate binary cross-entropy.
 
     /usr/bin/python3 tools/reference_model.py tests/fixtures/model_reference.bin   # = make reference
 
@@ -27,7 +29,7 @@ PRESETS = {  # must match model_config_preset in src/model/model_config.c
     "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024),
 }
 CONFIG_FIELDS = ["image_size", "stem_layers", "stem_channels", "vocab_size", "max_text_len", "dim", "layers", "heads",
-                 "mlp_hidden"]
+                 "mlp_hidden", "candidate_head", "candidate_pointer"]
 ADAMW = dict(lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1)
 
 
@@ -53,6 +55,13 @@ def layout(c):
                 (p + "ln2.weight", (D,)), (p + "ln2.bias", (D,)), (p + "mlp.fc.weight", (Fh, D)),
                 (p + "mlp.fc.bias", (Fh,)), (p + "mlp.proj.weight", (D, Fh)), (p + "mlp.proj.bias", (D,))]
     out += [("final_ln.weight", (D,)), ("final_ln.bias", (D,))]
+    if c.get("candidate_head"):
+        out += [("candidate.ln.weight", (D,)), ("candidate.ln.bias", (D,)), ("candidate.aux.weight", (1, 2 * D)),
+                ("candidate.aux.bias", (1,))]
+        if c.get("candidate_pointer"):
+            out += [("candidate.value.weight", (D, 2 * D)), ("candidate.value.bias", (D,)),
+                    ("candidate.fuse.weight", (D, D)), ("candidate.select.weight", (IMAGES, D)),
+                    ("candidate.select.bias", (IMAGES,))]
     return out
 
 
@@ -61,7 +70,7 @@ def random_weights(c, generator):
     w = {}
     for name, shape in layout(c):
         t = torch.randn(shape, generator=generator, dtype=torch.float32)
-        if name.endswith("ln1.weight") or name.endswith("ln2.weight") or name == "final_ln.weight":
+        if name.endswith("ln1.weight") or name.endswith("ln2.weight") or name in ("final_ln.weight", "candidate.ln.weight"):
             t = 1.0 + 0.1 * t
         elif len(shape) == 1:
             t = 0.05 * t
@@ -91,9 +100,28 @@ def attention_mask(c, text_len, prefix_len, T):
     return torch.stack(masks)
 
 
-def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None):
+def candidate_head(c, w, stream):
+    """Pooled images of the stream entering the last block -> features (B, 5, 2D), flaw logits (B, 4)."""
+    D, B = c["dim"], stream.shape[0]
+    P = (c["image_size"] >> c["stem_layers"]) ** 2
+    pool = stream[:, :IMAGES * P].reshape(B, IMAGES, P, D).mean(2)
+    u = F.layer_norm(pool, (D,), w["candidate.ln.weight"], w["candidate.ln.bias"], eps=1e-5)
+    feat = torch.cat([u, u - u[:, :1]], dim=2)
+    logits = F.linear(feat, w["candidate.aux.weight"], w["candidate.aux.bias"])[:, 1:, 0]
+    return feat, logits
+
+
+def candidate_pointer(w, feat, h):
+    """Each text row (B, T, D) adds Σ_i softmax(W_select h)_i · W_fuse (W_value z_i + b)."""
+    r = F.linear(F.linear(feat, w["candidate.value.weight"], w["candidate.value.bias"]), w["candidate.fuse.weight"])
+    select = torch.softmax(F.linear(h, w["candidate.select.weight"], w["candidate.select.bias"]), dim=-1)
+    return h + select @ r
+
+
+def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None, aux_out=None):
     """Returns the final-LN text rows (B, T, D) and logits (B, T, V); appends each layer's (k, v)
-    (B, heads, N, head_dim) to kv_out when given (generation's cache)."""
+    (B, heads, N, head_dim) to kv_out when given (generation's cache), and the candidate flaw
+    logits (B, 4) to aux_out when the config has the candidate head."""
     B, T = tokens.shape
     D, H = c["dim"], c["heads"]
     S = c["image_size"]
@@ -113,8 +141,13 @@ def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None):
     N = x.shape[1]
     mask = attention_mask(c, text_len, prefix_len, T)[:, None]  # (B, 1, N, N)
     hd = D // H
+    feat = None
     for l in range(c["layers"]):
         p = f"blocks.{l}."
+        if l == c["layers"] - 1 and c.get("candidate_head"):
+            feat, logits = candidate_head(c, w, x)
+            if aux_out is not None:
+                aux_out.append(logits)
         h = F.layer_norm(x, (D,), w[p + "ln1.weight"], w[p + "ln1.bias"], eps=1e-5)
         qkv = F.linear(h, w[p + "attn.qkv.weight"], w[p + "attn.qkv.bias"])
         q, k, v = qkv.split(D, dim=2)
@@ -129,7 +162,10 @@ def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None):
         h = F.layer_norm(x, (D,), w[p + "ln2.weight"], w[p + "ln2.bias"], eps=1e-5)
         h = F.gelu(F.linear(h, w[p + "mlp.fc.weight"], w[p + "mlp.fc.bias"]), approximate="tanh")
         x = x + F.linear(h, w[p + "mlp.proj.weight"], w[p + "mlp.proj.bias"])
-    h = F.layer_norm(x[:, N - T:], (D,), w["final_ln.weight"], w["final_ln.bias"], eps=1e-5)
+    h = x[:, N - T:]
+    if c.get("candidate_pointer"):
+        h = candidate_pointer(w, feat, h)
+    h = F.layer_norm(h, (D,), w["final_ln.weight"], w["final_ln.bias"], eps=1e-5)
     return h, h @ w["token_embedding"].t()
 
 
@@ -174,10 +210,42 @@ class FixtureWriter:
                 f.write(struct.pack(f"<{len(shape)}I", *shape) + data)
 
 
+# The candidate model's extra inputs: gold flaw labels (B, 4) and the auxiliary loss weight.
+CANDIDATE_FLAWED = [[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]]
+AUX_WEIGHT = 0.7
+
+
+def add_candidate_model(out, images, tokens, targets, text_len, prefix_len):
+    """The tiny model with the candidate head and pointer, its SFT + auxiliary loss, every gradient;
+    records prefixed "candidate." (the batch is the plain model's)."""
+    generator = torch.Generator().manual_seed(4321)
+    c = dict(PRESETS["tiny"], vocab_size=64, candidate_head=1, candidate_pointer=1)
+    w = random_weights(c, generator)
+    aux = []
+    _, logits = model_forward(c, w, images, tokens, text_len, prefix_len, aux_out=aux)
+    logprobs, entropy = logprobs_entropy(logits, targets)
+    count = int((targets >= 0).sum())
+    flawed = torch.tensor(CANDIDATE_FLAWED)
+    aux_loss = F.binary_cross_entropy_with_logits(aux[0], flawed)
+    loss = -logprobs.sum() / count + AUX_WEIGHT * aux_loss
+    loss.backward()
+    out.add("candidate.config", torch.tensor([c[k] for k in CONFIG_FIELDS]), "i32")
+    out.add("candidate.input.flawed", flawed)
+    out.add("candidate.input.aux_weight", torch.tensor([AUX_WEIGHT]))
+    for name, t in w.items():
+        out.add("candidate.param." + name, t)
+    out.add("candidate.output.logprobs", logprobs)
+    out.add("candidate.output.entropy", entropy)
+    out.add("candidate.output.aux_loss", aux_loss.reshape(1))
+    out.add("candidate.output.flaw_prob", torch.sigmoid(aux[0]))
+    for name, t in w.items():
+        out.add("candidate.grad." + name, t.grad)
+
+
 def make_fixture(path):
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(1234)
-    c = dict(PRESETS["tiny"], vocab_size=64)
+    c = dict(PRESETS["tiny"], vocab_size=64, candidate_head=0, candidate_pointer=0)
     w = random_weights(c, generator)
     images, tokens, targets, text_len, prefix_len = fixed_batch(c, generator)
     _, logits = model_forward(c, w, images, tokens, text_len, prefix_len)
@@ -209,6 +277,7 @@ def make_fixture(path):
     out.add("adamw.hparams", torch.tensor([ADAMW[k] for k in ("lr", "beta1", "beta2", "eps", "weight_decay")]))
     for name, t in w.items():
         out.add("adamw." + name, t)
+    add_candidate_model(out, images, tokens, targets, text_len, prefix_len)
     out.write(path)
     print(f"wrote {path}: {len(out.records)} tensors, loss {loss.item():.6f}")
 

@@ -10,20 +10,22 @@
 #include "text/prompt.h"
 #include "text/tokenizer.h"
 #include "train/loader.h"
+#include "train/distributed.h"
 #include "train/sft.h"
 
 static void train_usage(FILE *f) {
     fputs("usage: iar train tokenizer --data DATA.jsonl --out tokenizer.json [--vocab 1024]\n"
           "       iar train sft --data DATA.jsonl --out CKPT [options]   (iar train sft --help)\n"
           "       iar train grpo --data DATA.jsonl --init SFT_CKPT --out CKPT [options]\n"
-          "example: iar train sft --data bench/train/data.jsonl --out runs/sft --config small --steps 600\n",
+          "example: iar train sft --data data/train/data.jsonl --out runs/sft --config small --steps 900\n",
           f);
 }
 
 static void sft_usage(FILE *f) {
     fputs("usage: iar train sft --data DATA.jsonl --out CKPT [options]\n"
           "Chain-of-thought SFT of the native model: loss on the rationale + answer tokens, AdamW, warmup + cosine.\n"
-          "  --config tiny|small|base  model preset (default small)\n"
+          "  --config tiny|small|base  model preset (default small); NAME:plain|head|pointer picks the candidate parts\n"
+          "  --aux-weight W            weight of the auxiliary per-candidate flaw loss (default 0.5; needs the head)\n"
           "  --init CKPT               start from a checkpoint's weights and tokenizer (curriculum stages)\n"
           "  --tokenizer FILE          use this tokenizer.json (default: the init's, else trained on the data)\n"
           "  --vocab N                 vocabulary when the tokenizer is trained here (default 1024)\n"
@@ -41,7 +43,7 @@ static void sft_usage(FILE *f) {
           "  --threads K               OpenMP/OpenBLAS threads; --peak-gflops G for MFU (default: measured)\n"
           "  --cache-dir DIR           image cache folder (default: the dataset's folder)\n"
           "Writes CKPT/model.safetensors, config.json, tokenizer.json, state.bin, train_log.jsonl.\n"
-          "example: iar train sft --data bench/train/data.jsonl --out runs/sft --config small --steps 600 --batch 16\n",
+          "example: iar train sft --data data/train/data.jsonl --out runs/sft --config small --steps 900 --batch 16\n",
           f);
 }
 
@@ -51,7 +53,7 @@ static int cmd_train_tokenizer(int argc, char **argv) {
               "Trains a byte-level BPE on the dataset's prompts and rationales.\n"
               "  --pretokenizer P  iar-phrases-v1 (default: merges may span words within a clause) or\n"
               "                    iar-chunks-v1 (merges stay inside words)\n"
-              "example: iar train tokenizer --data bench/train/data.jsonl --out runs/tokenizer.json --vocab 1024\n",
+              "example: iar train tokenizer --data data/train/data.jsonl --out runs/tokenizer.json --vocab 1024\n",
               stdout);
         return 0;
     }
@@ -167,7 +169,7 @@ static int sft_parse_option(SftOptions *o, int argc, char **argv, int *i) {
         } reals[] = {{"--lr", 1e-8, 10, &o->learning_rate, NULL},   {"--weight-decay", 0, 10, &o->weight_decay, NULL},
                      {"--clip", 0, 1e6, &o->clip_norm, NULL},       {"--min-lr-ratio", 0, 1, &o->min_lr_ratio, NULL},
                      {"--epochs", 1e-6, 1e6, NULL, &o->epochs},    {"--val-fraction", 0, 0.9, NULL, &o->val_fraction},
-                     {"--peak-gflops", 1e-3, 1e9, NULL, &o->peak_gflops}};
+                     {"--peak-gflops", 1e-3, 1e9, NULL, &o->peak_gflops}, {"--aux-weight", 0, 100, &o->aux_weight, NULL}};
         size_t k = 0, count = sizeof reals / sizeof reals[0];
         while (k < count && strcmp(name, reals[k].name) != 0) k++;
         if (k == count) return 0;
@@ -198,6 +200,12 @@ static int cmd_train_sft(int argc, char **argv) {
         if (strcmp(argv[i - 1], "--steps") == 0) o.epochs = 0;
     }
     if (!o.data_path || !o.out_dir) return cli_fail("train sft: --data and --out are required (see --help)");
+    // under mpirun: one rank per process, rank 0 prints (docs/SCALE.md); else a one-process world
+    Distributed dist;
+    Error dist_err = {{0}};
+    if (distributed_init(&dist, NULL, NULL, &dist_err) != 0) return cli_fail_error(&dist_err);
+    o.dist = &dist;
+    int root = distributed_is_root(&dist);
     Progress progress, cache_progress;
     progress_begin(&progress, "sft", 0, cli_progress_report, NULL);
     progress_begin(&cache_progress, "image cache", 0, cli_progress_report, NULL);
@@ -205,8 +213,18 @@ static int cmd_train_sft(int argc, char **argv) {
                         .on_validation = sft_on_validation};
     SftResult result;
     Error err = {{0}};
-    if (sft_train(&o, &events, &result, &err) != 0) return cli_fail_error(&err);
+    SftEvents quiet = {0};
+    if (sft_train(&o, root ? &events : &quiet, &result, &err) != 0) {
+        if (dist.size > 1) error_prefix(&err, "rank %d of %d: ", dist.rank, dist.size);
+        cli_fail_error(&err);
+        distributed_abort(&dist, 1); // the other ranks may wait in a collective
+        distributed_finalize(&dist);
+        return 1;
+    }
+    distributed_finalize(&dist);
+    if (!root) return 0;
     printf("sft: %ld steps, final loss %.4f, %.1f s", result.steps_done, result.final_loss, result.seconds);
+    if (dist.size > 1) printf(" on %d MPI processes", dist.size);
     if (result.validation.samples)
         printf(", held-out exact %.1f (%zu samples, %zu parse failures)", 100 * result.validation.exact,
                result.validation.samples, result.validation.parse_failures);

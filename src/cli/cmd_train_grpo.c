@@ -11,7 +11,8 @@ static void grpo_print_help(void) {
     size_t count = 0;
     const RewardEntry *table = reward_table(&count);
     printf("usage: iar train grpo --data TRAIN.jsonl --init SFT_CKPT --out CKPT [options]\n"
-           "       iar train grpo --curve OUT.svg RUN_DIR[=LABEL] ...\n\n"
+           "       iar train grpo --curve [--field NAME] OUT.svg RUN_DIR[=LABEL] ...\n"
+           "         (NAME: a train_log.jsonl step field, default accuracy_mean; exact_mean compares rewards)\n\n"
            "GRPO on top of an SFT checkpoint: G sampled completions per prompt, a format + accuracy reward,\n"
            "group-normalised advantages, a clipped-ratio loss with a KL penalty to the SFT policy.\n\n"
            "data and output:\n"
@@ -50,6 +51,12 @@ static void grpo_print_help(void) {
 }
 
 static int grpo_curve_command(int argc, char **argv, int first) {
+    const char *field = NULL;
+    if (first + 1 < argc && strcmp(argv[first], "--field") == 0) {
+        field = argv[first + 1];
+        first += 2;
+    }
+    if (first >= argc) return cli_fail("--curve needs OUT.svg and run folders");
     const char *svg = argv[first];
     int count = argc - first - 1;
     if (count < 1) return cli_fail("--curve OUT.svg needs at least one run folder");
@@ -63,7 +70,7 @@ static int grpo_curve_command(int argc, char **argv, int first) {
         if (logs[i]) snprintf(logs[i], dir_len + 32, "%.*s/train_log.jsonl", (int)dir_len, arg);
     }
     Error err = {{0}};
-    int rc = grpo_curve_write_svg((const char *const *)logs, (const char *const *)labels, count, svg, &err);
+    int rc = grpo_curve_write_svg((const char *const *)logs, (const char *const *)labels, count, field, svg, &err);
     for (int i = 0; i < count; i++) {
         free(logs[i]);
         free(labels[i]);
@@ -178,7 +185,8 @@ int cmd_train_grpo(int argc, char **argv) {
     }
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--curve") == 0) {
-            if (i != 1 || argc < 3) return cli_fail("usage: iar train grpo --curve OUT.svg RUN_DIR[=LABEL] ...");
+            if (i != 1 || argc < 3)
+                return cli_fail("usage: iar train grpo --curve [--field NAME] OUT.svg RUN_DIR[=LABEL] ...");
             return grpo_curve_command(argc, argv, 2);
         }
     GrpoOptions options;

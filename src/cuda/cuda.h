@@ -99,7 +99,8 @@ typedef struct CudaModel {
 } CudaModel;
 
 // Sizes the device model like `host` (same config and layout) for batches of up to max_batch rows
-// and uploads host's parameters.
+// and uploads host's parameters. Plain models only: a config with the candidate head or pointer
+// (model_candidate.c) is refused with a message.
 int cuda_model_create(CudaModel *gpu, const Model *host, int max_batch, Error *err);
 void cuda_model_free(CudaModel *gpu);
 int cuda_model_upload_parameters(CudaModel *gpu, const float *host_params, Error *err);

@@ -107,6 +107,10 @@ extern "C" int cuda_model_create(CudaModel *gpu, const Model *host, int max_batc
     if (cuda_device_count() < 1) return error_set(err, "no CUDA device");
     if (max_batch < 1) return error_set(err, "CUDA model: max_batch %d must be at least 1", max_batch);
     const ModelConfig *c = &host->config;
+    if (c->candidate_head || c->candidate_pointer)
+        return error_set(err, "CUDA model: config '%s' has the candidate head/pointer, which the GPU build does not "
+                              "implement yet; use the plain variant (e.g. --config %s:plain)",
+                         c->name, c->name);
     gpu->config = *c;
     gpu->max_batch = max_batch;
     gpu->param_count = host->param_count;

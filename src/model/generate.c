@@ -147,6 +147,8 @@ static void generate_decode_step(Model *model, KvCache *cache, int active, int s
         k->matmul_forward(cache->ln, cache->fc_gelu, p->fc_proj_weight, p->fc_proj_bias, active, F, D);
         for (size_t i = 0; i < (size_t)active * D; i++) cache->x[i] += cache->ln[i];
     }
+    // the candidate pointer reads the prefix's pooled images, computed once by model_forward_hidden
+    candidate_pointer_decode(model, cache->x, cache->scores, active);
     k->layernorm_forward(cache->ln, cache->mean, cache->rstd, cache->x, s->params.final_ln_weight,
                          s->params.final_ln_bias, active, D);
     k->matmul_forward(cache->logits, cache->ln, s->params.token_embedding, NULL, active, D, c->vocab_size);
@@ -174,7 +176,7 @@ static int generate_run(Model *model, const float *images, const int *prompt, in
     if (max_new == 0) return 0;
 
     int text_len = prompt_len;
-    ModelBatch batch = {1, prompt_len, images, prompt, NULL, &text_len, &text_len};
+    ModelBatch batch = {1, prompt_len, images, prompt, NULL, &text_len, &text_len, NULL, 0.0f};
     if (model_forward_hidden(model, &batch, err) != 0) return error_prefix(err, "model_generate: ");
     KvCache *cache = kv_cache_reserve(model, n_samples, capacity);
     if (!cache) return error_set(err, "model_generate: out of memory for %d samples of %d tokens", n_samples, capacity);

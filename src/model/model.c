@@ -64,6 +64,20 @@ int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, si
         }
     layout_add(&cur, "final_ln.weight", -1.0f, 1, D, 0, 0, 0);
     layout_add(&cur, "final_ln.bias", 0.0f, 1, D, 0, 0, 0);
+    if (c->candidate_head) {
+        layout_add(&cur, "candidate.ln.weight", -1.0f, 1, D, 0, 0, 0);
+        layout_add(&cur, "candidate.ln.bias", 0.0f, 1, D, 0, 0, 0);
+        layout_add(&cur, "candidate.aux.weight", embedding_std, 2, 1, 2 * D, 0, 0);
+        layout_add(&cur, "candidate.aux.bias", 0.0f, 1, 1, 0, 0, 0);
+    }
+    if (c->candidate_head && c->candidate_pointer) {
+        // the value reads unit-scale LN features at unit scale; the fusion starts as small as a residual branch
+        layout_add(&cur, "candidate.value.weight", 1.0f / sqrtf(2.0f * D), 2, D, 2 * D, 0, 0);
+        layout_add(&cur, "candidate.value.bias", 0.0f, 1, D, 0, 0, 0);
+        layout_add(&cur, "candidate.fuse.weight", residual_std, 2, D, D, 0, 0);
+        layout_add(&cur, "candidate.select.weight", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
+        layout_add(&cur, "candidate.select.bias", 0.0f, 1, MODEL_IMAGE_COUNT, 0, 0, 0);
+    }
     if (total) *total = cur.offset;
     return cur.count;
 }
@@ -89,6 +103,12 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base) 
     }
     view->final_ln_weight = base + t[i++].offset;
     view->final_ln_bias = base + t[i++].offset;
+    float **candidate[9] = {&view->candidate_ln_weight,    &view->candidate_ln_bias,
+                            &view->candidate_aux_weight,   &view->candidate_aux_bias,
+                            &view->candidate_value_weight, &view->candidate_value_bias,
+                            &view->candidate_fuse_weight,  &view->candidate_select_weight,
+                            &view->candidate_select_bias};
+    for (int f = 0; f < 9; f++) *candidate[f] = i < model->tensor_count ? base + t[i++].offset : NULL;
 }
 
 typedef struct BlockCursor {
@@ -151,6 +171,27 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     s->dattention = block_take(&cur, B * N * D);
     s->dfc = block_take(&cur, B * N * F);
     s->dfc_gelu = block_take(&cur, B * N * F);
+    if (c->candidate_head) {
+        size_t I5 = B * MODEL_IMAGE_COUNT;
+        s->cand_pool = block_take(&cur, I5 * D);
+        s->cand_ln = block_take(&cur, I5 * D);
+        s->cand_mean = block_take(&cur, I5);
+        s->cand_rstd = block_take(&cur, I5);
+        s->cand_feat = block_take(&cur, I5 * 2 * D);
+        s->cand_logit = block_take(&cur, I5);
+        s->cand_loss = block_take(&cur, B);
+        s->cand_value = block_take(&cur, I5 * D);
+        s->cand_fused_value = block_take(&cur, I5 * D);
+        s->cand_select = block_take(&cur, B * T * MODEL_IMAGE_COUNT);
+        s->cand_fused = block_take(&cur, B * T * D);
+        s->dcand_pool = block_take(&cur, I5 * D);
+        s->dcand_ln = block_take(&cur, I5 * D);
+        s->dcand_feat = block_take(&cur, I5 * 2 * D);
+        s->dcand_logit = block_take(&cur, I5);
+        s->dcand_value = block_take(&cur, I5 * D);
+        s->dcand_fused_value = block_take(&cur, I5 * D);
+        s->dcand_select = block_take(&cur, B * T * MODEL_IMAGE_COUNT);
+    }
     return cur.used;
 }
 
@@ -202,6 +243,10 @@ int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_
                                                                       : model->grads);
     }
     model_state_layout(s, config, max_batch, s->block);
+    if (config->candidate_head) {
+        model->candidate_flaw_prob = calloc((size_t)max_batch * 4, sizeof(float));
+        if (!model->candidate_flaw_prob) goto out_of_memory;
+    }
     return 0;
 out_of_memory:
     free(init_std);
@@ -227,6 +272,7 @@ void model_free(Model *model) {
     free(model->grads);
     free(model->tensors);
     free(model->kv_cache);
+    free(model->candidate_flaw_prob);
     memset(model, 0, sizeof *model);
 }
 

@@ -27,6 +27,9 @@ typedef struct ModelConfig {
     int layers;
     int heads;
     int mlp_hidden;      // usually 4 * dim
+    // Candidate parts (docs/MODEL.md): 0 in checkpoints written before they existed.
+    int candidate_head;    // 1: pool each image's tokens entering the last block, flaw logit per candidate
+    int candidate_pointer; // 1 (needs candidate_head): every text row adds its pointed-to candidate's evidence
 } ModelConfig;
 
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).
@@ -57,6 +60,9 @@ typedef struct Model {
     void *activations;  // private to the implementation
     void *kv_cache;     // private: generation state
     int use_reference;  // 1: plain reference loops instead of the fast (BLAS/OpenMP) kernels
+    float last_aux_loss;        // auxiliary per-candidate loss of the last model_forward (0: none)
+    float *candidate_flaw_prob; // (max_batch, 4) P(candidate A-D flawed) from the last forward; NULL
+                                // without candidate_head
 } Model;
 
 // A batch of training rows. Text of row b is tokens[b*T .. b*T+text_len[b]); positions after are padding.
@@ -71,6 +77,10 @@ typedef struct ModelBatch {
     const int *targets;    // (B, T)
     const int *text_len;   // (B)
     const int *prefix_len; // (B)
+    // Auxiliary per-candidate loss (training; needs config.candidate_head): model_backward adds
+    // aux_weight * mean binary cross-entropy of the flaw logits against these labels.
+    const float *candidate_flawed; // (B, 4) 1 = flawed, NULL: no auxiliary loss
+    float aux_weight;
 } ModelBatch;
 
 int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err);

@@ -5,22 +5,47 @@
 #include "model/model.h"
 #include "model/model_internal.h"
 
-int model_config_preset(ModelConfig *out, const char *name, int vocab_size, Error *err) {
+// "NAME:VARIANT" picks the candidate parts (docs/MODEL.md): plain (none), head (pooled flaw head
+// for the auxiliary loss), pointer (head + pointer). Plain NAME gets the preset's default.
+static int config_apply_variant(ModelConfig *c, const char *variant, Error *err) {
+    if (strcmp(variant, "plain") == 0) {
+        c->candidate_head = 0, c->candidate_pointer = 0;
+    } else if (strcmp(variant, "head") == 0) {
+        c->candidate_head = 1, c->candidate_pointer = 0;
+    } else if (strcmp(variant, "pointer") == 0) {
+        c->candidate_head = 1, c->candidate_pointer = 1;
+    } else {
+        return error_set(err, "model config: unknown variant '%s' (use plain, head or pointer, e.g. small:plain)",
+                         variant);
+    }
+    return 0;
+}
+
+int model_config_preset(ModelConfig *out, const char *name_variant, int vocab_size, Error *err) {
     ModelConfig c;
     memset(&c, 0, sizeof c);
-    if (!name) return error_set(err, "model config: no preset name given (use tiny, small or base)");
+    if (!name_variant) return error_set(err, "model config: no preset name given (use tiny, small or base)");
+    char name[32];
+    const char *colon = strchr(name_variant, ':');
+    size_t name_len = colon ? (size_t)(colon - name_variant) : strlen(name_variant);
+    if (name_len >= sizeof name) return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name_variant);
+    memcpy(name, name_variant, name_len);
+    name[name_len] = '\0';
     if (strcmp(name, "tiny") == 0) {
         // seconds on one core: used by the tests and the PyTorch fixture
-        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128};
+        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128, 0, 0};
     } else if (strcmp(name, "small") == 0) {
         // the demo: 4 stride-2 convs 64 px -> 4x4 = 16 tokens per image, ~1M transformer parameters
-        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512};
+        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512, 0, 0};
     } else if (strcmp(name, "base") == 0) {
         // 128 px -> 8x8 = 64 tokens per image; hours on CPU
-        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024};
+        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024, 0, 0};
     } else {
         return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name);
     }
+    c.candidate_head = MODEL_DEFAULT_CANDIDATE_HEAD;
+    c.candidate_pointer = MODEL_DEFAULT_CANDIDATE_POINTER;
+    if (colon && config_apply_variant(&c, colon + 1, err) != 0) return -1;
     if (model_config_validate(&c, err) != 0) return -1;
     *out = c;
     return 0;
@@ -45,6 +70,10 @@ int model_config_validate(const ModelConfig *c, Error *err) {
         return error_set(err, "model config: mlp_hidden %d out of range [1, 65536]", c->mlp_hidden);
     if (c->max_text_len < 2 || c->max_text_len > 8192)
         return error_set(err, "model config: max_text_len %d out of range [2, 8192]", c->max_text_len);
+    if (c->candidate_head < 0 || c->candidate_head > 1 || c->candidate_pointer < 0 || c->candidate_pointer > 1 ||
+        (c->candidate_pointer && !c->candidate_head))
+        return error_set(err, "model config: candidate_head %d / candidate_pointer %d must be 0 or 1, and the pointer needs the head",
+                         c->candidate_head, c->candidate_pointer);
     return 0;
 }
 

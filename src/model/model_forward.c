@@ -22,6 +22,13 @@ static int model_batch_validate(const Model *model, const ModelBatch *batch, Err
                          batch->text_len_max, c->max_text_len);
     if (!batch->images || !batch->tokens || !batch->text_len || !batch->prefix_len)
         return error_set(err, "model: batch is missing images, tokens, text_len or prefix_len");
+    if (batch->candidate_flawed)
+        for (int i = 0; i < batch->batch_size * (MODEL_IMAGE_COUNT - 1); i++)
+            if (!(batch->candidate_flawed[i] >= 0.0f && batch->candidate_flawed[i] <= 1.0f))
+                return error_set(err, "model: candidate_flawed[%d] = %g; labels must be in [0, 1]", i,
+                                 (double)batch->candidate_flawed[i]);
+    if (!(isfinite(batch->aux_weight) && batch->aux_weight >= 0.0f))
+        return error_set(err, "model: aux_weight %g must be finite and >= 0", (double)batch->aux_weight);
     for (int b = 0; b < batch->batch_size; b++) {
         int len = batch->text_len[b], prefix = batch->prefix_len[b];
         if (len < 1 || len > batch->text_len_max || prefix < 1 || prefix > len)
@@ -95,7 +102,9 @@ static ModelBatch batch_rows(const ModelBatch *batch, const ModelConfig *c, int 
                       batch->tokens + b0 * T,
                       batch->targets ? batch->targets + b0 * T : NULL,
                       batch->text_len + b0,
-                      batch->prefix_len + b0};
+                      batch->prefix_len + b0,
+                      batch->candidate_flawed ? batch->candidate_flawed + (size_t)b0 * (MODEL_IMAGE_COUNT - 1) : NULL,
+                      batch->aux_weight};
     return sub;
 }
 
@@ -136,6 +145,7 @@ static void forward_rows(Model *model, const ModelBatch *sub, int b0, float *log
         k->attention_forward(attention, a->probs + o.probs, qkv, &mask, B, N, D, c->heads);
         int m = rows; // rows the rest of the block runs on: all, or the text rows of the last block
         if (l == c->layers - 1) {
+            candidate_forward(model, sub, b0, residual, N);
             rows_gather_text(attention, B, N, I, T, D);
             m = text_rows;
         }
@@ -153,7 +163,9 @@ static void forward_rows(Model *model, const ModelBatch *sub, int b0, float *log
         residual_add(a->residual_mlp + o.nd, after_attention, (size_t)m * D);
         residual = a->residual_mlp + o.nd;
     }
-    // final LayerNorm of the text rows, which the last block left compact: (B, T, D)
+    // final LayerNorm of the text rows, which the last block left compact (B, T, D), after the
+    // candidate pointer when the config has one
+    residual = candidate_pointer_forward(model, b0, B, T, residual);
     k->layernorm_forward(s->final_ln + o.td, s->final_mean + o.t, s->final_rstd + o.t, residual,
                          s->params.final_ln_weight, s->params.final_ln_bias, text_rows, D);
     if (!logprobs) return;
@@ -175,6 +187,12 @@ static int model_run_forward(Model *model, const ModelBatch *batch, float *logpr
                      entropy ? entropy + (size_t)b0 * T : NULL);
     }
     kernels_blas_serial_end(previous);
+    model->last_aux_loss = 0.0f;
+    if (model->config.candidate_head && batch->candidate_flawed) {
+        double sum = 0.0; // in row order: the same at any thread count
+        for (int b = 0; b < B; b++) sum += s->cand_loss[b];
+        model->last_aux_loss = (float)(sum / (4.0 * B));
+    }
     s->last_batch = B;
     s->last_text_len = T;
     return 0;
@@ -194,7 +212,8 @@ int model_forward(Model *model, const ModelBatch *batch, float *logprobs, float 
 }
 
 // Backward of the rows of `sub` (rows b0.. of the batch), accumulating parameter grads into `g`.
-static void backward_rows(Model *model, const ModelBatch *sub, int b0, const float *dlogprobs, ModelParams *g) {
+static void backward_rows(Model *model, const ModelBatch *sub, int b0, int batch_size, const float *dlogprobs,
+                          ModelParams *g) {
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     const KernelOps *k = model_kernels(model);
@@ -212,10 +231,12 @@ static void backward_rows(Model *model, const ModelBatch *sub, int b0, const flo
                        s->params.token_embedding, B * T, D, V);
     // the final LayerNorm's input is the last block's compact (B, T, D) output
     int I = mask.image_tokens, text_rows = B * T;
+    const float *text_out = s->layers[c->layers - 1].residual_mlp + o.nd;
+    const float *final_in = c->candidate_head && c->candidate_pointer ? s->cand_fused + o.td : text_out;
     memset(dresidual, 0, sizeof(float) * nd);
-    k->layernorm_backward(dresidual, g->final_ln_weight, g->final_ln_bias, s->dfinal_ln + o.td,
-                          s->layers[c->layers - 1].residual_mlp + o.nd, s->params.final_ln_weight, s->final_mean + o.t,
-                          s->final_rstd + o.t, text_rows, D);
+    k->layernorm_backward(dresidual, g->final_ln_weight, g->final_ln_bias, s->dfinal_ln + o.td, final_in,
+                          s->params.final_ln_weight, s->final_mean + o.t, s->final_rstd + o.t, text_rows, D);
+    candidate_pointer_backward(model, b0, B, T, text_out, dresidual, g);
     // blocks in reverse; dresidual carries d(residual stream) through every residual add
     for (int l = c->layers - 1; l >= 0; l--) {
         LayerActivations *a = &s->layers[l];
@@ -247,6 +268,7 @@ static void backward_rows(Model *model, const ModelBatch *sub, int b0, const flo
         k->matmul_backward(dln, lg->qkv_weight, lg->qkv_bias, dqkv, a->ln1 + o.nd, p->qkv_weight, rows, D, 3 * D);
         k->layernorm_backward(dresidual, lg->ln1_weight, lg->ln1_bias, dln, residual, p->ln1_weight,
                               a->ln1_mean + o.n, a->ln1_rstd + o.n, rows, D);
+        if (l == c->layers - 1) candidate_head_backward(model, sub, b0, batch_size, dresidual, N, g);
     }
     model_embedding_backward(model, sub, b0, g);
     model_stem_backward(model, sub, b0, g);
@@ -264,7 +286,7 @@ int model_backward(Model *model, const ModelBatch *batch, const float *dlogprobs
         int b0 = task * B / tasks, b1 = (task + 1) * B / tasks;
         ModelBatch sub = batch_rows(batch, &model->config, b0, b1);
         if (tasks > 1) memset(s->task_grads + count * task, 0, sizeof(float) * count);
-        backward_rows(model, &sub, b0, dlogprobs + (size_t)b0 * T, tasks > 1 ? &s->task_views[task] : &s->grads);
+        backward_rows(model, &sub, b0, B, dlogprobs + (size_t)b0 * T, tasks > 1 ? &s->task_views[task] : &s->grads);
     }
     kernels_blas_serial_end(previous);
     if (tasks > 1) {

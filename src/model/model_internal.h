@@ -7,6 +7,9 @@
 #include "model/model.h"
 
 #define MODEL_MAX_STEM_LAYERS 6
+// The candidate parts the presets get without a ":variant" (docs/perf/model_accuracy.md).
+#define MODEL_DEFAULT_CANDIDATE_HEAD 0
+#define MODEL_DEFAULT_CANDIDATE_POINTER 0
 
 // Fills `tensors` (may be NULL) with every parameter tensor in block order and `init_std` (may be
 // NULL) with its initialisation: > 0 normal with that std, 0 zeros, -1 ones. Returns the tensor
@@ -25,6 +28,11 @@ typedef struct ModelParams {
     float *image_index_embedding, *image_position_embedding, *token_embedding, *text_position_embedding;
     LayerParams *layers; // config.layers
     float *final_ln_weight, *final_ln_bias;
+    // candidate parts (NULL when the config has none): LN of the pooled image vectors, the flaw
+    // logit (1, 2D), and the pointer's value (D, 2D), fusion (D, D) and slot selector (5, D)
+    float *candidate_ln_weight, *candidate_ln_bias, *candidate_aux_weight, *candidate_aux_bias;
+    float *candidate_value_weight, *candidate_value_bias, *candidate_fuse_weight, *candidate_select_weight,
+        *candidate_select_bias;
 } ModelParams;
 
 typedef struct LayerActivations {
@@ -46,6 +54,13 @@ typedef struct ModelState {
     // backward scratch
     float *dlogits, *dfinal_ln, *dresidual, *dln, *dqkv, *dscores, *dattention, *dfc, *dfc_gelu;
     float *dstem_conv[MODEL_MAX_STEM_LAYERS], *dstem_gelu[MODEL_MAX_STEM_LAYERS];
+    // candidate parts (model_candidate.c), per batch row: pooled (5, D), its LN (5, D) + stats (5),
+    // features [u_i, u_i - u_0] (5, 2D), flaw logits (5; slot 0 unused), per-row aux loss, pointer
+    // values q (5, D) and fused values r = W_fuse q (5, D); per text row: selection (T, 5) and the
+    // fused residual (T, D) the final LN reads; and the matching gradients
+    float *cand_pool, *cand_ln, *cand_mean, *cand_rstd, *cand_feat, *cand_logit, *cand_loss, *cand_value,
+        *cand_fused_value, *cand_select, *cand_fused;
+    float *dcand_pool, *dcand_ln, *dcand_feat, *dcand_logit, *dcand_value, *dcand_fused_value, *dcand_select;
     // the shape of the last forward, checked by backward
     int last_batch, last_text_len;
     // The fast path splits a batch into row groups that run on OpenMP threads with no barrier
@@ -65,5 +80,20 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base);
 // for the images + prompt prefix, by generation. batch->targets may be NULL.
 int model_forward_hidden(Model *model, const ModelBatch *batch, Error *err);
 const KernelOps *model_kernels(const Model *model);
+
+// Candidate parts (model_candidate.c), for rows [b0, b0 + B) of a batch whose full size is
+// `batch_size` (the aux loss is a mean over all rows). `stream` is the residual stream entering
+// the last block (B, N, D); `text` the last block's compact text output (B, T, D).
+void candidate_forward(Model *model, const ModelBatch *sub, int b0, const float *stream, int N);
+// Returns the input of the final LayerNorm: `text` itself, or the pointer's fused rows.
+const float *candidate_pointer_forward(Model *model, int b0, int B, int T, const float *text);
+// dtext (B, T, D) holds d(final LN input) and gets the pointer's gradient added (call it first);
+// the head's gradient (pooling, aux loss, and the pointer's value path) then lands in dstream's
+// image rows (B, N, D), accumulated: call it once dstream is d(residual entering the last block).
+void candidate_pointer_backward(Model *model, int b0, int B, int T, const float *text, float *dtext, ModelParams *grads);
+void candidate_head_backward(Model *model, const ModelBatch *sub, int b0, int batch_size, float *dstream, int N,
+                             ModelParams *grads);
+// Generation: adds the pointer's evidence to `rows` residual rows x (rows, D) of batch row 0.
+void candidate_pointer_decode(Model *model, float *x, float *scratch, int rows);
 
 #endif

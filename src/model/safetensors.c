@@ -11,12 +11,15 @@
 #include "model/model_internal.h"
 
 static const char *const config_int_fields[] = {"image_size", "stem_layers", "stem_channels", "vocab_size",
-                                                "max_text_len", "dim", "layers", "heads", "mlp_hidden"};
-#define CONFIG_INT_FIELDS 9
+                                                "max_text_len", "dim", "layers", "heads", "mlp_hidden",
+                                                "candidate_head", "candidate_pointer"};
+#define CONFIG_INT_FIELDS 11
+#define CONFIG_REQUIRED_FIELDS 9 // the candidate switches came later: absent means off
 
 static int *config_int_field(ModelConfig *c, int i) {
     int *fields[CONFIG_INT_FIELDS] = {&c->image_size, &c->stem_layers, &c->stem_channels, &c->vocab_size,
-                                      &c->max_text_len, &c->dim, &c->layers, &c->heads, &c->mlp_hidden};
+                                      &c->max_text_len, &c->dim, &c->layers, &c->heads, &c->mlp_hidden,
+                                      &c->candidate_head, &c->candidate_pointer};
     return fields[i];
 }
 
@@ -61,6 +64,7 @@ int model_config_load(ModelConfig *out, const char *dir, Error *err) {
     snprintf(c.name, sizeof c.name, "%s", cJSON_IsString(name) ? name->valuestring : "custom");
     for (int i = 0; i < CONFIG_INT_FIELDS; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, config_int_fields[i]);
+        if (!v && i >= CONFIG_REQUIRED_FIELDS) continue;
         if (!cJSON_IsNumber(v)) {
             error_set(err, "%s: missing or non-numeric \"%s\"", path, config_int_fields[i]);
             goto done;

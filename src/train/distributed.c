@@ -115,6 +115,11 @@ int distributed_batch_slice(ModelBatch *local, const ModelBatch *global, const M
     local->targets = global->targets ? global->targets + text : NULL;
     local->text_len = global->text_len ? global->text_len + begin : NULL;
     local->prefix_len = global->prefix_len ? global->prefix_len + begin : NULL;
+    local->candidate_flawed =
+        global->candidate_flawed ? global->candidate_flawed + begin * (MODEL_IMAGE_COUNT - 1) : NULL;
+    // the auxiliary loss is a mean over the batch's rows: weighted by this slice's share of them, the
+    // slices' gradients sum to the global batch's
+    local->aux_weight = global->batch_size > 0 ? global->aux_weight * (float)count / (float)global->batch_size : 0.0f;
     return (int)begin;
 }
 

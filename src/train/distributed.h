@@ -55,7 +55,8 @@ void distributed_slice(size_t global_rows, int rank, int size, size_t *begin, si
 
 // A view of this rank's rows of `global` (no copy). images advance by the per-row image floats of
 // `config`. local->batch_size may be 0 (more ranks than rows): then skip forward/backward but still
-// join the collectives. Returns the first global row of the slice.
+// join the collectives. candidate_flawed is sliced too and aux_weight scaled by the slice's share of
+// the rows (the auxiliary loss is a mean over rows). Returns the first global row of the slice.
 int distributed_batch_slice(ModelBatch *local, const ModelBatch *global, const ModelConfig *config, int rank,
                             int size);
 

@@ -380,7 +380,7 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
         char *svg_file = path_join(options->out_dir, "curve.svg");
         const char *logs[1] = {log_file};
         train_log_close(&run.log); // flush before reading it back
-        rc = grpo_curve_write_svg(logs, NULL, 1, svg_file, err);
+        rc = grpo_curve_write_svg(logs, NULL, 1, NULL, svg_file, err);
         free(log_file);
         free(svg_file);
         if (rc != 0) goto done;

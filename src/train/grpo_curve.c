@@ -1,6 +1,6 @@
-// grpo_curve.c — training curves as a self-contained SVG: for each run, the rollouts' mean accuracy
-// reward per step (thin, smoothed over 5 steps) and the greedy validation exact score (thick, dots),
-// read back from the runs' train_log.jsonl.
+// grpo_curve.c — training curves as a self-contained SVG: for each run, a per-step rollout field
+// (the mean accuracy reward by default; thin, smoothed over 5 steps) and the greedy validation exact
+// score (thick, dots), read back from the runs' train_log.jsonl.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +39,8 @@ static void curve_points_free(CurvePoints *points) {
     memset(points, 0, sizeof *points);
 }
 
-// Reads the step lines' accuracy_mean and the validation lines' val_exact.
-static int curve_read_log(const char *path, CurvePoints *train, CurvePoints *val, Error *err) {
+// Reads the step lines' `field` and the validation lines' val_exact.
+static int curve_read_log(const char *path, const char *field, CurvePoints *train, CurvePoints *val, Error *err) {
     char *text = NULL;
     size_t size = 0;
     if (file_read_all(path, 0, &text, &size, err) != 0) return -1;
@@ -50,7 +50,7 @@ static int curve_read_log(const char *path, CurvePoints *train, CurvePoints *val
         cJSON *json = cJSON_ParseWithLength(line, length);
         const cJSON *step = cJSON_GetObjectItemCaseSensitive(json, "step");
         const cJSON *event = cJSON_GetObjectItemCaseSensitive(json, "event");
-        const cJSON *accuracy = cJSON_GetObjectItemCaseSensitive(json, "accuracy_mean");
+        const cJSON *accuracy = cJSON_GetObjectItemCaseSensitive(json, field);
         const cJSON *exact = cJSON_GetObjectItemCaseSensitive(json, "val_exact");
         int rc = 0;
         if (cJSON_IsNumber(step) && !event && cJSON_IsNumber(accuracy))
@@ -96,8 +96,9 @@ static void curve_write_polyline(FILE *f, const CurvePoints *p, double max_step,
     fprintf(f, "\"/>\n");
 }
 
-int grpo_curve_write_svg(const char *const *log_paths, const char *const *labels, int count, const char *svg_path,
-                         Error *err) {
+int grpo_curve_write_svg(const char *const *log_paths, const char *const *labels, int count,
+                         const char *train_field, const char *svg_path, Error *err) {
+    if (!train_field) train_field = "accuracy_mean";
     CurvePoints *train = calloc((size_t)(count > 0 ? count : 1), sizeof *train);
     CurvePoints *val = calloc((size_t)(count > 0 ? count : 1), sizeof *val);
     char *svg = NULL;
@@ -110,7 +111,7 @@ int grpo_curve_write_svg(const char *const *log_paths, const char *const *labels
     }
     double max_step = 1;
     for (int r = 0; r < count; r++) {
-        if (curve_read_log(log_paths[r], &train[r], &val[r], err) != 0) goto done;
+        if (curve_read_log(log_paths[r], train_field, &train[r], &val[r], err) != 0) goto done;
         for (size_t i = 0; i < train[r].count; i++) max_step = fmax(max_step, train[r].x[i]);
         for (size_t i = 0; i < val[r].count; i++) max_step = fmax(max_step, val[r].x[i]);
     }
@@ -122,8 +123,8 @@ int grpo_curve_write_svg(const char *const *log_paths, const char *const *labels
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
                "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             CURVE_WIDTH, CURVE_HEIGHT);
-    fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"14\">GRPO: rollout accuracy reward (thin, 5-step mean) and "
-               "validation exact (thick)</text>\n", CURVE_LEFT);
+    fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"14\">GRPO: rollout %s (thin, 5-step mean) and "
+               "validation exact (thick)</text>\n", CURVE_LEFT, train_field);
     for (int tick = 0; tick <= 5; tick++) { // y grid at 0, 0.2, ... 1
         double y = curve_py(tick / 5.0);
         fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"

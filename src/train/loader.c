@@ -18,9 +18,11 @@ int loader_batch_create(LoaderBatch *out, int capacity, const ModelConfig *confi
     out->text_len = malloc((size_t)capacity * sizeof *out->text_len);
     out->prefix_len = malloc((size_t)capacity * sizeof *out->prefix_len);
     out->sample_indices = malloc((size_t)capacity * sizeof *out->sample_indices);
+    out->candidate_flawed = malloc((size_t)capacity * 4 * sizeof *out->candidate_flawed);
     out->capacity = capacity;
     out->max_text_len = config->max_text_len;
-    if (!out->images || !out->tokens || !out->targets || !out->text_len || !out->prefix_len || !out->sample_indices) {
+    if (!out->images || !out->tokens || !out->targets || !out->text_len || !out->prefix_len || !out->sample_indices ||
+        !out->candidate_flawed) {
         loader_batch_free(out);
         return error_set(err, "out of memory for a batch of %d rows", capacity);
     }
@@ -34,12 +36,13 @@ void loader_batch_free(LoaderBatch *batch) {
     free(batch->text_len);
     free(batch->prefix_len);
     free(batch->sample_indices);
+    free(batch->candidate_flawed);
     memset(batch, 0, sizeof *batch);
 }
 
 // Lays out `count` rows given as full-length (max_text_len) token rows into the batch with the
 // tightest T, then points the ModelBatch view at it.
-static void batch_pack(LoaderBatch *out, const ImageShard *shard, const size_t *sample_indices, int count,
+static void batch_pack(LoaderBatch *out, const Dataset *dataset, const ImageShard *shard, const size_t *sample_indices, int count,
                        const int *const *row_tokens, const int *const *row_targets, const int *text_len,
                        const int *prefix_len) {
     int T = 1;
@@ -54,6 +57,8 @@ static void batch_pack(LoaderBatch *out, const ImageShard *shard, const size_t *
         out->text_len[b] = text_len[b];
         out->prefix_len[b] = prefix_len[b];
         out->sample_indices[b] = sample_indices[b];
+        for (int c = 0; c < 4; c++)
+            out->candidate_flawed[b * 4 + c] = (dataset->samples[sample_indices[b]].answer >> c) & 1 ? 1.0f : 0.0f;
         image_shard_read(shard, sample_indices[b], out->images + (size_t)b * shard->values_per_sample);
     }
     out->batch = (ModelBatch){.batch_size = count,
@@ -62,7 +67,8 @@ static void batch_pack(LoaderBatch *out, const ImageShard *shard, const size_t *
                               .tokens = out->tokens,
                               .targets = out->targets,
                               .text_len = out->text_len,
-                              .prefix_len = out->prefix_len};
+                              .prefix_len = out->prefix_len,
+                              .candidate_flawed = out->candidate_flawed};
 }
 
 int loader_batch_fill(LoaderBatch *out, const Dataset *dataset, const ImageShard *shard, const Tokenizer *tokenizer,
@@ -91,7 +97,7 @@ int loader_batch_fill(LoaderBatch *out, const Dataset *dataset, const ImageShard
         tokens[b] = tok;
         targets[b] = tgt;
     }
-    if (rc == 0) batch_pack(out, shard, sample_indices, count, tokens, targets, lens, lens + count);
+    if (rc == 0) batch_pack(out, dataset, shard, sample_indices, count, tokens, targets, lens, lens + count);
     free(rows), free(tokens), free(targets), free(lens);
     return rc;
 }
@@ -154,7 +160,7 @@ static void loader_produce(const Loader *loader, EpochOrder *cache, LoaderPositi
         prefixes[b] = loader->prefix_len[row];
     }
     if (at.index >= loader->count) at.epoch++, at.index = 0;
-    batch_pack(out, loader->shard, samples, B, tokens, targets, lens, prefixes);
+    batch_pack(out, loader->dataset, loader->shard, samples, B, tokens, targets, lens, prefixes);
     out->truncated_rows = 0;
     out->next = at;
 }

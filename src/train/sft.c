@@ -12,6 +12,7 @@
 #include "text/prompt.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/peak.h"
 #include "train/schedule.h"
 #include "train/train_log.h"
@@ -28,6 +29,7 @@ void sft_options_default(SftOptions *o) {
     o->warmup_steps = 20;
     o->weight_decay = 0.1f;
     o->clip_norm = 1.0f;
+    o->aux_weight = 0.5f;
     o->seed = 1;
     o->val_fraction = 0.05;
     o->val_samples = 64;
@@ -86,6 +88,7 @@ typedef struct SftRun {
     AdamW opt;
     TrainLog log;
     float *logprobs, *dlogprobs;
+    Distributed *dist; // NULL: one process
 } SftRun;
 
 static void sft_run_free(SftRun *run) {
@@ -140,11 +143,20 @@ static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trai
 }
 
 // Forward + backward + update of one batch; returns the mean loss over target tokens (NaN on failure).
-static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, double *grad_norm, Error *err) {
-    const ModelBatch *batch = &lb->batch;
+static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, float aux_weight, double *grad_norm,
+                       Error *err) {
+    ModelBatch with_aux = lb->batch; // the loader fills candidate_flawed; the weight is the run's
+    with_aux.aux_weight = aux_weight;
+    // Under MPI each rank takes its slice of the global batch; the loss is normalised by the global
+    // target count and the gradients summed over ranks, so every rank applies the one-process update.
+    ModelBatch local;
+    int rank = run->dist ? run->dist->rank : 0, size = run->dist ? run->dist->size : 1;
+    distributed_batch_slice(&local, &with_aux, &run->model.config, rank, size);
+    const ModelBatch *batch = &local;
     size_t positions = (size_t)batch->batch_size * batch->text_len_max;
     model_zero_grad(&run->model);
-    if (model_forward(&run->model, batch, run->logprobs, NULL, err) != 0) return NAN;
+    run->model.last_aux_loss = 0.0f;
+    if (batch->batch_size > 0 && model_forward(&run->model, batch, run->logprobs, NULL, err) != 0) return NAN;
     double n = lb->target_count > 0 ? (double)lb->target_count : 1.0, sum = 0;
     float scale = (float)(-1.0 / n);
     for (size_t i = 0; i < positions; i++) {
@@ -152,7 +164,14 @@ static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, 
         sum += on ? run->logprobs[i] : 0.0;
         run->dlogprobs[i] = on ? scale : 0.0f;
     }
-    if (model_backward(&run->model, batch, run->dlogprobs, err) != 0) return NAN;
+    if (batch->batch_size > 0 && model_backward(&run->model, batch, run->dlogprobs, err) != 0) return NAN;
+    // the loss and the auxiliary loss (a mean over rows) of the whole global batch, for the log
+    double sums[2] = {sum, (double)run->model.last_aux_loss * batch->batch_size};
+    if (distributed_allreduce_sum_doubles(run->dist, sums, 2, err) != 0 ||
+        distributed_sync_gradients(run->dist, &run->model, err) != 0)
+        return NAN;
+    sum = sums[0];
+    run->model.last_aux_loss = (float)(sums[1] / (lb->batch.batch_size > 0 ? lb->batch.batch_size : 1));
     *grad_norm = adamw_update(&run->opt, &run->model, learning_rate);
     return -sum / n;
 }
@@ -215,9 +234,16 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
     const ModelConfig *config = &run->model.config;
     Progress *cache_progress = ev ? ev->cache_progress : NULL;
     if (cache_progress) cache_progress->total = run->dataset.count;
-    if (image_shard_open(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
-                         cache_progress, err) != 0)
+    // one writer per cache file: rank 0 builds (or finds) it, the other ranks open it after
+    int root = distributed_is_root(o->dist);
+    if (root && image_shard_open(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
+                                 cache_progress, err) != 0)
         return -1;
+    if (distributed_barrier(o->dist, err) != 0) return -1;
+    if (!root && image_shard_open(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
+                                  NULL, err) != 0)
+        return -1;
+    if (distributed_sync_parameters(o->dist, &run->model, err) != 0) return -1;
     if (cache_progress && !run->shard.reused) progress_end(cache_progress);
     LoaderOptions lo = {.batch_size = o->batch_size, .seed = o->seed, .prefetch = 1};
     if (loader_open(&run->loader, &run->dataset, &run->shard, run->tokenizer, config, run->train, run->train_count,
@@ -264,6 +290,7 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
     train_set_threads(o->threads);
     SftRun run;
     memset(&run, 0, sizeof run);
+    run.dist = o->dist;
     SftStartInfo info;
     TrainState state;
     if (sft_setup(&run, o, ev, &info, &state, err) != 0) {
@@ -285,7 +312,8 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
     info.peak_gflops = o->peak_gflops > 0 ? o->peak_gflops : train_measure_peak_gflops(512, 0.3);
     if (ev && ev->on_start) ev->on_start(ev->user, &info);
     char *log_path = path_join(o->out_dir, "train_log.jsonl");
-    int rc = train_log_open(&run.log, log_path, o->resume ? start : -1, err);
+    int root = distributed_is_root(o->dist); // rank 0 alone writes the log, validates and saves
+    int rc = root ? train_log_open(&run.log, log_path, o->resume ? start : -1, err) : 0;
     free(log_path);
     LrSchedule schedule = {o->learning_rate, o->min_lr_ratio, o->warmup_steps, total};
     Progress *progress = ev ? ev->progress : NULL;
@@ -305,7 +333,7 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
             break;
         }
         float lr = schedule_learning_rate(&schedule, step);
-        double norm = 0, loss = sft_step(&run, lb, lr, &norm, err);
+        double norm = 0, loss = sft_step(&run, lb, lr, o->aux_weight, &norm, err);
         if (!isfinite(loss) || !isfinite(norm)) {
             rc = isfinite(loss) ? error_set(err, "step %ld: the gradient is not finite (norm %g); lower --lr", step + 1,
                                             norm)
@@ -318,8 +346,9 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
         double mfu = batch_flops(&run.model.config, &lb->batch) / dt / (info.peak_gflops * 1e9);
         recent[recent_count++ % 10] = loss;
         TrainLogField fields[] = {{"loss", loss},          {"lr", lr},       {"grad_norm", norm},
-                                  {"tokens_per_s", tokens / dt}, {"mfu", mfu}, {"step_seconds", dt}};
-        rc = train_log_write(&run.log, step + 1, fields, 6, err);
+                                  {"tokens_per_s", tokens / dt}, {"mfu", mfu}, {"step_seconds", dt},
+                                  {"aux_loss", run.model.last_aux_loss}};
+        rc = root ? train_log_write(&run.log, step + 1, fields, 7, err) : 0;
         result->steps_done = step + 1;
         if (progress) {
             char detail[160];
@@ -330,9 +359,9 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
         }
         long done = step + 1;
         int last = done == end;
-        if (rc == 0 && ((o->val_every > 0 && done % o->val_every == 0) || (last && done == total)))
+        if (rc == 0 && root && ((o->val_every > 0 && done % o->val_every == 0) || (last && done == total)))
             rc = sft_validate(&run, o, ev, done, &result->validation, err);
-        if (rc == 0 && ((o->save_every > 0 && done % o->save_every == 0) || last))
+        if (rc == 0 && root && ((o->save_every > 0 && done % o->save_every == 0) || last))
             rc = sft_save(&run, o, done, state.elapsed_seconds + time_now_seconds() - run_start, hash, err);
     }
     if (progress) progress_end(progress);

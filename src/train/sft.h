@@ -10,6 +10,8 @@
 #include "core/progress.h"
 #include "train/validate.h"
 
+struct Distributed; // train/distributed.h
+
 typedef struct SftOptions {
     const char *data_path;
     const char *out_dir;
@@ -27,6 +29,7 @@ typedef struct SftOptions {
     long warmup_steps;          // default 20
     float weight_decay;         // default 0.1
     float clip_norm;            // default 1.0
+    float aux_weight;           // auxiliary per-candidate flaw loss (default 0.5; needs config candidate_head)
     uint64_t seed;              // default 1
     double val_fraction;        // held-out share of the data (default 0.05)
     long val_every;             // validate every N steps (0: only at the end)
@@ -35,6 +38,7 @@ typedef struct SftOptions {
     int resume;                 // continue OUT's state.bin when it exists (else start a new run)
     int threads;                // 0: leave OpenMP/OpenBLAS defaults
     double peak_gflops;         // for MFU; 0: measured at start with sgemm
+    struct Distributed *dist;   // data-parallel world (mpirun); NULL: one process (docs/SCALE.md)
 } SftOptions;
 
 void sft_options_default(SftOptions *options);
