@@ -18,17 +18,20 @@ typedef struct DemoStep {
 
 static const DemoStep STEPS[] = {
     {"generate the training benchmark", "train/data.jsonl", cmd_synth,
-     "synth --out {D}/train --n 3000 --seed 1 --size 128 --difficulty mix"},
+     "synth --out {D}/train --n 2000 --seed 1 --size 128 --difficulty mix"},
     {"generate the test benchmark (other seed)", "test/data.jsonl", cmd_synth,
      "synth --out {D}/test --n 400 --seed 2 --size 128 --difficulty mix"},
     {"validate the test benchmark", NULL, cmd_check, "check {D}/test/data.jsonl"},
-    {"draw contact sheets", "sheets/grid.png", cmd_show, "show {D}/test/data.jsonl --grid 8 -o {D}/sheets/grid.png"},
+    {"draw a contact sheet of the first test samples", "contact_sheet.png", cmd_show,
+     "show {D}/test/data.jsonl --grid 8 -o {D}/contact_sheet.png"},
     {"train the tokenizer", "tokenizer.json", cmd_train,
-     "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json"},
+     "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
     {"chain-of-thought SFT of the small model", "sft/model.safetensors", cmd_train,
-     "train sft --data {D}/train/data.jsonl --tokenizer {D}/tokenizer.json --out {D}/sft --config small --resume"},
+     "train sft --data {D}/train/data.jsonl --tokenizer {D}/tokenizer.json --out {D}/sft --config small --steps 900 "
+     "--batch 16 --val-every 300 --val-samples 32 --resume"},
     {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,
-     "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --resume"},
+     "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 120 --group 8 "
+     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 64 --hcm-period 40 --hcm-subset 32 --resume"},
     {"evaluate the random baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model random --out {D}/runs/random"},
     {"evaluate the select-all baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model all --out {D}/runs/all"},
     {"evaluate SFT", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model native:{D}/sft --name SFT --out {D}/runs/sft"},
@@ -44,7 +47,7 @@ static void usage(FILE *out) {
                  "select-all baselines, prints the paper-style table and writes DIR/report/report.html.\n"
                  "Steps whose output exists are skipped: re-running resumes.\n\n"
                  "  --out DIR   demo folder (default: demo)\n"
-                 "  --from N    start at step N (1-based), redoing it and later steps' checks\n\n"
+                 "  --from N    start at step N (1-based) and redo it even if its output exists\n\n"
                  "example:\n  iar demo --out demo\n");
 }
 
@@ -74,6 +77,7 @@ static int demo_build_argv(const char *args, const char *dir, char **argv, int m
 int cmd_demo(int argc, char **argv) {
     const char *dir = "demo";
     long from = 1;
+    int from_given = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -82,6 +86,7 @@ int cmd_demo(int argc, char **argv) {
             dir = argv[++i];
         } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
             if (cli_parse_int("--from", argv[++i], 1, 100, &from)) return 1;
+            from_given = 1;
         } else {
             usage(stderr);
             return cli_fail("demo: unknown option '%s'", argv[i]);
@@ -93,7 +98,7 @@ int cmd_demo(int argc, char **argv) {
     double start = time_now_seconds();
     for (int s = (int)from - 1; s < steps; s++) {
         const DemoStep *step = &STEPS[s];
-        if (step->done_marker && s + 1 > from) {
+        if (step->done_marker && !(from_given && s + 1 == from)) {
             char *marker = path_join(dir, step->done_marker);
             int done = file_exists(marker);
             free(marker);
