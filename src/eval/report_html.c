@@ -121,7 +121,9 @@ static void html_gallery(FILE *out, const EvalRunData *runs, size_t count, const
     size_t shown = records->count < options->gallery_limit ? records->count : options->gallery_limit;
     fprintf(out, "<h2>Samples</h2><p>Showing %zu of %zu samples of %s", shown, records->count, "");
     html_escape(out, runs[0].info.name);
-    fputs(" (predictions of every run; reasoning of the first).</p>\n<div class=filters><label><input type=checkbox id=wrong-only> "
+    fputs(" (the prediction and output of every run; \"wrong\" refers to the last run, ", out);
+    html_escape(out, runs[count - 1].info.name);
+    fputs(").</p>\n<div class=filters><label><input type=checkbox id=wrong-only> "
           "wrong answers only</label> <label>dimension <select id=dimension-filter><option value=''>all</option>", out);
     for (int d = 0; d < DIMENSION_COUNT; d++) fprintf(out, "<option value='%s'>%s</option>", dimension_id((Dimension)d), COLUMN_TITLES[d]);
     fputs("</select></label> <span id=visible-count></span></div>\n<div id=gallery>\n", out);
@@ -131,7 +133,14 @@ static void html_gallery(FILE *out, const EvalRunData *runs, size_t count, const
     for (size_t i = 0; i < shown; i++) {
         const EvalRecord *record = &records->items[i];
         const char *dimension = record->dimension >= 0 ? dimension_id((Dimension)record->dimension) : "";
-        int wrong = record->scores[SCORE_EXACT] < 1.0;
+        // "wrong" refers to the last run: in a comparison that is usually the newest model
+        const EvalRecord *last = record;
+        size_t last_index;
+        if (count > 1)
+            last = (indexes && id_index_find(&indexes[count - 1], record->id, &last_index))
+                       ? &runs[count - 1].records.items[last_index]
+                       : NULL;
+        int wrong = !last || last->scores[SCORE_EXACT] < 1.0;
         char gold[32], predicted[32];
         answer_set_format(record->gold, gold, sizeof gold);
         fprintf(out, "<div class='card%s' data-dimension='%s' data-wrong='%d'><h3>", wrong ? " wrong" : "", dimension, wrong);
@@ -155,11 +164,14 @@ static void html_gallery(FILE *out, const EvalRunData *runs, size_t count, const
                 answer_set_format(p->predicted, predicted, sizeof predicted);
                 fprintf(out, ": <span class=%s>%s</span>", p->scores[SCORE_EXACT] >= 1.0 ? "ok" : "bad", predicted);
             }
+            if (p && (p->raw || p->error)) {
+                fputs("<details><summary>output</summary><pre>", out);
+                html_escape(out, p->raw ? p->raw : p->error);
+                fputs("</pre></details>", out);
+            }
             fputs("</li>", out);
         }
-        fputs("</ul>\n<details><summary>model output</summary><pre>", out);
-        html_escape(out, record->raw ? record->raw : record->error);
-        fputs("</pre></details></div>\n", out);
+        fputs("</ul></div>\n", out);
     }
     for (size_t r = 1; indexes && r < count; r++) id_index_free(&indexes[r]);
     free(indexes);
