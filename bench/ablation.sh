@@ -65,7 +65,7 @@ sft_stage() { # out steps log [extra options]
     if [ -f "$logfile" ] && grep -q -- "-> $out\$" "$logfile"; then return 0; fi # finished earlier
     resume=""
     [ -f "$out/state.bin" ] && resume="--resume"
-    log "SFT small -> $out, $steps steps of $SFT_BATCH $*"
+    log "SFT $SFT_CONFIG -> $out, $steps steps of $SFT_BATCH $*"
     # shellcheck disable=SC2086
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 "$IAR" train sft --data "$W/train/data.jsonl" --out "$out" --config "$SFT_CONFIG" \
         --steps "$steps" --batch "$SFT_BATCH" --val-samples 32 --threads 2 "$@" $resume >"$logfile" 2>&1
