@@ -21,8 +21,12 @@ int error_prefix(Error *err, const char *format, ...) {
     va_start(args, format);
     vsnprintf(prefix, sizeof prefix, format, args);
     va_end(args);
-    char old[sizeof err->message];
-    memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s%s", prefix, old);
+    // prefix + old message, cut to fit (memmove: the old message is shifted in place)
+    size_t prefix_len = strlen(prefix), old_len = strnlen(err->message, sizeof err->message - 1);
+    if (prefix_len > sizeof err->message - 1) prefix_len = sizeof err->message - 1;
+    if (prefix_len + old_len > sizeof err->message - 1) old_len = sizeof err->message - 1 - prefix_len;
+    memmove(err->message + prefix_len, err->message, old_len);
+    memcpy(err->message, prefix, prefix_len);
+    err->message[prefix_len + old_len] = 0;
     return -1;
 }

@@ -28,7 +28,7 @@ static int baseline_run(Backend *self, const Dataset *dataset, const size_t *ind
     for (size_t i = 0; i < count; i++) {
         const Sample *sample = &dataset->samples[indices[i]];
         AnswerSet guess = state->always_all ? ANSWER_SET_ALL : baseline_random_guess(state->seed, sample->id);
-        char letters[32], text[96];
+        char letters[32], text[160];
         answer_set_format(guess, letters, sizeof letters);
         snprintf(text, sizeof text, "<think>%s baseline: no look at the images.</think><answer>%s</answer>",
                  state->always_all ? "select-all" : "random", letters);
