@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "train/distributed.h"
 #include "train/grpo.h"
 
 static void grpo_print_help(void) {
@@ -194,13 +195,27 @@ int cmd_train_grpo(int argc, char **argv) {
     if (grpo_parse(argc, argv, &options) != 0) return 1;
     Error err = {{0}};
     if (grpo_options_validate(&options, &err) != 0) return cli_fail_error(&err);
+    // under mpirun: one rank per process, rank 0 prints (docs/SCALE.md); else a one-process world
+    Distributed dist;
+    if (distributed_init(&dist, NULL, NULL, &err) != 0) return cli_fail_error(&err);
+    options.dist = &dist;
+    int root = distributed_is_root(&dist);
     Progress progress;
     memset(&progress, 0, sizeof progress);
     progress.report = cli_progress_report;
     GrpoResult result;
-    if (grpo_train(&options, &progress, &result, &err) != 0) return cli_fail_error(&err);
+    if (grpo_train(&options, root ? &progress : NULL, &result, &err) != 0) {
+        if (dist.size > 1) error_prefix(&err, "rank %d of %d: ", dist.rank, dist.size);
+        cli_fail_error(&err);
+        distributed_abort(&dist, 1); // the other ranks may wait in a collective
+        distributed_finalize(&dist);
+        return 1;
+    }
+    distributed_finalize(&dist);
+    if (!root) return 0;
     fprintf(stderr, "grpo: %ld steps in %.0fs; mean reward %.3f (first 10 steps) -> %.3f (last 10)", result.steps_done,
             result.seconds, result.mean_reward_first10, result.mean_reward_last10);
+    if (dist.size > 1) fprintf(stderr, " on %d MPI processes", dist.size);
     if (result.val_exact == result.val_exact)
         fprintf(stderr, "; validation exact %.1f, prop %.1f", 100 * result.val_exact, 100 * result.val_prop);
     fprintf(stderr, "\n");

@@ -9,6 +9,7 @@
 #include "core/files.h"
 #include "core/rng.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/grpo_internal.h"
 
 void grpo_options_default(GrpoOptions *o) {
@@ -141,12 +142,24 @@ static int grpo_open_data(GrpoRun *run, Error *err) {
     const GrpoOptions *o = run->options;
     if (dataset_load(&run->train, o->data_path, err) != 0) return -1;
     if (run->train.count == 0) return error_set(err, "%s: no samples to train on", o->data_path);
-    if (image_shard_open(&run->train_shard, &run->train, &run->policy.config, o->cache_dir, o->threads, NULL, err) != 0)
+    // one writer per cache file: rank 0 builds (or finds) the shards, the other ranks open them after
+    int root = distributed_is_root(o->dist);
+    if (root && image_shard_open(&run->train_shard, &run->train, &run->policy.config, o->cache_dir, o->threads, NULL,
+                                 err) != 0)
+        return -1;
+    if (distributed_barrier(o->dist, err) != 0) return -1;
+    if (!root && image_shard_open(&run->train_shard, &run->train, &run->policy.config, o->cache_dir, o->threads, NULL,
+                                  err) != 0)
         return -1;
     run->train_source = (GrpoSource){&run->train, &run->train_shard, run->tokenizer};
     if (o->val_path) {
         if (dataset_load(&run->val, o->val_path, err) != 0) return -1;
-        if (image_shard_open(&run->val_shard, &run->val, &run->policy.config, o->cache_dir, o->threads, NULL, err) != 0)
+        if (root && image_shard_open(&run->val_shard, &run->val, &run->policy.config, o->cache_dir, o->threads, NULL,
+                                     err) != 0)
+            return -1;
+        if (distributed_barrier(o->dist, err) != 0) return -1;
+        if (!root && image_shard_open(&run->val_shard, &run->val, &run->policy.config, o->cache_dir, o->threads, NULL,
+                                      err) != 0)
             return -1;
         run->has_val = 1;
         run->val_source = (GrpoSource){&run->val, &run->val_shard, run->tokenizer};
@@ -285,6 +298,26 @@ static void grpo_draw_uniform(GrpoRun *run, size_t *out, int count) {
     }
 }
 
+// After each rank rolled out its prompts: every rank gets every prompt's rows (not the decoded
+// completions: rollouts.jsonl dumps the first prompt, which rank 0 rolled out itself).
+static int grpo_rows_gather(GrpoRun *run, int prompts, Error *err) {
+    if (!run->dist || run->dist->size <= 1) return 0;
+    GrpoRows *r = &run->rows;
+    size_t G = (size_t)run->options->group_size, T = (size_t)r->T;
+    struct {
+        void *data;
+        size_t bytes_per_prompt;
+    } arrays[] = {{r->tokens, G * T * sizeof(int)},          {r->targets, G * T * sizeof(int)},
+                  {r->text_len, G * sizeof(int)},            {r->prefix_len, G * sizeof(int)},
+                  {r->sample_index, G * sizeof(size_t)},     {r->completion_len, G * sizeof(int)},
+                  {r->truncated, G * sizeof(int)},           {r->rewards, G * sizeof(RewardResult)},
+                  {r->reward_total, G * sizeof(float)}};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        if (distributed_allgather_slices(run->dist, arrays[i].data, arrays[i].bytes_per_prompt, (size_t)prompts, err) != 0)
+            return error_prefix(err, "GRPO rollouts: ");
+    return 0;
+}
+
 static int grpo_step(GrpoRun *run, GrpoStepStats *stats, Error *err) {
     const GrpoOptions *o = run->options;
     long step = run->step;
@@ -300,11 +333,16 @@ static int grpo_step(GrpoRun *run, GrpoStepStats *stats, Error *err) {
 
     double start = time_now_seconds();
     run->rows.count = 0;
-    for (int p = 0; p < P; p++)
+    size_t mine_begin, mine_count; // this rank's prompts (all of them in one process)
+    distributed_slice((size_t)P, run->dist ? run->dist->rank : 0, run->dist ? run->dist->size : 1, &mine_begin,
+                      &mine_count);
+    for (int p = (int)mine_begin; p < (int)(mine_begin + mine_count); p++)
         if (grpo_rollout_prompt(&run->policy, &run->sampler, &run->train_source, run->step_samples[p], G,
                                 o->temperature, o->top_p, grpo_rollout_seed(o->seed, step, (uint64_t)p), &o->reward,
                                 stats->lambda, &run->rows, p * G, err) != 0)
             return -1;
+    run->rows.count = P * G;
+    if (grpo_rows_gather(run, P, err) != 0) return -1;
     if (o->hcm) // the step's own rollouts keep the pool's measurements fresh at no extra cost
         for (int p = 0; p < P; p++) {
             double sum = 0;
@@ -330,15 +368,17 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
     GrpoRun run;
     memset(&run, 0, sizeof run);
     run.options = options;
+    run.dist = options->dist;
+    int root = distributed_is_root(options->dist); // rank 0 alone logs, validates and saves
     double start = time_now_seconds();
     int rc = -1, resuming = grpo_open_models(&run, err);
     if (resuming < 0 || grpo_open_data(&run, err) != 0 || grpo_allocate(&run, err) != 0) goto done;
     if (resuming && grpo_restore(&run, err) != 0) goto done;
     run.lr = (LrSchedule){options->learning_rate, 1.0f, options->warmup_steps, options->steps};
     char *log_path = path_join(options->out_dir, "train_log.jsonl");
-    int log_rc = train_log_open(&run.log, log_path, resuming ? run.step : -1, err);
+    int log_rc = root ? train_log_open(&run.log, log_path, resuming ? run.step : -1, err) : 0;
     free(log_path);
-    if (log_rc != 0 || grpo_rollouts_file_open(&run, resuming ? run.step : -1, err) != 0) goto done;
+    if (log_rc != 0 || (root && grpo_rollouts_file_open(&run, resuming ? run.step : -1, err) != 0)) goto done;
 
     long first_step = run.step;
     if (progress) progress_begin(progress, "grpo", (size_t)(options->steps - first_step), progress->report,
@@ -350,8 +390,8 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
         GrpoStepStats stats;
         if (grpo_step(&run, &stats, err) != 0) goto done;
         long step = run.step++;
-        if (grpo_log_step(&run, step, &stats, err) != 0) goto done;
-        if (options->dump_every > 0 && step % options->dump_every == 0 && grpo_log_rollouts(&run, step, 1, err) != 0)
+        if (root && grpo_log_step(&run, step, &stats, err) != 0) goto done;
+        if (root && options->dump_every > 0 && step % options->dump_every == 0 && grpo_log_rollouts(&run, step, 1, err) != 0)
             goto done;
         if (done == 0) result->first_reward_mean = stats.reward_mean;
         if (done < 10) first10 += stats.reward_mean;
@@ -360,9 +400,9 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
         result->last_reward_mean = stats.reward_mean;
         int last = run.step == end_step;
         double elapsed = run.elapsed_before + time_now_seconds() - start;
-        if ((options->save_every > 0 && run.step % options->save_every == 0) || last)
+        if (root && ((options->save_every > 0 && run.step % options->save_every == 0) || last))
             if (grpo_save(&run, elapsed, err) != 0) goto done;
-        if (run.has_val && ((options->val_every > 0 && run.step % options->val_every == 0) || run.step == options->steps) &&
+        if (root && run.has_val && ((options->val_every > 0 && run.step % options->val_every == 0) || run.step == options->steps) &&
             grpo_validate(&run, step, &result->val_exact, &result->val_prop, err) != 0)
             goto done;
         if (progress) {
@@ -375,7 +415,7 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
         }
     }
     if (progress) progress_end(progress);
-    {
+    if (root) {
         char *log_file = path_join(options->out_dir, "train_log.jsonl");
         char *svg_file = path_join(options->out_dir, "curve.svg");
         const char *logs[1] = {log_file};

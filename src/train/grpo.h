@@ -21,6 +21,8 @@
 #include "train/lambda_schedule.h"
 #include "train/reward.h"
 
+struct Distributed; // train/distributed.h
+
 typedef struct GrpoOptions {
     const char *data_path;  // training JSONL
     const char *init_dir;   // the SFT checkpoint: initial policy and frozen reference
@@ -56,6 +58,7 @@ typedef struct GrpoOptions {
     int resume;             // continue from OUT's state.bin
     uint64_t seed;
     int threads;            // for the image cache build; default 2
+    struct Distributed *dist; // data-parallel world (mpirun); NULL: one process (docs/SCALE.md)
 } GrpoOptions;
 
 void grpo_options_default(GrpoOptions *options);

@@ -55,6 +55,7 @@ typedef struct GrpoRun {
     size_t *scratch_indices;  // (train count)
     TrainLog log;
     FILE *rollouts_file;
+    struct Distributed *dist; // data-parallel world; NULL: one process
     long step;                // updates done
     double elapsed_before;    // seconds of earlier invocations (from state.bin)
 } GrpoRun;

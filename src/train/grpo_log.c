@@ -207,6 +207,7 @@ int grpo_hcm_refresh(GrpoRun *run, long step, double lambda, Error *err) {
         {"hcm_hard_mean_reward", s.hard_mean_reward}, {"hcm_hard_share", s.hard_share},
         {"hcm_seconds", time_now_seconds() - start},
     };
+    if (!run->log.file) return 0; // not rank 0: the pool is updated, the log is rank 0's
     return train_log_write_tagged(&run->log, step, "event", "hcm", fields, (int)(sizeof fields / sizeof fields[0]),
                                   err);
 }

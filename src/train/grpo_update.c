@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "train/distributed.h"
 #include "train/grpo_internal.h"
 
 // The rows of group g as a model batch, packed to the group's longest row (the rollout buffers use
@@ -54,10 +55,12 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
     size_t entropy_count = 0;
     int updates = 0;
     stats->skipped_updates = 0;
+    size_t first, mine; // this rank's groups (all of them in one process); the loss scale stays global
+    distributed_slice((size_t)groups, run->dist ? run->dist->rank : 0, run->dist ? run->dist->size : 1, &first, &mine);
     for (int iteration = 0; iteration < o->iterations; iteration++) {
         model_zero_grad(&run->policy);
         int any = 0, bad = 0;
-        for (int g = 0; g < groups && !bad; g++) {
+        for (int g = (int)first; g < (int)(first + mine) && !bad; g++) {
             // A group without signal only matters through the KL term.
             if (!group_has_signal(run, g) && !run->has_reference) continue;
             any = 1;
@@ -87,11 +90,16 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
             if (model_backward(&run->policy, &batch, run->dlogprobs + offset, err) != 0)
                 return error_prefix(err, "GRPO update: ");
         }
+        // every rank must take the same decision: skip if any rank saw a bad log-prob, stop if none had signal
+        double flags[2] = {bad, any};
+        if (distributed_allreduce_sum_doubles(run->dist, flags, 2, err) != 0) return error_prefix(err, "GRPO update: ");
+        bad = flags[0] > 0, any = flags[1] > 0;
         if (bad) {
             stats->skipped_updates++;
             continue;
         }
         if (!any) break; // every group was zero-signal: nothing to learn from this batch
+        if (distributed_sync_gradients(run->dist, &run->policy, err) != 0) return error_prefix(err, "GRPO update: ");
         double norm = adamw_update(&run->opt, &run->policy, (float)stats->learning_rate);
         if (!isfinite(norm)) {
             stats->skipped_updates++;
@@ -100,6 +108,13 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
         grad_norm_sum += norm;
         updates++;
     }
+    // the log's statistics over every rank's groups
+    double sums[8] = {loss_stats.loss, loss_stats.kl_sum, loss_stats.ratio_sum, (double)loss_stats.clipped_low,
+                      (double)loss_stats.clipped_high, (double)loss_stats.tokens, entropy_sum, (double)entropy_count};
+    if (distributed_allreduce_sum_doubles(run->dist, sums, 8, err) != 0) return error_prefix(err, "GRPO update: ");
+    loss_stats.loss = sums[0], loss_stats.kl_sum = sums[1], loss_stats.ratio_sum = sums[2];
+    loss_stats.clipped_low = (size_t)sums[3], loss_stats.clipped_high = (size_t)sums[4], loss_stats.tokens = (size_t)sums[5];
+    entropy_sum = sums[6], entropy_count = (size_t)sums[7];
     grpo_loss_stats_summary(&loss_stats, &stats->loss);
     stats->entropy = entropy_count ? entropy_sum / (double)entropy_count : NAN;
     stats->grad_norm = updates ? grad_norm_sum / updates : 0.0;

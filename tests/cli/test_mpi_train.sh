@@ -10,9 +10,6 @@ rm -rf "$TMP"; mkdir -p "$TMP/d/img"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 if ! command -v mpirun >/dev/null 2>&1; then echo "mpirun not found: MPI test skipped"; exit 0; fi
-# until the trainers call src/train/distributed.c (docs/SCALE.md, "Trainer integration") the binary
-# has no MPI world to train in: say so instead of failing
-if ! grep -q distributed_init "$IAR"; then echo "iar train sft is not wired to MPI yet (docs/SCALE.md): MPI training test skipped"; exit 0; fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 MPIRUN="timeout 300 mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2"
@@ -101,13 +98,7 @@ G="--data $TMP/d/data.jsonl --init $TMP/init --steps 4 --group 4 --prompts-per-s
    --hcm --hcm-period 2 --hcm-rollouts 2 --hcm-subset 4 --threads 1 --save-every 2 --dump-every 1 --lr 1e-3"
 "$IAR" train grpo $G --out "$TMP/g1" > "$TMP/g1.txt" 2>&1 || { cat "$TMP/g1.txt"; fail "one-process grpo failed"; }
 $MPIRUN "$IAR" train grpo $G --out "$TMP/g2" > "$TMP/g2.txt" 2>&1 || { cat "$TMP/g2.txt"; fail "mpirun -np 2 grpo failed"; }
-if ! grep -q "on 2 MPI processes" "$TMP/g2.txt"; then
-    # two independent copies ran (the GRPO half of docs/SCALE-integration.patch is not applied)
-    echo "iar train grpo is not wired to MPI yet (docs/SCALE.md): the GRPO part skipped"
-    rm -rf "$TMP"
-    [ $fails -eq 0 ] && echo "ok: mpirun -np 2 train sft matches one process and resumes" || { echo "$fails failure(s)"; exit 1; }
-    exit 0
-fi
+grep -q "on 2 MPI processes" "$TMP/g2.txt" || fail "the 2-process GRPO run did not report 2 processes"
 rewards() { grep -v '"event"' "$1" | sed -n 's/.*"reward_mean":[[:space:]]*\([-0-9.eE+]*\).*/\1/p'; }
 rewards "$TMP/g1/train_log.jsonl" > "$TMP/r1.txt"; rewards "$TMP/g2/train_log.jsonl" > "$TMP/r2.txt"
 [ "$(wc -l < "$TMP/r1.txt")" -eq 4 ] || fail "the GRPO log does not hold 4 steps"
