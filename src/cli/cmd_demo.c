@@ -112,6 +112,7 @@ int cmd_demo(int argc, char **argv) {
         int step_argc = demo_build_argv(step->args, dir, step_argv, 64, &storage);
         if (step_argc < 0) return cli_fail("demo: out of memory");
         int rc = step->run(step_argc, step_argv);
+        fflush(stdout); // keep the step's table and the next progress line in order
         free(storage);
         if (rc != 0) return cli_fail("demo: step %d (%s) failed; fix it and re-run `iar demo --out %s` to resume",
                                      s + 1, step->title, dir);
