@@ -9,7 +9,7 @@ out="$root/build/fuzz"
 mkdir -p "$out/serve_corpus"
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$root/src $(pkg-config --cflags libcjson libpng)"
 clang $cflags -o "$out/serve_fuzz_request" "$root/fuzz/serve_fuzz_request.c" \
-    "$root/src/serve/request.c" "$root/src/serve/base64.c" \
+    "$root/src/serve/request.c" "$root/src/core/base64.c" \
     "$root"/src/image/*.c "$root"/src/core/*.c "$root"/src/data/*.c "$root/src/text/answer.c" "$root/src/text/prompt.c" \
     $(pkg-config --libs libcjson libpng libjpeg) -lm
 python3 "$root/fuzz/serve_make_seeds.py" "$out/serve_corpus"

@@ -21,7 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/progress.h"
-#include "serve/base64.h"
+#include "core/base64.h"
 #include "serve/request.h"
 #include "serve/response.h"
 #include "serve/server.h"

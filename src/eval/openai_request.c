@@ -11,7 +11,7 @@
 #include "eval/hash.h"
 #include "eval/openai.h"
 #include "image/image.h"
-#include "serve/base64.h"
+#include "core/base64.h"
 #include "text/prompt.h"
 
 static char *trim_copy(const char *begin, const char *end) {

@@ -7,7 +7,7 @@
 #include "data/id_index.h"
 #include "eval/report.h"
 #include "image/image.h"
-#include "serve/base64.h"
+#include "core/base64.h"
 
 static void html_escape(FILE *out, const char *text) {
     for (const char *p = text ? text : ""; *p; p++) {

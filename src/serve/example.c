@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/files.h"
-#include "serve/base64.h"
+#include "core/base64.h"
 
 // The image at `path` as a data URL, its media type sniffed from the first bytes.
 static char *example_image_url(const char *path, Error *err) {

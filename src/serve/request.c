@@ -14,7 +14,7 @@
 #include "core/files.h"
 #include "core/progress.h"
 #include "data/dataset.h"
-#include "serve/base64.h"
+#include "core/base64.h"
 
 static const char *const IMAGE_NAMES[MODEL_IMAGE_COUNT] = {"original", "A", "B", "C", "D"};
 

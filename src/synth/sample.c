@@ -66,13 +66,7 @@ int synth_dimensions_parse(const char *list, unsigned *out, Error *err) {
 }
 
 void synth_sample_free(SynthSample *sample) {
-    Sample *s = &sample->sample;
-    free(s->id);
-    free(s->original);
-    for (int i = 0; i < CANDIDATE_COUNT; i++) free(s->candidates[i]);
-    free(s->question);
-    free(s->rationale);
-    free(s->meta_json);
+    sample_free(&sample->sample);
     for (int i = 0; i <= CANDIDATE_COUNT; i++) image_free(&sample->images[i]);
     memset(sample, 0, sizeof *sample);
 }

@@ -9,7 +9,7 @@
 #include <curl/curl.h>
 
 #include "data/dataset.h"
-#include "serve/base64.h"
+#include "core/base64.h"
 
 static double image_mean(const Image *image) {
     size_t n = (size_t)image->width * (size_t)image->height * (size_t)image->channels;

@@ -1,5 +1,5 @@
 // base64.c — base64 coding and data: URL parsing for image payloads.
-#include "serve/base64.h"
+#include "core/base64.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-// base64.h — base64 (RFC 4648, standard and URL-safe alphabets) and data: URLs, as images travel in
-// JSON requests and responses of the screening service.
-#ifndef IAR_SERVE_BASE64_H
-#define IAR_SERVE_BASE64_H
+// base64.h — base64 (RFC 4648, standard and URL-safe alphabets) and data: URLs, used wherever images travel in
+// JSON (the screening service, the OpenAI-compatible client, the HTML report).
+#ifndef IAR_CORE_BASE64_H
+#define IAR_CORE_BASE64_H
 
 #include <stddef.h>
 #include <stdint.h>
