@@ -1,8 +1,9 @@
 // test_cuda.c — the GPU build against the CPU oracle: every device kernel's forward and backward
 // (src/cuda) against kernel_ops_reference on the same random inputs, then the whole tiny model
-// (forward log-probs and entropy, every parameter tensor's gradient, two AdamW steps), and
-// rollout sampling/generation against model_generate. Tolerances are per tensor, relative to the
-// tensor's largest value (float32 on both sides; only summation orders differ).
+// (with and without the stem's instance norm: forward log-probs and entropy, every parameter
+// tensor's gradient, two AdamW steps), and rollout sampling/generation against model_generate.
+// Tolerances are per tensor, relative to the tensor's largest value (float32 on both sides; only
+// summation orders differ).
 // Without a GPU (or built with CUDA=0) it prints why and exits 0, so the suite passes on CPU-only
 // machines; bench/cuda_gpu.sh runs it where there is one.
 #include <setjmp.h>
@@ -152,6 +153,45 @@ static void test_layernorm_and_gelu(void **state) {
     kernel_ops_reference.gelu_backward(dx, x, g, n);
     kernel_ops_cuda.gelu_backward(dx_d, x_d, g_d, n);
     expect_device_close("gelu backward", dx_d, dx, n, BACKWARD_TOL);
+    void *device[] = {x_d, w_d, b_d, g_d, y_d, mean_d, rstd_d, dx_d, dw_d, db_d};
+    for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
+    free(x), free(w), free(b), free(g), free(y), free(mean), free(rstd), free(dx), free(dw), free(db);
+}
+
+// The stem's InstanceNorm: channels over one block's 32 and positions not a multiple of the 8 rows.
+static void test_instancenorm(void **state) {
+    (void)state;
+    int images = 3, positions = 37, channels = 45;
+    size_t n = (size_t)images * positions * channels, stats = (size_t)images * channels;
+    float *x = random_floats(n, 2, 51), *w = random_floats(channels, 1, 52), *b = random_floats(channels, 1, 53);
+    float *g = random_floats(n, 1, 54), *y = calloc(n, 4), *mean = calloc(stats, 4), *rstd = calloc(stats, 4);
+    float *dx = random_floats(n, 1, 55), *dw = random_floats(channels, 1, 56), *db = random_floats(channels, 1, 57);
+    for (size_t i = 0; i < n; i++) x[i] += (float)(i % channels) * 0.25f; // a per-channel offset to remove
+    float *x_d = floats_to_device(x, n), *w_d = floats_to_device(w, channels), *b_d = floats_to_device(b, channels);
+    float *g_d = floats_to_device(g, n), *y_d = floats_to_device(NULL, n), *mean_d = floats_to_device(NULL, stats);
+    float *rstd_d = floats_to_device(NULL, stats), *dx_d = floats_to_device(dx, n);
+    float *dw_d = floats_to_device(dw, channels), *db_d = floats_to_device(db, channels);
+    kernel_ops_reference.instancenorm_forward(y, mean, rstd, x, w, b, images, positions, channels);
+    kernel_ops_cuda.instancenorm_forward(y_d, mean_d, rstd_d, x_d, w_d, b_d, images, positions, channels);
+    expect_device_close("instancenorm forward", y_d, y, n, FORWARD_TOL);
+    expect_device_close("instancenorm mean", mean_d, mean, stats, FORWARD_TOL);
+    expect_device_close("instancenorm rstd", rstd_d, rstd, stats, FORWARD_TOL);
+    kernel_ops_reference.instancenorm_backward(dx, dw, db, g, x, w, mean, rstd, images, positions, channels);
+    kernel_ops_cuda.instancenorm_backward(dx_d, dw_d, db_d, g_d, x_d, w_d, mean_d, rstd_d, images, positions,
+                                          channels);
+    expect_device_close("instancenorm backward d(input)", dx_d, dx, n, BACKWARD_TOL);
+    expect_device_close("instancenorm backward d(weight)", dw_d, dw, channels, BACKWARD_TOL);
+    expect_device_close("instancenorm backward d(bias)", db_d, db, channels, BACKWARD_TOL);
+    // any gradient may be NULL: d(input) alone, then the parameter gradients alone (still accumulating)
+    kernel_ops_reference.instancenorm_backward(dx, NULL, NULL, g, x, w, mean, rstd, images, positions, channels);
+    kernel_ops_cuda.instancenorm_backward(dx_d, NULL, NULL, g_d, x_d, w_d, mean_d, rstd_d, images, positions,
+                                          channels);
+    expect_device_close("instancenorm backward d(input) only", dx_d, dx, n, BACKWARD_TOL);
+    kernel_ops_reference.instancenorm_backward(NULL, dw, db, g, x, w, mean, rstd, images, positions, channels);
+    kernel_ops_cuda.instancenorm_backward(NULL, dw_d, db_d, g_d, x_d, w_d, mean_d, rstd_d, images, positions,
+                                          channels);
+    expect_device_close("instancenorm backward d(weight) only", dw_d, dw, channels, BACKWARD_TOL);
+    expect_device_close("instancenorm backward d(bias) only", db_d, db, channels, BACKWARD_TOL);
     void *device[] = {x_d, w_d, b_d, g_d, y_d, mean_d, rstd_d, dx_d, dw_d, db_d};
     for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
     free(x), free(w), free(b), free(g), free(y), free(mean), free(rstd), free(dx), free(dw), free(db);
@@ -307,11 +347,13 @@ typedef struct TinySetup {
     float *logprobs, *dlogprobs, *entropy, *gpu_logprobs, *gpu_entropy, *host;
 } TinySetup;
 
-static void tiny_setup(TinySetup *t) {
+// stem_norm: 1 keeps the preset's (instance norm after every stem conv), 0 turns it off.
+static void tiny_setup(TinySetup *t, int stem_norm) {
     Error err;
     memset(t, 0, sizeof *t);
     ModelConfig config = model_support_tiny_config(48);
     config.candidate_head = config.candidate_pointer = 0; // the GPU build runs the plain model
+    if (!stem_norm) config.stem_norm = 0;
     int len[3] = {20, 14, 9}, prefix[3] = {5, 4, 9};
     if (model_create(&t->cpu, &config, 4, 3, &err) != 0) fail_msg("%s", err.message);
     t->cpu.use_reference = 1; // the plain loops are the oracle
@@ -342,11 +384,11 @@ static void expect_tensors_close(const char *kind, const Model *cpu, const float
     }
 }
 
-static void test_training_step(void **state) {
-    (void)state;
+static void training_step_case(int stem_norm) {
     Error err;
     TinySetup t;
-    tiny_setup(&t);
+    tiny_setup(&t, stem_norm);
+    printf(" tiny model, stem_norm %d\n", t.cpu.config.stem_norm);
     const ModelBatch *batch = &t.batch.batch;
     size_t positions = (size_t)batch->batch_size * batch->text_len_max;
     AdamWConfig ac;
@@ -397,11 +439,17 @@ static void test_training_step(void **state) {
     tiny_free(&t);
 }
 
+static void test_training_step(void **state) {
+    (void)state;
+    training_step_case(1); // the presets' stem (instance norm after every conv)
+    training_step_case(0); // without it: stem_normed aliases stem_conv
+}
+
 static void test_generation(void **state) {
     (void)state;
     Error err;
     TinySetup t;
-    tiny_setup(&t);
+    tiny_setup(&t, 1);
     enum { SAMPLES = 4, NEW = 12 };
     int prompt_len = 6, cpu_tokens[SAMPLES * NEW], gpu_tokens[SAMPLES * NEW], cpu_len[SAMPLES], gpu_len[SAMPLES];
     const float temperatures[2] = {0.0f, 1.0f};
@@ -436,7 +484,8 @@ int main(void) {
         printf("device: %s, %d SMs, %.1f GiB\n", name, sms, gib);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul),           cmocka_unit_test(test_conv),
-        cmocka_unit_test(test_layernorm_and_gelu), cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_layernorm_and_gelu), cmocka_unit_test(test_instancenorm),
+        cmocka_unit_test(test_attention),
         cmocka_unit_test(test_softmax_logprob),  cmocka_unit_test(test_sampling),
         cmocka_unit_test(test_training_step),    cmocka_unit_test(test_generation),
     };

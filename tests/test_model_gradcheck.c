@@ -134,6 +134,31 @@ static void test_layernorm_gradient(void **state) {
     free(dinp), free(dw), free(db);
 }
 
+// ---- instance norm (the stem's): NormCase with rows = images, dim = channels, 6 positions ----
+#define INORM_POSITIONS 6
+
+static double instancenorm_loss(void *p) {
+    NormCase *c = p;
+    instancenorm_forward_reference(c->out, c->mean, c->rstd, c->inp, c->weight, c->bias, c->rows, INORM_POSITIONS,
+                                   c->dim);
+    return dot_double(c->out, c->r, (size_t)c->rows * INORM_POSITIONS * c->dim);
+}
+
+static void test_instancenorm_gradient(void **state) {
+    (void)state;
+    size_t n = 3 * INORM_POSITIONS * 5; // 3 images, 5 channels
+    NormCase c = {malloc(4 * n), malloc(4 * 15), malloc(4 * 15), random_array(n, 2, 31), random_array(5, 1, 32),
+                  random_array(5, 1, 33), random_array(n, 1, 34), 3, 5};
+    float *dinp = calloc(n, 4), *dw = calloc(5, 4), *db = calloc(5, 4);
+    instancenorm_forward_reference(c.out, c.mean, c.rstd, c.inp, c.weight, c.bias, 3, INORM_POSITIONS, 5);
+    instancenorm_backward_reference(dinp, dw, db, c.r, c.inp, c.weight, c.mean, c.rstd, 3, INORM_POSITIONS, 5);
+    gradcheck("instancenorm input", c.inp, n, dinp, instancenorm_loss, &c);
+    gradcheck("instancenorm weight", c.weight, 5, dw, instancenorm_loss, &c);
+    gradcheck("instancenorm bias", c.bias, 5, db, instancenorm_loss, &c);
+    free(c.out), free(c.mean), free(c.rstd), free(c.inp), free(c.weight), free(c.bias), free(c.r);
+    free(dinp), free(dw), free(db);
+}
+
 // ---- gelu ----
 typedef struct GeluCase {
     float *out, *inp, *r;
@@ -284,7 +309,8 @@ static void test_whole_model_gradient_candidate_pointer(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_gradient),      cmocka_unit_test(test_conv2d_gradient),
-        cmocka_unit_test(test_layernorm_gradient),   cmocka_unit_test(test_gelu_gradient),
+        cmocka_unit_test(test_layernorm_gradient),   cmocka_unit_test(test_instancenorm_gradient),
+        cmocka_unit_test(test_gelu_gradient),
         cmocka_unit_test(test_attention_gradient),   cmocka_unit_test(test_softmax_logprob_gradient),
         cmocka_unit_test(test_whole_model_gradient),  cmocka_unit_test(test_whole_model_gradient_candidate_head),
         cmocka_unit_test(test_whole_model_gradient_candidate_pointer),

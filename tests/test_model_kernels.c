@@ -74,6 +74,30 @@ static void test_conv2d_fast_matches_reference(void **state) {
     free(dx_ref), free(dw_ref), free(db_ref), free(dx_fast), free(dw_fast), free(db_fast);
 }
 
+// 2 images x 37 positions x 300 channels: more than one 256-channel chunk and a partial 16-block
+static void test_instancenorm_fast_matches_reference(void **state) {
+    (void)state;
+    int images = 2, positions = 37, channels = 300;
+    size_t n = (size_t)images * positions * channels, stats = (size_t)images * channels;
+    float *x = random_array(n, 3, 41), *w = random_array(channels, 1, 42), *b = random_array(channels, 1, 43);
+    float *g = random_array(n, 1, 44), *y_ref = malloc(4 * n), *y_fast = malloc(4 * n);
+    float *mean_ref = malloc(4 * stats), *rstd_ref = malloc(4 * stats), *mean_fast = malloc(4 * stats),
+          *rstd_fast = malloc(4 * stats);
+    instancenorm_forward_reference(y_ref, mean_ref, rstd_ref, x, w, b, images, positions, channels);
+    instancenorm_forward_fast(y_fast, mean_fast, rstd_fast, x, w, b, images, positions, channels);
+    expect_close("instancenorm forward", y_ref, y_fast, n, 1e-5);
+    expect_close("instancenorm rstd", rstd_ref, rstd_fast, stats, 1e-5);
+    float *dx_ref = calloc(n, 4), *dx_fast = calloc(n, 4), *dw_ref = calloc(channels, 4), *db_ref = calloc(channels, 4),
+          *dw_fast = calloc(channels, 4), *db_fast = calloc(channels, 4);
+    instancenorm_backward_reference(dx_ref, dw_ref, db_ref, g, x, w, mean_ref, rstd_ref, images, positions, channels);
+    instancenorm_backward_fast(dx_fast, dw_fast, db_fast, g, x, w, mean_fast, rstd_fast, images, positions, channels);
+    expect_close("instancenorm dinp", dx_ref, dx_fast, n, 1e-5);
+    expect_close("instancenorm dweight", dw_ref, dw_fast, channels, 1e-4);
+    expect_close("instancenorm dbias", db_ref, db_fast, channels, 1e-4);
+    free(x), free(w), free(b), free(g), free(y_ref), free(y_fast), free(mean_ref), free(rstd_ref), free(mean_fast);
+    free(rstd_fast), free(dx_ref), free(dx_fast), free(dw_ref), free(db_ref), free(dw_fast), free(db_fast);
+}
+
 static void test_layernorm_and_gelu_fast_match_reference(void **state) {
     (void)state;
     int rows = 33, dim = 19;
@@ -163,6 +187,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_fast_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
+        cmocka_unit_test(test_instancenorm_fast_matches_reference),
         cmocka_unit_test(test_layernorm_and_gelu_fast_match_reference),
         cmocka_unit_test(test_attention_fast_matches_reference),
         cmocka_unit_test(test_softmax_logprob_fast_matches_reference),

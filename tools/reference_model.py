@@ -24,12 +24,12 @@ import torch.nn.functional as F
 
 IMAGES = 5
 PRESETS = {  # must match model_config_preset in src/model/model_config.c
-    "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128),
-    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512),
-    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024),
+    "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128, stem_norm=1),
+    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512, stem_norm=1),
+    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024, stem_norm=1),
 }
 CONFIG_FIELDS = ["image_size", "stem_layers", "stem_channels", "vocab_size", "max_text_len", "dim", "layers", "heads",
-                 "mlp_hidden", "candidate_head", "candidate_pointer"]
+                 "mlp_hidden", "candidate_head", "candidate_pointer", "stem_norm"]
 ADAMW = dict(lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1)
 
 
@@ -42,7 +42,11 @@ def layout(c):
     out, in_ch = [], 3
     for l in range(c["stem_layers"]):
         o = stem_channels_out(c, l)
-        out += [(f"stem.{l}.weight", (o, in_ch, 3, 3)), (f"stem.{l}.bias", (o,))]
+        out += [(f"stem.{l}.weight", (o, in_ch, 3, 3))]
+        if c.get("stem_norm"):  # no conv bias before the norm (it would cancel out)
+            out += [(f"stem.{l}.norm.weight", (o,)), (f"stem.{l}.norm.bias", (o,))]
+        else:
+            out += [(f"stem.{l}.bias", (o,))]
         in_ch = o
     side = c["image_size"] >> c["stem_layers"]
     D, Fh = c["dim"], c["mlp_hidden"]
@@ -70,7 +74,7 @@ def random_weights(c, generator):
     w = {}
     for name, shape in layout(c):
         t = torch.randn(shape, generator=generator, dtype=torch.float32)
-        if name.endswith("ln1.weight") or name.endswith("ln2.weight") or name in ("final_ln.weight", "candidate.ln.weight"):
+        if name.endswith(("ln1.weight", "ln2.weight", "norm.weight")) or name in ("final_ln.weight", "candidate.ln.weight"):
             t = 1.0 + 0.1 * t
         elif len(shape) == 1:
             t = 0.05 * t
@@ -127,7 +131,9 @@ def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None, aux_o
     S = c["image_size"]
     x = images.reshape(B * IMAGES, 3, S, S)
     for l in range(c["stem_layers"]):
-        x = F.conv2d(x, w[f"stem.{l}.weight"], w[f"stem.{l}.bias"], stride=2, padding=1)
+        x = F.conv2d(x, w[f"stem.{l}.weight"], w.get(f"stem.{l}.bias"), stride=2, padding=1)
+        if c.get("stem_norm"):  # GroupNorm(C, C): per image and channel over the positions
+            x = F.group_norm(x, x.shape[1], w[f"stem.{l}.norm.weight"], w[f"stem.{l}.norm.bias"], eps=1e-5)
         if l < c["stem_layers"] - 1:
             x = F.gelu(x, approximate="tanh")
     P = x.shape[2] * x.shape[3]

@@ -2,9 +2,9 @@
 //
 // 1. Kernels with the names and signatures of model/kernels.h plus `_cuda`, on DEVICE pointers:
 //    cuBLAS sgemm for the linear layers (and the convolution, as im2col + sgemm), plain CUDA kernels
-//    for LayerNorm, GELU, attention with the prefix-LM mask (AttentionMask's text_len/prefix_len
-//    are device pointers here), the softmax log-prob head, the embeddings and AdamW. Each is
-//    deterministic (no atomics: fixed reduction orders). kernel_ops_cuda bundles them as a KernelOps.
+//    for LayerNorm, the stem's InstanceNorm, GELU, attention with the prefix-LM mask (AttentionMask's
+//    text_len/prefix_len are device pointers here), the softmax log-prob head, the embeddings and
+//    AdamW. Each is deterministic (no atomics: fixed reduction orders). kernel_ops_cuda bundles them as a KernelOps.
 // 2. CudaModel: a device-side driver of the whole model (forward, backward, AdamW step, sampling)
 //    over the parameter layout of model.h's ModelTensor table, so a CPU Model's parameters upload
 //    as one block and its gradients download into model->grads for comparison with the CPU oracle.
@@ -54,6 +54,11 @@ void layernorm_forward_cuda(float *out, float *mean, float *rstd, const float *i
                             const float *bias, int rows, int dim);
 void layernorm_backward_cuda(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                              const float *weight, const float *mean, const float *rstd, int rows, int dim);
+void instancenorm_forward_cuda(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                               const float *bias, int images, int positions, int channels);
+void instancenorm_backward_cuda(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                const float *weight, const float *mean, const float *rstd, int images,
+                                int positions, int channels);
 void gelu_forward_cuda(float *out, const float *inp, size_t n);
 void gelu_backward_cuda(float *dinp, const float *inp, const float *dout, size_t n);
 void attention_forward_cuda(float *out, float *probs, const float *qkv, const AttentionMask *mask, int batch, int seq,

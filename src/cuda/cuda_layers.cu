@@ -1,6 +1,7 @@
-// cuda_layers.cu — the element- and row-wise layers: LayerNorm (a warp per row), GELU (tanh
-// approximation), the softmax log-prob head (a block per row) and the residual add. Reductions run
-// in a fixed order, so results do not change from run to run.
+// cuda_layers.cu — the element- and row-wise layers: LayerNorm (a warp per row), the stem's
+// InstanceNorm (a block per image and 32 channels), GELU (tanh approximation), the softmax log-prob
+// head (a block per row) and the residual add. Reductions run in a fixed order, so results do not
+// change from run to run.
 #include "cuda/cuda_internal.cuh"
 
 #define LAYERNORM_EPS 1e-5f
@@ -68,6 +69,104 @@ extern "C" void layernorm_backward_cuda(float *dinp, float *dweight, float *dbia
                                                                 dim);
     if (dweight) cuda_column_sums(dweight, scratch, rows, dim);
     if (dbias) cuda_column_sums(dbias, dout, rows, dim);
+}
+
+// InstanceNorm over channel-last (images, positions, channels): a block of IN_CHANNELS x IN_ROWS
+// threads per (image, IN_CHANNELS channels); thread (x, y) reads channel c0 + x at positions y,
+// y + IN_ROWS, ... (coalesced across channels), then column x of the partial sums is added up in
+// order of y. Out-of-range channels take part in the barriers but touch no memory.
+#define IN_CHANNELS 32
+#define IN_ROWS 8
+
+// Σ over y of part[y][x] in a fixed order, for every thread of column x (two barriers).
+__device__ __forceinline__ float instancenorm_column_sum(float v, float (*part)[IN_CHANNELS + 1]) {
+    part[threadIdx.y][threadIdx.x] = v;
+    __syncthreads();
+    float total = 0.0f;
+    for (int y = 0; y < IN_ROWS; y++) total += part[y][threadIdx.x];
+    __syncthreads();
+    return total;
+}
+
+__global__ static void instancenorm_forward_kernel(float *out, float *mean_out, float *rstd_out, const float *inp,
+                                                   const float *weight, const float *bias, int positions,
+                                                   int channels) {
+    __shared__ float part[IN_ROWS][IN_CHANNELS + 1];
+    int c = blockIdx.x * IN_CHANNELS + threadIdx.x, n = blockIdx.y, active = c < channels;
+    size_t base = (size_t)n * positions * channels + c;
+    const float *x = inp + base;
+    float sum = 0.0f;
+    if (active)
+        for (int p = threadIdx.y; p < positions; p += IN_ROWS) sum += x[(size_t)p * channels];
+    float mean = instancenorm_column_sum(sum, part) / positions;
+    float var = 0.0f;
+    if (active)
+        for (int p = threadIdx.y; p < positions; p += IN_ROWS) {
+            float d = x[(size_t)p * channels] - mean;
+            var += d * d;
+        }
+    float rstd = 1.0f / sqrtf(instancenorm_column_sum(var, part) / positions + LAYERNORM_EPS);
+    if (!active) return;
+    float w = weight[c], b = bias[c], *y = out + base;
+    for (int p = threadIdx.y; p < positions; p += IN_ROWS)
+        y[(size_t)p * channels] = (x[(size_t)p * channels] - mean) * rstd * w + b;
+    if (threadIdx.y == 0) {
+        mean_out[(size_t)n * channels + c] = mean;
+        rstd_out[(size_t)n * channels + c] = rstd;
+    }
+}
+
+// dinp (+=) per (image, channel); with `scratch` also writes Σ_p dout · x̂ (scratch) and Σ_p dout
+// (scratch + images * channels) per (image, channel) for the weight and bias gradients.
+__global__ static void instancenorm_backward_kernel(float *dinp, float *scratch, const float *dout, const float *inp,
+                                                    const float *weight, const float *mean, const float *rstd,
+                                                    int positions, int channels) {
+    __shared__ float part[IN_ROWS][IN_CHANNELS + 1];
+    int c = blockIdx.x * IN_CHANNELS + threadIdx.x, n = blockIdx.y, active = c < channels;
+    size_t base = (size_t)n * positions * channels + c, stat = (size_t)n * channels + c;
+    const float *x = inp + base, *g = dout + base;
+    float mu = active ? mean[stat] : 0.0f, rs = active ? rstd[stat] : 0.0f, w = active ? weight[c] : 0.0f;
+    float sum_g = 0.0f, sum_g_norm = 0.0f;
+    if (active)
+        for (int p = threadIdx.y; p < positions; p += IN_ROWS) {
+            size_t i = (size_t)p * channels;
+            sum_g += g[i];
+            sum_g_norm += g[i] * (x[i] - mu) * rs;
+        }
+    sum_g = instancenorm_column_sum(sum_g, part);
+    sum_g_norm = instancenorm_column_sum(sum_g_norm, part);
+    if (!active) return;
+    if (scratch && threadIdx.y == 0) {
+        scratch[stat] = sum_g_norm;
+        scratch[(size_t)gridDim.y * channels + stat] = sum_g;
+    }
+    if (!dinp) return;
+    // mean_p(dout · w) and mean_p(dout · w · x̂)
+    float a = sum_g * w / positions, b = sum_g_norm * w / positions, *dx = dinp + base;
+    for (int p = threadIdx.y; p < positions; p += IN_ROWS) {
+        size_t i = (size_t)p * channels;
+        dx[i] += (g[i] * w - a - (x[i] - mu) * rs * b) * rs;
+    }
+}
+
+extern "C" void instancenorm_forward_cuda(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                          const float *bias, int images, int positions, int channels) {
+    if (images <= 0 || positions <= 0 || channels <= 0) return;
+    dim3 grid((unsigned)((channels + IN_CHANNELS - 1) / IN_CHANNELS), (unsigned)images), block(IN_CHANNELS, IN_ROWS);
+    instancenorm_forward_kernel<<<grid, block>>>(out, mean, rstd, inp, weight, bias, positions, channels);
+}
+
+extern "C" void instancenorm_backward_cuda(float *dinp, float *dweight, float *dbias, const float *dout,
+                                           const float *inp, const float *weight, const float *mean,
+                                           const float *rstd, int images, int positions, int channels) {
+    if (images <= 0 || positions <= 0 || channels <= 0) return;
+    size_t stats = (size_t)images * channels;
+    float *scratch = dweight || dbias ? cuda_workspace(2 * stats) : NULL;
+    dim3 grid((unsigned)((channels + IN_CHANNELS - 1) / IN_CHANNELS), (unsigned)images), block(IN_CHANNELS, IN_ROWS);
+    instancenorm_backward_kernel<<<grid, block>>>(dinp, scratch, dout, inp, weight, mean, rstd, positions, channels);
+    // the per-image sums, added over images in order (gemv against ones)
+    if (dweight) cuda_column_sums(dweight, scratch, images, channels);
+    if (dbias) cuda_column_sums(dbias, scratch + stats, images, channels);
 }
 
 __global__ static void gelu_forward_kernel(float *out, const float *inp, size_t n) {

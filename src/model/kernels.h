@@ -34,7 +34,8 @@ typedef struct KernelOps {
                            int in_dim, int out_dim);
     void (*matmul_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, int rows, int in_dim, int out_dim);
-    // 3x3 convolution, stride 2, padding 1, channel-last (images, height, width, channels) layout.
+    // 3x3 convolution, stride 2, padding 1, channel-last (images, height, width, channels) layout;
+    // bias (and dbias) may be NULL.
     // `col` (images * out_h * out_w, 9 * in_ch) is the im2col scratch the fast path saves for backward.
     void (*conv2d_forward)(float *out, float *col, const float *inp, const float *weight, const float *bias,
                            int images, int height, int width, int in_ch, int out_ch);
@@ -47,6 +48,13 @@ typedef struct KernelOps {
                               const float *bias, int rows, int dim);
     void (*layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                const float *weight, const float *mean, const float *rstd, int rows, int dim);
+    // Per image and channel over the spatial positions (GroupNorm(C, C), eps 1e-5), channel-last
+    // (images, positions, channels); mean and rstd (images, channels) saved for backward.
+    void (*instancenorm_forward)(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                 const float *bias, int images, int positions, int channels);
+    void (*instancenorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                  const float *weight, const float *mean, const float *rstd, int images,
+                                  int positions, int channels);
     // GELU, tanh approximation (as GPT-2 and PyTorch's approximate="tanh").
     void (*gelu_forward)(float *out, const float *inp, size_t n);
     void (*gelu_backward)(float *dinp, const float *inp, const float *dout, size_t n);
@@ -104,6 +112,17 @@ void layernorm_backward_reference(float *dinp, float *dweight, float *dbias, con
                                   const float *weight, const float *mean, const float *rstd, int rows, int dim);
 void layernorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                              const float *weight, const float *mean, const float *rstd, int rows, int dim);
+
+void instancenorm_forward_reference(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                    const float *bias, int images, int positions, int channels);
+void instancenorm_forward_fast(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                               const float *bias, int images, int positions, int channels);
+void instancenorm_backward_reference(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                     const float *weight, const float *mean, const float *rstd, int images,
+                                     int positions, int channels);
+void instancenorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                const float *weight, const float *mean, const float *rstd, int images,
+                                int positions, int channels);
 
 void gelu_forward_reference(float *out, const float *inp, size_t n);
 void gelu_forward_fast(float *out, const float *inp, size_t n);

@@ -16,7 +16,7 @@ void conv2d_forward_reference(float *out, float *col, const float *inp, const fl
         for (int oy = 0; oy < out_h; oy++)
             for (int ox = 0; ox < out_w; ox++)
                 for (int co = 0; co < out_ch; co++) {
-                    float sum = bias[co];
+                    float sum = bias ? bias[co] : 0.0f;
                     for (int ci = 0; ci < in_ch; ci++)
                         for (int ky = 0; ky < 3; ky++)
                             for (int kx = 0; kx < 3; kx++) {

@@ -42,8 +42,15 @@ int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, si
         int out_ch = model_stem_out_channels(c, l);
         snprintf(name, sizeof name, "stem.%d.weight", l);
         layout_add(&cur, name, 1.0f / sqrtf(9.0f * in_ch), 4, out_ch, in_ch, 3, 3);
-        snprintf(name, sizeof name, "stem.%d.bias", l);
-        layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+        if (!c->stem_norm) { // a bias before the norm would cancel out (and Adam would drift it on noise)
+            snprintf(name, sizeof name, "stem.%d.bias", l);
+            layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+        } else {
+            snprintf(name, sizeof name, "stem.%d.norm.weight", l);
+            layout_add(&cur, name, -1.0f, 1, out_ch, 0, 0, 0);
+            snprintf(name, sizeof name, "stem.%d.norm.bias", l);
+            layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+        }
         in_ch = out_ch;
     }
     layout_add(&cur, "image_index_embedding", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
@@ -88,7 +95,9 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base) 
     int i = 0;
     for (int l = 0; l < c->stem_layers; l++) {
         view->stem_weight[l] = base + t[i++].offset;
-        view->stem_bias[l] = base + t[i++].offset;
+        view->stem_bias[l] = c->stem_norm ? NULL : base + t[i++].offset;
+        view->stem_norm_weight[l] = c->stem_norm ? base + t[i++].offset : NULL;
+        view->stem_norm_bias[l] = c->stem_norm ? base + t[i++].offset : NULL;
     }
     view->image_index_embedding = base + t[i++].offset;
     view->image_position_embedding = base + t[i++].offset;
@@ -135,6 +144,15 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
         s->stem_col[l] = block_take(&cur, images * out_side * out_side * 9 * in_ch);
         s->stem_conv[l] = block_take(&cur, outputs);
         s->dstem_conv[l] = block_take(&cur, outputs);
+        if (c->stem_norm) {
+            s->stem_normed[l] = block_take(&cur, outputs);
+            s->dstem_normed[l] = block_take(&cur, outputs);
+            s->stem_norm_mean[l] = block_take(&cur, images * out_ch);
+            s->stem_norm_rstd[l] = block_take(&cur, images * out_ch);
+        } else {
+            s->stem_normed[l] = s->stem_conv[l], s->dstem_normed[l] = s->dstem_conv[l];
+            s->stem_norm_mean[l] = s->stem_norm_rstd[l] = NULL;
+        }
         int last = l == c->stem_layers - 1;
         s->stem_gelu[l] = last ? NULL : block_take(&cur, outputs);
         s->dstem_gelu[l] = last ? NULL : block_take(&cur, outputs);

@@ -19,7 +19,8 @@
 typedef struct ModelConfig {
     char name[16];       // "tiny", "small", "base" or "custom"
     int image_size;      // pixels per side the images are resized to (e.g. 64)
-    int stem_layers;     // strided (stride 2) 3x3 convolutions; tokens per image = (image_size >> stem_layers)^2
+    int stem_layers;     // strided (stride 2) 3x3 convolutions (each + instance norm with stem_norm, GELU
+                         // between); tokens per image = (image_size >> stem_layers)^2
     int stem_channels;   // channels of the first conv; doubles each layer; the last conv outputs `dim`
     int vocab_size;      // tokenizer vocabulary (including special tokens)
     int max_text_len;    // prompt + answer tokens
@@ -30,6 +31,9 @@ typedef struct ModelConfig {
     // Candidate parts (docs/MODEL.md): 0 in checkpoints written before they existed.
     int candidate_head;    // 1: pool each image's tokens entering the last block, flaw logit per candidate
     int candidate_pointer; // 1 (needs candidate_head): every text row adds its pointed-to candidate's evidence
+    // 1: every stem conv is followed by an instance norm (per image and channel over the positions,
+    // affine per channel; GroupNorm(C, C)); 0 in checkpoints written before it existed.
+    int stem_norm;
 } ModelConfig;
 
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).

@@ -28,8 +28,13 @@ void model_stem_forward(Model *model, const ModelBatch *batch, int b0) {
         size_t outputs = image0 * out_side * out_side * out_ch;
         k->conv2d_forward(s->stem_conv[l] + outputs, s->stem_col[l] + image0 * out_side * out_side * 9 * in_ch, input,
                           s->params.stem_weight[l], s->params.stem_bias[l], images, side, side, in_ch, out_ch);
+        if (c->stem_norm)
+            k->instancenorm_forward(s->stem_normed[l] + outputs, s->stem_norm_mean[l] + image0 * out_ch,
+                                    s->stem_norm_rstd[l] + image0 * out_ch, s->stem_conv[l] + outputs,
+                                    s->params.stem_norm_weight[l], s->params.stem_norm_bias[l], images,
+                                    out_side * out_side, out_ch);
         if (l < c->stem_layers - 1) {
-            k->gelu_forward(s->stem_gelu[l] + outputs, s->stem_conv[l] + outputs,
+            k->gelu_forward(s->stem_gelu[l] + outputs, s->stem_normed[l] + outputs,
                             (size_t)images * out_side * out_side * out_ch);
             input = s->stem_gelu[l] + outputs;
         }
@@ -44,11 +49,19 @@ void model_stem_backward(Model *model, const ModelBatch *batch, int b0, ModelPar
     const KernelOps *k = model_kernels(model);
     int images = batch->batch_size * MODEL_IMAGE_COUNT, L = c->stem_layers;
     size_t image0 = (size_t)b0 * MODEL_IMAGE_COUNT;
-    // dstem_conv[L-1] was filled by model_embedding_backward
+    // dstem_normed[L-1] was filled by model_embedding_backward
     for (int l = L - 1; l >= 0; l--) {
         int side = c->image_size >> l, out_side = side / 2;
         int in_ch = l == 0 ? 3 : model_stem_out_channels(c, l - 1), out_ch = model_stem_out_channels(c, l);
         size_t inputs = image0 * side * side * in_ch, n = (size_t)images * side * side * in_ch;
+        if (c->stem_norm) {
+            size_t outputs = image0 * out_side * out_side * out_ch;
+            memset(s->dstem_conv[l] + outputs, 0, sizeof(float) * (size_t)images * out_side * out_side * out_ch);
+            k->instancenorm_backward(s->dstem_conv[l] + outputs, grads->stem_norm_weight[l], grads->stem_norm_bias[l],
+                                     s->dstem_normed[l] + outputs, s->stem_conv[l] + outputs,
+                                     s->params.stem_norm_weight[l], s->stem_norm_mean[l] + image0 * out_ch,
+                                     s->stem_norm_rstd[l] + image0 * out_ch, images, out_side * out_side, out_ch);
+        }
         const float *input = l == 0 ? s->stem_input + inputs : s->stem_gelu[l - 1] + inputs;
         float *dinput = l == 0 ? NULL : s->dstem_gelu[l - 1] + inputs;
         if (dinput) memset(dinput, 0, sizeof(float) * n);
@@ -57,8 +70,8 @@ void model_stem_backward(Model *model, const ModelBatch *batch, int b0, ModelPar
                            s->stem_col[l] + image0 * out_side * out_side * 9 * in_ch, input, s->params.stem_weight[l],
                            images, side, side, in_ch, out_ch);
         if (l > 0) {
-            memset(s->dstem_conv[l - 1] + inputs, 0, sizeof(float) * n);
-            k->gelu_backward(s->dstem_conv[l - 1] + inputs, s->stem_conv[l - 1] + inputs, dinput, n);
+            memset(s->dstem_normed[l - 1] + inputs, 0, sizeof(float) * n);
+            k->gelu_backward(s->dstem_normed[l - 1] + inputs, s->stem_normed[l - 1] + inputs, dinput, n);
         }
     }
 }
@@ -74,7 +87,7 @@ void model_embedding_forward(Model *model, const ModelBatch *batch, int b0) {
     ModelState *s = model->activations;
     int D = c->dim, P = model_image_tokens(c), I = MODEL_IMAGE_COUNT * P, T = batch->text_len_max, N = I + T;
     // (B*5, P, D) stem tokens of these rows
-    const float *stem_tokens = s->stem_conv[c->stem_layers - 1] + (size_t)b0 * I * D;
+    const float *stem_tokens = s->stem_normed[c->stem_layers - 1] + (size_t)b0 * I * D;
     float *encoded = s->encoded + (size_t)b0 * N * D;
     // (B, N, D): each row written by one thread
 #pragma omp parallel for schedule(dynamic, 64) if ((size_t)batch->batch_size * N * D > 65536)
@@ -100,7 +113,7 @@ void model_embedding_backward(Model *model, const ModelBatch *batch, int b0, Mod
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     int D = c->dim, P = model_image_tokens(c), I = MODEL_IMAGE_COUNT * P, T = batch->text_len_max, N = I + T;
-    float *dstem = s->dstem_conv[c->stem_layers - 1] + (size_t)b0 * I * D;
+    float *dstem = s->dstem_normed[c->stem_layers - 1] + (size_t)b0 * I * D;
     const float *dresidual = s->dresidual + (size_t)b0 * N * D;
     // each thread owns a slice of the D columns and visits rows in a fixed order
 #pragma omp parallel for schedule(dynamic, 8) if ((size_t)batch->batch_size * N * D > 65536)

@@ -25,6 +25,7 @@ typedef struct LayerParams {
 // Pointers into params or grads, in the order model_layout lays them out.
 typedef struct ModelParams {
     float *stem_weight[MODEL_MAX_STEM_LAYERS], *stem_bias[MODEL_MAX_STEM_LAYERS];
+    float *stem_norm_weight[MODEL_MAX_STEM_LAYERS], *stem_norm_bias[MODEL_MAX_STEM_LAYERS]; // NULL: no stem_norm
     float *image_index_embedding, *image_position_embedding, *token_embedding, *text_position_embedding;
     LayerParams *layers; // config.layers
     float *final_ln_weight, *final_ln_bias;
@@ -44,16 +45,19 @@ typedef struct ModelState {
     ModelParams params, grads;
     float *block; // everything below lives in this one allocation
     size_t block_floats;
-    // stem, channel-last (B*5, h, w, c): input pixels, im2col scratch, conv output, GELU output
+    // stem, channel-last (B*5, h, w, c): input pixels, im2col scratch, conv output, its instance
+    // norm (stem_norm; stem_normed[l] aliases stem_conv[l] without it) with mean/rstd (B*5, c),
+    // GELU output (not for the last layer, whose stem_normed rows are the image tokens)
     float *stem_input, *stem_col[MODEL_MAX_STEM_LAYERS], *stem_conv[MODEL_MAX_STEM_LAYERS],
-        *stem_gelu[MODEL_MAX_STEM_LAYERS];
+        *stem_normed[MODEL_MAX_STEM_LAYERS], *stem_norm_mean[MODEL_MAX_STEM_LAYERS],
+        *stem_norm_rstd[MODEL_MAX_STEM_LAYERS], *stem_gelu[MODEL_MAX_STEM_LAYERS];
     float *encoded; // (B, N, D)
     LayerActivations *layers;
     float *final_ln, *final_mean, *final_rstd; // text rows only: (B, T, D)
     float *probs;                              // (B, T, V)
     // backward scratch
     float *dlogits, *dfinal_ln, *dresidual, *dln, *dqkv, *dscores, *dattention, *dfc, *dfc_gelu;
-    float *dstem_conv[MODEL_MAX_STEM_LAYERS], *dstem_gelu[MODEL_MAX_STEM_LAYERS];
+    float *dstem_conv[MODEL_MAX_STEM_LAYERS], *dstem_normed[MODEL_MAX_STEM_LAYERS], *dstem_gelu[MODEL_MAX_STEM_LAYERS];
     // candidate parts (model_candidate.c), per batch row: pooled (5, D), its LN (5, D) + stats (5),
     // features [u_i, u_i - u_0] (5, 2D), flaw logits (5; slot 0 unused), per-row aux loss, pointer
     // values q (5, D) and fused values r = W_fuse q (5, D); per text row: selection (T, 5) and the
