@@ -18,7 +18,7 @@ typedef struct DemoStep {
 
 static const DemoStep STEPS[] = {
     {"generate the training benchmark", "train/data.jsonl", cmd_synth,
-     "synth --out {D}/train --n 2000 --seed 1 --size 128 --difficulty mix"},
+     "synth --out {D}/train --n 12000 --seed 1 --size 128 --difficulty mix"},
     {"generate the test benchmark (other seed)", "test/data.jsonl", cmd_synth,
      "synth --out {D}/test --n 400 --seed 2 --size 128 --difficulty mix"},
     {"validate the test benchmark", NULL, cmd_check, "check {D}/test/data.jsonl"},
@@ -27,8 +27,8 @@ static const DemoStep STEPS[] = {
     {"train the tokenizer", "tokenizer.json", cmd_train,
      "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
     {"chain-of-thought SFT of the small model", "sft/model.safetensors", cmd_train,
-     "train sft --data {D}/train/data.jsonl --tokenizer {D}/tokenizer.json --out {D}/sft --config small --steps 900 "
-     "--batch 16 --val-every 300 --val-samples 32 --resume"},
+     "train sft --data {D}/train/data.jsonl --tokenizer {D}/tokenizer.json --out {D}/sft --config small:pointer "
+     "--aux-weight 1 --steps 3000 --batch 16 --val-every 1000 --val-samples 32 --resume"},
     {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,
      "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 120 --group 8 "
      "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 64 --hcm-period 40 --hcm-subset 32 --resume"},
