@@ -76,10 +76,10 @@ int main(void) {
         float *o = malloc(sizeof(float) * images * out * out * out_chs[l]), *go = random_block((size_t)images * out * out * out_chs[l], 30 + l);
         char label[64];
         snprintf(label, sizeof label, "conv %d fwd (%d->%d ch, %d px)", l, in_ch, out_chs[l], side);
-        TIME_BEST(label, flops, conv2d_forward_fast(o, col, inp, w, b, images, side, side, in_ch, out_chs[l]));
+        TIME_BEST(label, flops, conv2d_forward_fast(o, col, inp, w, b, images, side, side, in_ch, out_chs[l], 2));
         snprintf(label, sizeof label, "conv %d bwd", l);
-        TIME_BEST(label, 2 * flops, (conv2d_forward_fast(o, col, inp, w, b, images, side, side, in_ch, out_chs[l]),
-                                     conv2d_backward_fast(l ? dinp : NULL, dw, db, go, col, inp, w, images, side, side, in_ch, out_chs[l])));
+        TIME_BEST(label, 2 * flops, (conv2d_forward_fast(o, col, inp, w, b, images, side, side, in_ch, out_chs[l], 2),
+                                     conv2d_backward_fast(l ? dinp : NULL, dw, db, go, col, inp, w, images, side, side, in_ch, out_chs[l], 2)));
         free(inp), free(col), free(dinp), free(o), free(go);
         side = out, in_ch = out_chs[l];
     }

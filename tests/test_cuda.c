@@ -1,7 +1,8 @@
 // test_cuda.c — the GPU build against the CPU oracle: every device kernel's forward and backward
-// (src/cuda) against kernel_ops_reference on the same random inputs, then the whole tiny model
-// (with and without the stem's instance norm: forward log-probs and entropy, every parameter
-// tensor's gradient, two AdamW steps), and rollout sampling/generation against model_generate.
+// (src/cuda) against kernel_ops_reference on the same random inputs (the conv at stride 2 and 1),
+// then the whole tiny model (with and without the stem's instance norm, and with stem_refine's
+// stride-1 convs: forward log-probs and entropy, every parameter tensor's gradient, two AdamW
+// steps), and rollout sampling/generation against model_generate.
 // Tolerances are per tensor, relative to the tensor's largest value (float32 on both sides; only
 // summation orders differ).
 // Without a GPU (or built with CUDA=0) it prints why and exits 0, so the suite passes on CPU-only
@@ -102,27 +103,39 @@ static void test_matmul(void **state) {
     free(x), free(w), free(b), free(g), free(y), free(dx), free(dw), free(db);
 }
 
-static void test_conv(void **state) {
-    (void)state;
-    int images = 3, h = 10, w = 8, in = 3, out = 5, oh = 5, ow = 4;
-    size_t n_in = (size_t)images * h * w * in, n_out = (size_t)images * oh * ow * out, n_col = (size_t)images * oh * ow * in * 9;
-    float *x = random_floats(n_in, 1, 11), *wt = random_floats((size_t)out * in * 9, 0.5f, 12);
-    float *b = random_floats(out, 1, 13), *g = random_floats(n_out, 1, 14), *y = calloc(n_out, 4);
-    float *dx = random_floats(n_in, 1, 15), *dw = random_floats((size_t)out * in * 9, 1, 16), *db = random_floats(out, 1, 17);
-    float *x_d = floats_to_device(x, n_in), *w_d = floats_to_device(wt, (size_t)out * in * 9), *b_d = floats_to_device(b, out);
-    float *g_d = floats_to_device(g, n_out), *y_d = floats_to_device(NULL, n_out), *col_d = floats_to_device(NULL, n_col);
-    float *dx_d = floats_to_device(dx, n_in), *dw_d = floats_to_device(dw, (size_t)out * in * 9), *db_d = floats_to_device(db, out);
-    kernel_ops_reference.conv2d_forward(y, NULL, x, wt, b, images, h, w, in, out);
-    kernel_ops_cuda.conv2d_forward(y_d, col_d, x_d, w_d, b_d, images, h, w, in, out);
+// One conv shape at one stride (the col2im gather's stride test and the output size both vary).
+static void conv_case(int images, int h, int w, int in, int out, int stride, uint64_t seed) {
+    int oh = conv2d_output_size(h, stride), ow = conv2d_output_size(w, stride);
+    printf(" conv %dx%d, %d -> %d channels, stride %d\n", h, w, in, out, stride);
+    size_t n_in = (size_t)images * h * w * in, n_out = (size_t)images * oh * ow * out;
+    size_t n_col = (size_t)images * oh * ow * in * 9, n_w = (size_t)out * in * 9;
+    float *x = random_floats(n_in, 1, seed), *wt = random_floats(n_w, 0.5f, seed + 1);
+    float *b = random_floats(out, 1, seed + 2), *g = random_floats(n_out, 1, seed + 3), *y = calloc(n_out, 4);
+    float *dx = random_floats(n_in, 1, seed + 4), *dw = random_floats(n_w, 1, seed + 5);
+    float *db = random_floats(out, 1, seed + 6);
+    float *x_d = floats_to_device(x, n_in), *w_d = floats_to_device(wt, n_w), *b_d = floats_to_device(b, out);
+    float *g_d = floats_to_device(g, n_out), *y_d = floats_to_device(NULL, n_out);
+    float *col_d = floats_to_device(NULL, n_col);
+    float *dx_d = floats_to_device(dx, n_in), *dw_d = floats_to_device(dw, n_w), *db_d = floats_to_device(db, out);
+    kernel_ops_reference.conv2d_forward(y, NULL, x, wt, b, images, h, w, in, out, stride);
+    kernel_ops_cuda.conv2d_forward(y_d, col_d, x_d, w_d, b_d, images, h, w, in, out, stride);
     expect_device_close("conv2d forward", y_d, y, n_out, FORWARD_TOL);
-    kernel_ops_reference.conv2d_backward(dx, dw, db, g, NULL, x, wt, images, h, w, in, out);
-    kernel_ops_cuda.conv2d_backward(dx_d, dw_d, db_d, g_d, col_d, x_d, w_d, images, h, w, in, out);
+    kernel_ops_reference.conv2d_backward(dx, dw, db, g, NULL, x, wt, images, h, w, in, out, stride);
+    kernel_ops_cuda.conv2d_backward(dx_d, dw_d, db_d, g_d, col_d, x_d, w_d, images, h, w, in, out, stride);
     expect_device_close("conv2d backward d(input)", dx_d, dx, n_in, BACKWARD_TOL);
-    expect_device_close("conv2d backward d(weight)", dw_d, dw, (size_t)out * in * 9, BACKWARD_TOL);
+    expect_device_close("conv2d backward d(weight)", dw_d, dw, n_w, BACKWARD_TOL);
     expect_device_close("conv2d backward d(bias)", db_d, db, out, BACKWARD_TOL);
     void *device[] = {x_d, w_d, b_d, g_d, y_d, col_d, dx_d, dw_d, db_d};
     for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cuda_free(device[i]);
     free(x), free(wt), free(b), free(g), free(y), free(dx), free(dw), free(db);
+}
+
+static void test_conv(void **state) {
+    (void)state;
+    conv_case(3, 10, 8, 3, 5, 2, 11); // the stem's downsampling convs
+    conv_case(2, 9, 7, 4, 6, 2, 21);  // odd sides: the last window overhangs the padding edge
+    conv_case(3, 7, 6, 5, 5, 1, 31);  // stem_refine's same-channel stride-1 convs
+    conv_case(2, 5, 9, 3, 4, 1, 41);
 }
 
 static void test_layernorm_and_gelu(void **state) {
@@ -347,13 +360,15 @@ typedef struct TinySetup {
     float *logprobs, *dlogprobs, *entropy, *gpu_logprobs, *gpu_entropy, *host;
 } TinySetup;
 
-// stem_norm: 1 keeps the preset's (instance norm after every stem conv), 0 turns it off.
-static void tiny_setup(TinySetup *t, int stem_norm) {
+// stem_norm: 1 keeps the preset's (instance norm after every stem conv), 0 turns it off;
+// stem_refine: 1 adds a stride-1 conv after every stride-2 conv but the last (the preset has 0).
+static void tiny_setup(TinySetup *t, int stem_norm, int stem_refine) {
     Error err;
     memset(t, 0, sizeof *t);
     ModelConfig config = model_support_tiny_config(48);
     config.candidate_head = config.candidate_pointer = 0; // the GPU build runs the plain model
     if (!stem_norm) config.stem_norm = 0;
+    config.stem_refine = stem_refine;
     int len[3] = {20, 14, 9}, prefix[3] = {5, 4, 9};
     if (model_create(&t->cpu, &config, 4, 3, &err) != 0) fail_msg("%s", err.message);
     t->cpu.use_reference = 1; // the plain loops are the oracle
@@ -384,11 +399,11 @@ static void expect_tensors_close(const char *kind, const Model *cpu, const float
     }
 }
 
-static void training_step_case(int stem_norm) {
+static void training_step_case(int stem_norm, int stem_refine) {
     Error err;
     TinySetup t;
-    tiny_setup(&t, stem_norm);
-    printf(" tiny model, stem_norm %d\n", t.cpu.config.stem_norm);
+    tiny_setup(&t, stem_norm, stem_refine);
+    printf(" tiny model, stem_norm %d, stem_refine %d\n", t.cpu.config.stem_norm, t.cpu.config.stem_refine);
     const ModelBatch *batch = &t.batch.batch;
     size_t positions = (size_t)batch->batch_size * batch->text_len_max;
     AdamWConfig ac;
@@ -441,15 +456,16 @@ static void training_step_case(int stem_norm) {
 
 static void test_training_step(void **state) {
     (void)state;
-    training_step_case(1); // the presets' stem (instance norm after every conv)
-    training_step_case(0); // without it: stem_normed aliases stem_conv
+    training_step_case(1, 0); // the presets' stem (instance norm after every conv)
+    training_step_case(0, 0); // without it: stem_normed aliases stem_conv
+    training_step_case(1, 1); // stem_refine: a stride-1 conv after every stride-2 conv but the last
 }
 
 static void test_generation(void **state) {
     (void)state;
     Error err;
     TinySetup t;
-    tiny_setup(&t, 1);
+    tiny_setup(&t, 1, 0);
     enum { SAMPLES = 4, NEW = 12 };
     int prompt_len = 6, cpu_tokens[SAMPLES * NEW], gpu_tokens[SAMPLES * NEW], cpu_len[SAMPLES], gpu_len[SAMPLES];
     const float temperatures[2] = {0.0f, 1.0f};

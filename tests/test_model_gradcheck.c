@@ -84,28 +84,36 @@ static void test_matmul_gradient(void **state) {
 // ---- conv2d ----
 typedef struct ConvCase {
     float *out, *inp, *weight, *bias, *r;
-    int images, height, width, in_ch, out_ch;
+    int images, height, width, in_ch, out_ch, stride;
 } ConvCase;
 
 static double conv_loss(void *p) {
     ConvCase *c = p;
-    conv2d_forward_reference(c->out, NULL, c->inp, c->weight, c->bias, c->images, c->height, c->width, c->in_ch, c->out_ch);
-    size_t n = (size_t)c->images * conv2d_output_size(c->height) * conv2d_output_size(c->width) * c->out_ch;
+    conv2d_forward_reference(c->out, NULL, c->inp, c->weight, c->bias, c->images, c->height, c->width, c->in_ch, c->out_ch,
+                             c->stride);
+    size_t n = (size_t)c->images * conv2d_output_size(c->height, c->stride) * conv2d_output_size(c->width, c->stride) *
+               c->out_ch;
     return dot_double(c->out, c->r, n);
+}
+
+static void conv2d_gradient_case(int stride) {
+    ConvCase c = {NULL, NULL, NULL, NULL, NULL, 2, 6, 5, 3, 4, stride}; // odd width exercises the padding edge
+    size_t n_in = 2 * 6 * 5 * 3, n_w = 4 * 3 * 9;
+    size_t n_out = 2 * (size_t)conv2d_output_size(6, stride) * conv2d_output_size(5, stride) * 4;
+    c.inp = random_array(n_in, 1, 5), c.weight = random_array(n_w, 0.5f, 6), c.bias = random_array(4, 1, 7);
+    c.r = random_array(n_out, 1, 8), c.out = malloc(sizeof(float) * n_out);
+    float *dinp = calloc(n_in, 4), *dw = calloc(n_w, 4), *db = calloc(4, 4);
+    conv2d_backward_reference(dinp, dw, db, c.r, NULL, c.inp, c.weight, 2, 6, 5, 3, 4, stride);
+    gradcheck(stride == 2 ? "conv2d input" : "conv2d stride 1 input", c.inp, n_in, dinp, conv_loss, &c);
+    gradcheck(stride == 2 ? "conv2d weight" : "conv2d stride 1 weight", c.weight, n_w, dw, conv_loss, &c);
+    gradcheck(stride == 2 ? "conv2d bias" : "conv2d stride 1 bias", c.bias, 4, db, conv_loss, &c);
+    free(c.out), free(c.inp), free(c.weight), free(c.bias), free(c.r), free(dinp), free(dw), free(db);
 }
 
 static void test_conv2d_gradient(void **state) {
     (void)state;
-    ConvCase c = {NULL, NULL, NULL, NULL, NULL, 2, 6, 5, 3, 4}; // odd width exercises the padding edge
-    size_t n_in = 2 * 6 * 5 * 3, n_w = 4 * 3 * 9, n_out = 2 * 3 * 3 * 4;
-    c.inp = random_array(n_in, 1, 5), c.weight = random_array(n_w, 0.5f, 6), c.bias = random_array(4, 1, 7);
-    c.r = random_array(n_out, 1, 8), c.out = malloc(sizeof(float) * n_out);
-    float *dinp = calloc(n_in, 4), *dw = calloc(n_w, 4), *db = calloc(4, 4);
-    conv2d_backward_reference(dinp, dw, db, c.r, NULL, c.inp, c.weight, 2, 6, 5, 3, 4);
-    gradcheck("conv2d input", c.inp, n_in, dinp, conv_loss, &c);
-    gradcheck("conv2d weight", c.weight, n_w, dw, conv_loss, &c);
-    gradcheck("conv2d bias", c.bias, 4, db, conv_loss, &c);
-    free(c.out), free(c.inp), free(c.weight), free(c.bias), free(c.r), free(dinp), free(dw), free(db);
+    conv2d_gradient_case(2);
+    conv2d_gradient_case(1);
 }
 
 // ---- layernorm ----

@@ -53,25 +53,32 @@ static void test_matmul_fast_matches_reference(void **state) {
     free(dx_fast), free(dw_fast), free(db_fast);
 }
 
-static void test_conv2d_fast_matches_reference(void **state) {
-    (void)state;
-    int images = 3, h = 9, w = 8, in_ch = 5, out_ch = 7, oh = conv2d_output_size(h), ow = conv2d_output_size(w);
+static void conv2d_case(int stride) {
+    int images = 3, h = 9, w = 8, in_ch = 5, out_ch = 7, oh = conv2d_output_size(h, stride),
+        ow = conv2d_output_size(w, stride);
     size_t n_in = (size_t)images * h * w * in_ch, n_w = (size_t)out_ch * in_ch * 9, n_out = (size_t)images * oh * ow * out_ch;
     float *x = random_array(n_in, 1, 8), *weight = random_array(n_w, 1, 9), *bias = random_array(out_ch, 1, 10);
     float *g = random_array(n_out, 1, 11), *col = malloc(sizeof(float) * (size_t)images * oh * ow * 9 * in_ch);
     float *y_ref = malloc(sizeof(float) * n_out), *y_fast = malloc(sizeof(float) * n_out);
-    conv2d_forward_reference(y_ref, NULL, x, weight, bias, images, h, w, in_ch, out_ch);
-    conv2d_forward_fast(y_fast, col, x, weight, bias, images, h, w, in_ch, out_ch);
+    conv2d_forward_reference(y_ref, NULL, x, weight, bias, images, h, w, in_ch, out_ch, stride);
+    conv2d_forward_fast(y_fast, col, x, weight, bias, images, h, w, in_ch, out_ch, stride);
     expect_close("conv2d forward", y_ref, y_fast, n_out, 1e-4);
     float *dx_ref = calloc(n_in, 4), *dw_ref = calloc(n_w, 4), *db_ref = calloc(out_ch, 4);
     float *dx_fast = calloc(n_in, 4), *dw_fast = calloc(n_w, 4), *db_fast = calloc(out_ch, 4);
-    conv2d_backward_reference(dx_ref, dw_ref, db_ref, g, NULL, x, weight, images, h, w, in_ch, out_ch);
-    conv2d_backward_fast(dx_fast, dw_fast, db_fast, g, col, x, weight, images, h, w, in_ch, out_ch);
+    conv2d_backward_reference(dx_ref, dw_ref, db_ref, g, NULL, x, weight, images, h, w, in_ch, out_ch, stride);
+    conv2d_backward_fast(dx_fast, dw_fast, db_fast, g, col, x, weight, images, h, w, in_ch, out_ch, stride);
     expect_close("conv2d dinp", dx_ref, dx_fast, n_in, 1e-4);
     expect_close("conv2d dweight", dw_ref, dw_fast, n_w, 1e-4);
     expect_close("conv2d dbias", db_ref, db_fast, out_ch, 1e-4);
     free(x), free(weight), free(bias), free(g), free(col), free(y_ref), free(y_fast);
     free(dx_ref), free(dw_ref), free(db_ref), free(dx_fast), free(dw_fast), free(db_fast);
+}
+
+// stride 2 (the stem's downsampling convs) and 1 (stem_refine's), odd height for the padding edge
+static void test_conv2d_fast_matches_reference(void **state) {
+    (void)state;
+    conv2d_case(2);
+    conv2d_case(1);
 }
 
 // 2 images x 37 positions x 300 channels: more than one 256-channel chunk and a partial 16-block

@@ -24,12 +24,12 @@ import torch.nn.functional as F
 
 IMAGES = 5
 PRESETS = {  # must match model_config_preset in src/model/model_config.c
-    "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128, stem_norm=1),
-    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512, stem_norm=1),
-    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024, stem_norm=1),
+    "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128, stem_norm=1, stem_refine=0),
+    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512, stem_norm=1, stem_refine=0),
+    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024, stem_norm=1, stem_refine=0),
 }
 CONFIG_FIELDS = ["image_size", "stem_layers", "stem_channels", "vocab_size", "max_text_len", "dim", "layers", "heads",
-                 "mlp_hidden", "candidate_head", "candidate_pointer", "stem_norm"]
+                 "mlp_hidden", "candidate_head", "candidate_pointer", "stem_norm", "stem_refine"]
 ADAMW = dict(lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1)
 
 
@@ -37,17 +37,28 @@ def stem_channels_out(c, layer):
     return c["dim"] if layer == c["stem_layers"] - 1 else c["stem_channels"] << layer
 
 
+def stem_convs(c):
+    """(in_ch, out_ch, stride) of each stem conv (model_stem_conv in src/model/model_config.c): every
+    stride-2 stage, followed with stem_refine by a stride-1 conv of the same width, but the last."""
+    out, in_ch = [], 3
+    for s in range(c["stem_layers"]):
+        o = stem_channels_out(c, s)
+        out.append((in_ch, o, 2))
+        if c.get("stem_refine") and s < c["stem_layers"] - 1:
+            out.append((o, o, 1))
+        in_ch = o
+    return out
+
+
 def layout(c):
     """(name, shape) in the C parameter block's order (model_layout in src/model/model.c)."""
-    out, in_ch = [], 3
-    for l in range(c["stem_layers"]):
-        o = stem_channels_out(c, l)
+    out = []
+    for l, (in_ch, o, _) in enumerate(stem_convs(c)):
         out += [(f"stem.{l}.weight", (o, in_ch, 3, 3))]
         if c.get("stem_norm"):  # no conv bias before the norm (it would cancel out)
             out += [(f"stem.{l}.norm.weight", (o,)), (f"stem.{l}.norm.bias", (o,))]
         else:
             out += [(f"stem.{l}.bias", (o,))]
-        in_ch = o
     side = c["image_size"] >> c["stem_layers"]
     D, Fh = c["dim"], c["mlp_hidden"]
     out += [("image_index_embedding", (IMAGES, D)), ("image_position_embedding", (side * side, D)),
@@ -130,11 +141,12 @@ def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None, aux_o
     D, H = c["dim"], c["heads"]
     S = c["image_size"]
     x = images.reshape(B * IMAGES, 3, S, S)
-    for l in range(c["stem_layers"]):
-        x = F.conv2d(x, w[f"stem.{l}.weight"], w.get(f"stem.{l}.bias"), stride=2, padding=1)
+    convs = stem_convs(c)
+    for l, (_, _, stride) in enumerate(convs):
+        x = F.conv2d(x, w[f"stem.{l}.weight"], w.get(f"stem.{l}.bias"), stride=stride, padding=1)
         if c.get("stem_norm"):  # GroupNorm(C, C): per image and channel over the positions
             x = F.group_norm(x, x.shape[1], w[f"stem.{l}.norm.weight"], w[f"stem.{l}.norm.bias"], eps=1e-5)
-        if l < c["stem_layers"] - 1:
+        if l < len(convs) - 1:
             x = F.gelu(x, approximate="tanh")
     P = x.shape[2] * x.shape[3]
     x = x.reshape(B, IMAGES, D, P).permute(0, 1, 3, 2)  # (B, 5, P, D)
@@ -222,10 +234,10 @@ AUX_WEIGHT = 0.7
 
 
 def add_candidate_model(out, images, tokens, targets, text_len, prefix_len):
-    """The tiny model with the candidate head and pointer, its SFT + auxiliary loss, every gradient;
+    """The tiny model with the candidate head and pointer and the refined stem, its SFT + auxiliary loss, every gradient;
     records prefixed "candidate." (the batch is the plain model's)."""
     generator = torch.Generator().manual_seed(4321)
-    c = dict(PRESETS["tiny"], vocab_size=64, candidate_head=1, candidate_pointer=1)
+    c = dict(PRESETS["tiny"], vocab_size=64, candidate_head=1, candidate_pointer=1, stem_refine=1)
     w = random_weights(c, generator)
     aux = []
     _, logits = model_forward(c, w, images, tokens, text_len, prefix_len, aux_out=aux)

@@ -47,9 +47,9 @@ void matmul_forward_cuda(float *out, const float *inp, const float *weight, cons
 void matmul_backward_cuda(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                           const float *weight, int rows, int in_dim, int out_dim);
 void conv2d_forward_cuda(float *out, float *col, const float *inp, const float *weight, const float *bias, int images,
-                         int height, int width, int in_ch, int out_ch);
+                         int height, int width, int in_ch, int out_ch, int stride);
 void conv2d_backward_cuda(float *dinp, float *dweight, float *dbias, const float *dout, float *col, const float *inp,
-                          const float *weight, int images, int height, int width, int in_ch, int out_ch);
+                          const float *weight, int images, int height, int width, int in_ch, int out_ch, int stride);
 void layernorm_forward_cuda(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                             const float *bias, int rows, int dim);
 void layernorm_backward_cuda(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,

@@ -27,14 +27,16 @@ static size_t cuda_state_layout(CudaModelState *st, const ModelConfig *c, int ma
     ModelState *s = &st->s;
     size_t B = (size_t)max_batch, D = c->dim, F = c->mlp_hidden, T = c->max_text_len, V = c->vocab_size;
     size_t N = (size_t)MODEL_IMAGE_COUNT * model_image_tokens(c) + T, images = B * MODEL_IMAGE_COUNT;
-    size_t side = (size_t)c->image_size, in_ch = 3, H = (size_t)c->heads, used = 0;
+    size_t side = (size_t)c->image_size, H = (size_t)c->heads, used = 0;
     const ViewGroup inputs[] = {{{&st->images, &s->stem_input}, images * 3 * side * side}};
     used = place_groups(inputs, 1, base, used);
-    for (int l = 0; l < c->stem_layers; l++) {
-        size_t out_side = side / 2, out_ch = (size_t)model_stem_out_channels(c, l);
-        int last = l == c->stem_layers - 1, k = 0;
+    int convs = model_stem_convs(c);
+    for (int l = 0; l < convs; l++) {
+        StemConv conv = model_stem_conv(c, l);
+        size_t out_side = (size_t)conv.out_side, out_ch = (size_t)conv.out_ch, in_ch = (size_t)conv.in_ch;
+        int last = l == convs - 1, k = 0;
         // conv output, its instance norm (stem_norm; else stem_normed aliases stem_conv), then GELU
-        // (not after the last layer, whose stem_normed rows are the image tokens)
+        // (not after the last conv, whose stem_normed rows are the image tokens)
         ViewGroup stem[] = {{{&s->stem_col[l]}, images * out_side * out_side * 9 * in_ch},
                             {{NULL}, images * out_side * out_side * out_ch},
                             {{&s->stem_norm_mean[l], &s->stem_norm_rstd[l]}, images * out_ch}};
@@ -48,8 +50,6 @@ static size_t cuda_state_layout(CudaModelState *st, const ModelConfig *c, int ma
             s->stem_norm_mean[l] = s->stem_norm_rstd[l] = NULL;
         }
         if (last) s->stem_gelu[l] = s->dstem_gelu[l] = NULL;
-        side = out_side;
-        in_ch = out_ch;
     }
     for (int l = 0; l < c->layers; l++) {
         LayerActivations *a = &s->layers[l];
@@ -223,23 +223,22 @@ int cuda_forward_hidden(CudaModel *gpu, const ModelBatch *batch, int upload_imag
     // stem (model_stem_forward)
     cuda_stem_input(s->stem_input, st->images, images, S);
     const float *input = s->stem_input;
-    int side = S, in_ch = 3;
-    for (int l = 0; l < c->stem_layers; l++) {
-        int out_ch = model_stem_out_channels(c, l), out_side = side / 2;
+    int convs = model_stem_convs(c);
+    for (int l = 0; l < convs; l++) {
+        StemConv v = model_stem_conv(c, l);
+        int out_plane = v.out_side * v.out_side;
         conv2d_forward_cuda(s->stem_conv[l], s->stem_col[l], input, s->params.stem_weight[l], s->params.stem_bias[l],
-                            images, side, side, in_ch, out_ch);
+                            images, v.in_side, v.in_side, v.in_ch, v.out_ch, v.stride);
         if (c->stem_norm)
             instancenorm_forward_cuda(s->stem_normed[l], s->stem_norm_mean[l], s->stem_norm_rstd[l], s->stem_conv[l],
-                                      s->params.stem_norm_weight[l], s->params.stem_norm_bias[l], images,
-                                      out_side * out_side, out_ch);
-        if (l < c->stem_layers - 1) {
-            gelu_forward_cuda(s->stem_gelu[l], s->stem_normed[l], (size_t)images * out_side * out_side * out_ch);
+                                      s->params.stem_norm_weight[l], s->params.stem_norm_bias[l], images, out_plane,
+                                      v.out_ch);
+        if (l < convs - 1) {
+            gelu_forward_cuda(s->stem_gelu[l], s->stem_normed[l], (size_t)images * out_plane * v.out_ch);
             input = s->stem_gelu[l];
         }
-        side = out_side;
-        in_ch = out_ch;
     }
-    cuda_embedding_forward(s->encoded, s->stem_normed[c->stem_layers - 1], &s->params, st->tokens, st->text_len, B,
+    cuda_embedding_forward(s->encoded, s->stem_normed[convs - 1], &s->params, st->tokens, st->text_len, B,
                            model_image_tokens(c), T, D);
     const float *residual = s->encoded;
     for (int l = 0; l < c->layers; l++) {
@@ -317,28 +316,28 @@ static int cuda_token_groups(CudaModel *gpu, const ModelBatch *batch, Error *err
     return 0;
 }
 
-// model_stem_backward: dstem_normed[L-1] was written by cuda_embedding_backward.
+// model_stem_backward: dstem_normed of the last conv was written by cuda_embedding_backward.
 static void cuda_stem_backward(CudaModel *gpu, int B) {
     const ModelConfig *c = &gpu->config;
     ModelState *s = &state_of(gpu)->s;
     int images = B * MODEL_IMAGE_COUNT;
-    for (int l = c->stem_layers - 1; l >= 0; l--) {
-        int side = c->image_size >> l, out_side = side / 2;
-        int in_ch = l == 0 ? 3 : model_stem_out_channels(c, l - 1), out_ch = model_stem_out_channels(c, l);
+    for (int l = model_stem_convs(c) - 1; l >= 0; l--) {
+        StemConv v = model_stem_conv(c, l);
+        int out_plane = v.out_side * v.out_side;
+        size_t n = (size_t)images * v.in_side * v.in_side * v.in_ch;
         if (c->stem_norm) {
-            cudaMemsetAsync(s->dstem_conv[l], 0, sizeof(float) * (size_t)images * out_side * out_side * out_ch);
+            cudaMemsetAsync(s->dstem_conv[l], 0, sizeof(float) * (size_t)images * out_plane * v.out_ch);
             instancenorm_backward_cuda(s->dstem_conv[l], s->grads.stem_norm_weight[l], s->grads.stem_norm_bias[l],
                                        s->dstem_normed[l], s->stem_conv[l], s->params.stem_norm_weight[l],
-                                       s->stem_norm_mean[l], s->stem_norm_rstd[l], images, out_side * out_side,
-                                       out_ch);
+                                       s->stem_norm_mean[l], s->stem_norm_rstd[l], images, out_plane, v.out_ch);
         }
         const float *input = l == 0 ? s->stem_input : s->stem_gelu[l - 1];
         float *dinput = l == 0 ? NULL : s->dstem_gelu[l - 1];
-        if (dinput) cudaMemsetAsync(dinput, 0, sizeof(float) * (size_t)images * side * side * in_ch);
+        if (dinput) cudaMemsetAsync(dinput, 0, sizeof(float) * n);
         conv2d_backward_cuda(dinput, s->grads.stem_weight[l], s->grads.stem_bias[l], s->dstem_conv[l], s->stem_col[l],
-                             input, s->params.stem_weight[l], images, side, side, in_ch, out_ch);
+                             input, s->params.stem_weight[l], images, v.in_side, v.in_side, v.in_ch, v.out_ch,
+                             v.stride);
         if (l > 0) {
-            size_t n = (size_t)images * side * side * in_ch;
             cudaMemsetAsync(s->dstem_normed[l - 1], 0, sizeof(float) * n);
             gelu_backward_cuda(s->dstem_normed[l - 1], s->stem_normed[l - 1], s->dstem_gelu[l - 1], n);
         }
@@ -393,8 +392,9 @@ extern "C" int cuda_model_backward(CudaModel *gpu, const ModelBatch *batch, cons
         layernorm_backward_cuda(s->dresidual, g->ln1_weight, g->ln1_bias, s->dln, residual, p->ln1_weight, a->ln1_mean,
                                 a->ln1_rstd, rows, D);
     }
-    cuda_embedding_backward(s->dstem_normed[c->stem_layers - 1], &s->grads, s->dresidual, st->text_len, st->token_ids,
-                            st->token_offsets, st->token_rows, st->unique_tokens, B, model_image_tokens(c), T, D);
+    cuda_embedding_backward(s->dstem_normed[model_stem_convs(c) - 1], &s->grads, s->dresidual, st->text_len,
+                            st->token_ids, st->token_offsets, st->token_rows, st->unique_tokens, B,
+                            model_image_tokens(c), T, D);
     cuda_stem_backward(gpu, B);
     return cuda_check("CUDA backward", err);
 }

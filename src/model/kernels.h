@@ -34,15 +34,15 @@ typedef struct KernelOps {
                            int in_dim, int out_dim);
     void (*matmul_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, int rows, int in_dim, int out_dim);
-    // 3x3 convolution, stride 2, padding 1, channel-last (images, height, width, channels) layout;
+    // 3x3 convolution, padding 1, stride 1 or 2, channel-last (images, height, width, channels) layout;
     // bias (and dbias) may be NULL.
     // `col` (images * out_h * out_w, 9 * in_ch) is the im2col scratch the fast path saves for backward.
     void (*conv2d_forward)(float *out, float *col, const float *inp, const float *weight, const float *bias,
-                           int images, int height, int width, int in_ch, int out_ch);
+                           int images, int height, int width, int in_ch, int out_ch, int stride);
     // The fast backward overwrites `col` with d(col) after using it (backward runs once per forward).
     void (*conv2d_backward)(float *dinp, float *dweight, float *dbias, const float *dout, float *col,
                             const float *inp, const float *weight, int images, int height, int width, int in_ch,
-                            int out_ch);
+                            int out_ch, int stride);
     // LayerNorm over the last dimension (eps 1e-5), saving mean and 1/std per row.
     void (*layernorm_forward)(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                               const float *bias, int rows, int dim);
@@ -92,17 +92,17 @@ void matmul_backward_reference(float *dinp, float *dweight, float *dbias, const 
 void matmul_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                           const float *weight, int rows, int in_dim, int out_dim);
 
-int conv2d_output_size(int size); // stride 2, padding 1, kernel 3
+int conv2d_output_size(int size, int stride); // padding 1, kernel 3
 void conv2d_forward_reference(float *out, float *col, const float *inp, const float *weight, const float *bias,
-                              int images, int height, int width, int in_ch, int out_ch);
+                              int images, int height, int width, int in_ch, int out_ch, int stride);
 void conv2d_forward_fast(float *out, float *col, const float *inp, const float *weight, const float *bias,
-                         int images, int height, int width, int in_ch, int out_ch);
+                         int images, int height, int width, int in_ch, int out_ch, int stride);
 void conv2d_backward_reference(float *dinp, float *dweight, float *dbias, const float *dout, float *col,
                                const float *inp, const float *weight, int images, int height, int width,
-                               int in_ch, int out_ch);
+                               int in_ch, int out_ch, int stride);
 void conv2d_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, float *col,
                           const float *inp, const float *weight, int images, int height, int width, int in_ch,
-                          int out_ch);
+                          int out_ch, int stride);
 
 void layernorm_forward_reference(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                                  const float *bias, int rows, int dim);

@@ -36,10 +36,11 @@ static void layout_add(LayoutCursor *cursor, const char *name, float std, int ra
 int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, size_t *total) {
     LayoutCursor cur = {tensors, init_std, 0, 0};
     char name[64];
-    int D = c->dim, F = c->mlp_hidden, in_ch = 3;
+    int D = c->dim, F = c->mlp_hidden;
     const float embedding_std = 0.02f, residual_std = 0.02f / sqrtf(2.0f * c->layers);
-    for (int l = 0; l < c->stem_layers; l++) {
-        int out_ch = model_stem_out_channels(c, l);
+    for (int l = 0; l < model_stem_convs(c); l++) {
+        StemConv conv = model_stem_conv(c, l);
+        int in_ch = conv.in_ch, out_ch = conv.out_ch;
         snprintf(name, sizeof name, "stem.%d.weight", l);
         layout_add(&cur, name, 1.0f / sqrtf(9.0f * in_ch), 4, out_ch, in_ch, 3, 3);
         if (!c->stem_norm) { // a bias before the norm would cancel out (and Adam would drift it on noise)
@@ -51,7 +52,6 @@ int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, si
             snprintf(name, sizeof name, "stem.%d.norm.bias", l);
             layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
         }
-        in_ch = out_ch;
     }
     layout_add(&cur, "image_index_embedding", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
     layout_add(&cur, "image_position_embedding", embedding_std, 2, model_image_tokens(c), D, 0, 0);
@@ -93,7 +93,7 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base) 
     const ModelConfig *c = &model->config;
     const ModelTensor *t = model->tensors;
     int i = 0;
-    for (int l = 0; l < c->stem_layers; l++) {
+    for (int l = 0; l < model_stem_convs(c); l++) {
         view->stem_weight[l] = base + t[i++].offset;
         view->stem_bias[l] = c->stem_norm ? NULL : base + t[i++].offset;
         view->stem_norm_weight[l] = c->stem_norm ? base + t[i++].offset : NULL;
@@ -136,10 +136,11 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     BlockCursor cur = {base, 0};
     size_t B = (size_t)max_batch, D = c->dim, F = c->mlp_hidden, T = c->max_text_len, V = c->vocab_size;
     size_t N = (size_t)MODEL_IMAGE_COUNT * model_image_tokens(c) + T, images = B * MODEL_IMAGE_COUNT;
-    size_t side = (size_t)c->image_size, in_ch = 3;
+    size_t side = (size_t)c->image_size;
     s->stem_input = block_take(&cur, images * side * side * 3);
-    for (int l = 0; l < c->stem_layers; l++) {
-        size_t out_side = side / 2, out_ch = (size_t)model_stem_out_channels(c, l);
+    for (int l = 0; l < model_stem_convs(c); l++) {
+        StemConv conv = model_stem_conv(c, l);
+        size_t out_side = (size_t)conv.out_side, out_ch = (size_t)conv.out_ch, in_ch = (size_t)conv.in_ch;
         size_t outputs = images * out_side * out_side * out_ch;
         s->stem_col[l] = block_take(&cur, images * out_side * out_side * 9 * in_ch);
         s->stem_conv[l] = block_take(&cur, outputs);
@@ -153,11 +154,9 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
             s->stem_normed[l] = s->stem_conv[l], s->dstem_normed[l] = s->dstem_conv[l];
             s->stem_norm_mean[l] = s->stem_norm_rstd[l] = NULL;
         }
-        int last = l == c->stem_layers - 1;
+        int last = l == model_stem_convs(c) - 1;
         s->stem_gelu[l] = last ? NULL : block_take(&cur, outputs);
         s->dstem_gelu[l] = last ? NULL : block_take(&cur, outputs);
-        side = out_side;
-        in_ch = out_ch;
     }
     s->encoded = block_take(&cur, B * N * D);
     for (int l = 0; l < c->layers; l++) {

@@ -34,6 +34,9 @@ typedef struct ModelConfig {
     // 1: every stem conv is followed by an instance norm (per image and channel over the positions,
     // affine per channel; GroupNorm(C, C)); 0 in checkpoints written before it existed.
     int stem_norm;
+    // 1: after every stride-2 conv but the last, a stride-1 3x3 conv with the same channels (+ norm,
+    // GELU); 0 in checkpoints written before it existed.
+    int stem_refine;
 } ModelConfig;
 
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).

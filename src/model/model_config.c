@@ -5,18 +5,26 @@
 #include "model/model.h"
 #include "model/model_internal.h"
 
-// "NAME:VARIANT" picks the candidate parts (docs/MODEL.md): plain (none), head (pooled flaw head
-// for the auxiliary loss), pointer (head + pointer). Plain NAME gets the preset's default.
-static int config_apply_variant(ModelConfig *c, const char *variant, Error *err) {
-    if (strcmp(variant, "plain") == 0) {
-        c->candidate_head = 0, c->candidate_pointer = 0;
-    } else if (strcmp(variant, "head") == 0) {
-        c->candidate_head = 1, c->candidate_pointer = 0;
-    } else if (strcmp(variant, "pointer") == 0) {
-        c->candidate_head = 1, c->candidate_pointer = 1;
-    } else {
-        return error_set(err, "model config: unknown variant '%s' (use plain, head or pointer, e.g. small:plain)",
-                         variant);
+// "NAME:VARIANT[+VARIANT...]" changes a preset (docs/MODEL.md): plain (no candidate parts), head
+// (pooled flaw head for the auxiliary loss), pointer (head + pointer), refine / norefine (stride-1
+// convs between the stem's stride-2 ones). Plain NAME gets the preset's defaults.
+static int config_apply_variant(ModelConfig *c, const char *variants, Error *err) {
+    char list[64];
+    if (strlen(variants) >= sizeof list) return error_set(err, "model config: variant list '%s' too long", variants);
+    strcpy(list, variants);
+    for (char *save = NULL, *v = strtok_r(list, "+", &save); v; v = strtok_r(NULL, "+", &save)) {
+        if (strcmp(v, "plain") == 0) {
+            c->candidate_head = 0, c->candidate_pointer = 0;
+        } else if (strcmp(v, "head") == 0) {
+            c->candidate_head = 1, c->candidate_pointer = 0;
+        } else if (strcmp(v, "pointer") == 0) {
+            c->candidate_head = 1, c->candidate_pointer = 1;
+        } else if (strcmp(v, "refine") == 0 || strcmp(v, "norefine") == 0) {
+            c->stem_refine = strcmp(v, "refine") == 0;
+        } else {
+            return error_set(err, "model config: unknown variant '%s' (use plain, head, pointer, refine or norefine, "
+                                  "joined with '+', e.g. small:pointer+refine)", v);
+        }
     }
     return 0;
 }
@@ -33,14 +41,14 @@ int model_config_preset(ModelConfig *out, const char *name_variant, int vocab_si
     name[name_len] = '\0';
     if (strcmp(name, "tiny") == 0) {
         // seconds on one core: used by the tests and the PyTorch fixture
-        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128, 0, 0, 1};
+        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128, 0, 0, 1, 0};
     } else if (strcmp(name, "small") == 0) {
         // the demo: 4 stride-2 convs (each + instance norm: without it the stem learns no flaw at all,
         // docs/perf/model_accuracy.md) 64 px -> 4x4 = 16 tokens per image, ~1M transformer parameters
-        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512, 0, 0, 1};
+        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512, 0, 0, 1, 0};
     } else if (strcmp(name, "base") == 0) {
         // 128 px -> 8x8 = 64 tokens per image; hours on CPU
-        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024, 0, 0, 1};
+        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024, 0, 0, 1, 0};
     } else {
         return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name);
     }
@@ -71,8 +79,9 @@ int model_config_validate(const ModelConfig *c, Error *err) {
         return error_set(err, "model config: mlp_hidden %d out of range [1, 65536]", c->mlp_hidden);
     if (c->max_text_len < 2 || c->max_text_len > 8192)
         return error_set(err, "model config: max_text_len %d out of range [2, 8192]", c->max_text_len);
-    if (c->stem_norm < 0 || c->stem_norm > 1)
-        return error_set(err, "model config: stem_norm %d must be 0 or 1", c->stem_norm);
+    if (c->stem_norm < 0 || c->stem_norm > 1 || c->stem_refine < 0 || c->stem_refine > 1)
+        return error_set(err, "model config: stem_norm %d / stem_refine %d must be 0 or 1", c->stem_norm,
+                         c->stem_refine);
     if (c->candidate_head < 0 || c->candidate_head > 1 || c->candidate_pointer < 0 || c->candidate_pointer > 1 ||
         (c->candidate_pointer && !c->candidate_head))
         return error_set(err, "model config: candidate_head %d / candidate_pointer %d must be 0 or 1, and the pointer needs the head",
@@ -89,6 +98,22 @@ int model_stem_out_channels(const ModelConfig *config, int layer) {
     return layer == config->stem_layers - 1 ? config->dim : config->stem_channels << layer;
 }
 
+int model_stem_convs(const ModelConfig *config) {
+    return config->stem_layers + (config->stem_refine ? config->stem_layers - 1 : 0);
+}
+
+StemConv model_stem_conv(const ModelConfig *config, int j) {
+    // with stem_refine, conv 2s is stage s's stride-2 conv and conv 2s + 1 its stride-1 conv
+    int stage = config->stem_refine ? j / 2 : j, stride1 = config->stem_refine && j % 2 == 1;
+    StemConv conv;
+    conv.out_ch = model_stem_out_channels(config, stage);
+    conv.in_ch = stride1 ? conv.out_ch : stage == 0 ? 3 : model_stem_out_channels(config, stage - 1);
+    conv.stride = stride1 ? 1 : 2;
+    conv.out_side = config->image_size >> (stage + 1);
+    conv.in_side = stride1 ? conv.out_side : config->image_size >> stage;
+    return conv;
+}
+
 size_t model_parameter_count(const ModelConfig *config) {
     size_t total = 0;
     model_layout(config, NULL, NULL, &total);
@@ -98,12 +123,9 @@ size_t model_parameter_count(const ModelConfig *config) {
 double model_flops_per_token(const ModelConfig *c) {
     // forward multiply-adds of one full-length row, times 2 (flops per MAC), times 3 (forward + backward)
     double macs = 0.0;
-    int size = c->image_size, in_ch = 3;
-    for (int l = 0; l < c->stem_layers; l++) {
-        int out_size = size / 2, out_ch = model_stem_out_channels(c, l);
-        macs += (double)MODEL_IMAGE_COUNT * out_size * out_size * 9.0 * in_ch * out_ch;
-        size = out_size;
-        in_ch = out_ch;
+    for (int j = 0; j < model_stem_convs(c); j++) {
+        StemConv conv = model_stem_conv(c, j);
+        macs += (double)MODEL_IMAGE_COUNT * conv.out_side * conv.out_side * 9.0 * conv.in_ch * conv.out_ch;
     }
     double seq = (double)MODEL_IMAGE_COUNT * model_image_tokens(c) + c->max_text_len, T = c->max_text_len;
     double D = c->dim, after_attention = D * D + 2.0 * D * c->mlp_hidden; // proj + MLP, per row

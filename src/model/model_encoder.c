@@ -13,7 +13,7 @@ void model_stem_forward(Model *model, const ModelBatch *batch, int b0) {
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     const KernelOps *k = model_kernels(model);
-    int images = batch->batch_size * MODEL_IMAGE_COUNT, side = c->image_size, in_ch = 3;
+    int images = batch->batch_size * MODEL_IMAGE_COUNT, side = c->image_size;
     size_t image0 = (size_t)b0 * MODEL_IMAGE_COUNT, plane = (size_t)side * side;
     float *stem_input = s->stem_input + image0 * plane * 3;
     // (B*5, 3, S, S) channel-major -> (B*5, S, S, 3) channel-last
@@ -23,23 +23,22 @@ void model_stem_forward(Model *model, const ModelBatch *batch, int b0) {
             for (int ch = 0; ch < 3; ch++)
                 stem_input[((size_t)n * plane + p) * 3 + ch] = batch->images[((size_t)n * 3 + ch) * plane + p];
     const float *input = stem_input;
-    for (int l = 0; l < c->stem_layers; l++) {
-        int out_ch = model_stem_out_channels(c, l), out_side = side / 2;
-        size_t outputs = image0 * out_side * out_side * out_ch;
-        k->conv2d_forward(s->stem_conv[l] + outputs, s->stem_col[l] + image0 * out_side * out_side * 9 * in_ch, input,
-                          s->params.stem_weight[l], s->params.stem_bias[l], images, side, side, in_ch, out_ch);
+    int convs = model_stem_convs(c);
+    for (int l = 0; l < convs; l++) {
+        StemConv v = model_stem_conv(c, l);
+        size_t out_plane = (size_t)v.out_side * v.out_side, outputs = image0 * out_plane * v.out_ch;
+        k->conv2d_forward(s->stem_conv[l] + outputs, s->stem_col[l] + image0 * out_plane * 9 * v.in_ch, input,
+                          s->params.stem_weight[l], s->params.stem_bias[l], images, v.in_side, v.in_side, v.in_ch,
+                          v.out_ch, v.stride);
         if (c->stem_norm)
-            k->instancenorm_forward(s->stem_normed[l] + outputs, s->stem_norm_mean[l] + image0 * out_ch,
-                                    s->stem_norm_rstd[l] + image0 * out_ch, s->stem_conv[l] + outputs,
+            k->instancenorm_forward(s->stem_normed[l] + outputs, s->stem_norm_mean[l] + image0 * v.out_ch,
+                                    s->stem_norm_rstd[l] + image0 * v.out_ch, s->stem_conv[l] + outputs,
                                     s->params.stem_norm_weight[l], s->params.stem_norm_bias[l], images,
-                                    out_side * out_side, out_ch);
-        if (l < c->stem_layers - 1) {
-            k->gelu_forward(s->stem_gelu[l] + outputs, s->stem_normed[l] + outputs,
-                            (size_t)images * out_side * out_side * out_ch);
+                                    (int)out_plane, v.out_ch);
+        if (l < convs - 1) {
+            k->gelu_forward(s->stem_gelu[l] + outputs, s->stem_normed[l] + outputs, images * out_plane * v.out_ch);
             input = s->stem_gelu[l] + outputs;
         }
-        side = out_side;
-        in_ch = out_ch;
     }
 }
 
@@ -47,28 +46,26 @@ void model_stem_backward(Model *model, const ModelBatch *batch, int b0, ModelPar
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     const KernelOps *k = model_kernels(model);
-    int images = batch->batch_size * MODEL_IMAGE_COUNT, L = c->stem_layers;
+    int images = batch->batch_size * MODEL_IMAGE_COUNT;
     size_t image0 = (size_t)b0 * MODEL_IMAGE_COUNT;
-    // dstem_normed[L-1] was filled by model_embedding_backward
-    for (int l = L - 1; l >= 0; l--) {
-        int side = c->image_size >> l, out_side = side / 2;
-        int in_ch = l == 0 ? 3 : model_stem_out_channels(c, l - 1), out_ch = model_stem_out_channels(c, l);
-        size_t inputs = image0 * side * side * in_ch, n = (size_t)images * side * side * in_ch;
+    // dstem_normed of the last conv was filled by model_embedding_backward
+    for (int l = model_stem_convs(c) - 1; l >= 0; l--) {
+        StemConv v = model_stem_conv(c, l);
+        size_t out_plane = (size_t)v.out_side * v.out_side, outputs = image0 * out_plane * v.out_ch;
+        size_t inputs = image0 * v.in_side * v.in_side * v.in_ch, n = (size_t)images * v.in_side * v.in_side * v.in_ch;
         if (c->stem_norm) {
-            size_t outputs = image0 * out_side * out_side * out_ch;
-            memset(s->dstem_conv[l] + outputs, 0, sizeof(float) * (size_t)images * out_side * out_side * out_ch);
+            memset(s->dstem_conv[l] + outputs, 0, sizeof(float) * images * out_plane * v.out_ch);
             k->instancenorm_backward(s->dstem_conv[l] + outputs, grads->stem_norm_weight[l], grads->stem_norm_bias[l],
                                      s->dstem_normed[l] + outputs, s->stem_conv[l] + outputs,
-                                     s->params.stem_norm_weight[l], s->stem_norm_mean[l] + image0 * out_ch,
-                                     s->stem_norm_rstd[l] + image0 * out_ch, images, out_side * out_side, out_ch);
+                                     s->params.stem_norm_weight[l], s->stem_norm_mean[l] + image0 * v.out_ch,
+                                     s->stem_norm_rstd[l] + image0 * v.out_ch, images, (int)out_plane, v.out_ch);
         }
         const float *input = l == 0 ? s->stem_input + inputs : s->stem_gelu[l - 1] + inputs;
         float *dinput = l == 0 ? NULL : s->dstem_gelu[l - 1] + inputs;
         if (dinput) memset(dinput, 0, sizeof(float) * n);
-        k->conv2d_backward(dinput, grads->stem_weight[l], grads->stem_bias[l],
-                           s->dstem_conv[l] + image0 * out_side * out_side * out_ch,
-                           s->stem_col[l] + image0 * out_side * out_side * 9 * in_ch, input, s->params.stem_weight[l],
-                           images, side, side, in_ch, out_ch);
+        k->conv2d_backward(dinput, grads->stem_weight[l], grads->stem_bias[l], s->dstem_conv[l] + outputs,
+                           s->stem_col[l] + image0 * out_plane * 9 * v.in_ch, input, s->params.stem_weight[l], images,
+                           v.in_side, v.in_side, v.in_ch, v.out_ch, v.stride);
         if (l > 0) {
             memset(s->dstem_normed[l - 1] + inputs, 0, sizeof(float) * n);
             k->gelu_backward(s->dstem_normed[l - 1] + inputs, s->stem_normed[l - 1] + inputs, dinput, n);
@@ -87,7 +84,7 @@ void model_embedding_forward(Model *model, const ModelBatch *batch, int b0) {
     ModelState *s = model->activations;
     int D = c->dim, P = model_image_tokens(c), I = MODEL_IMAGE_COUNT * P, T = batch->text_len_max, N = I + T;
     // (B*5, P, D) stem tokens of these rows
-    const float *stem_tokens = s->stem_normed[c->stem_layers - 1] + (size_t)b0 * I * D;
+    const float *stem_tokens = s->stem_normed[model_stem_convs(c) - 1] + (size_t)b0 * I * D;
     float *encoded = s->encoded + (size_t)b0 * N * D;
     // (B, N, D): each row written by one thread
 #pragma omp parallel for schedule(dynamic, 64) if ((size_t)batch->batch_size * N * D > 65536)
@@ -113,7 +110,7 @@ void model_embedding_backward(Model *model, const ModelBatch *batch, int b0, Mod
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     int D = c->dim, P = model_image_tokens(c), I = MODEL_IMAGE_COUNT * P, T = batch->text_len_max, N = I + T;
-    float *dstem = s->dstem_normed[c->stem_layers - 1] + (size_t)b0 * I * D;
+    float *dstem = s->dstem_normed[model_stem_convs(c) - 1] + (size_t)b0 * I * D;
     const float *dresidual = s->dresidual + (size_t)b0 * N * D;
     // each thread owns a slice of the D columns and visits rows in a fixed order
 #pragma omp parallel for schedule(dynamic, 8) if ((size_t)batch->batch_size * N * D > 65536)

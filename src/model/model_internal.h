@@ -7,6 +7,7 @@
 #include "model/model.h"
 
 #define MODEL_MAX_STEM_LAYERS 6
+#define MODEL_MAX_STEM_CONVS (2 * MODEL_MAX_STEM_LAYERS - 1) // with stem_refine
 // The candidate parts the presets get without a ":variant" (docs/perf/model_accuracy.md).
 #define MODEL_DEFAULT_CANDIDATE_HEAD 0
 #define MODEL_DEFAULT_CANDIDATE_POINTER 0
@@ -17,6 +18,14 @@
 int model_layout(const ModelConfig *config, ModelTensor *tensors, float *init_std, size_t *total);
 int model_stem_out_channels(const ModelConfig *config, int layer);
 
+// The stem's convolutions in order: stage s's stride-2 conv, then (stem_refine, s < stem_layers - 1)
+// a stride-1 conv with the same channels. Conv j has parameters stem.{j}.*.
+typedef struct StemConv {
+    int in_ch, out_ch, stride, in_side, out_side;
+} StemConv;
+int model_stem_convs(const ModelConfig *config);
+StemConv model_stem_conv(const ModelConfig *config, int j);
+
 typedef struct LayerParams {
     float *ln1_weight, *ln1_bias, *qkv_weight, *qkv_bias, *proj_weight, *proj_bias;
     float *ln2_weight, *ln2_bias, *fc_weight, *fc_bias, *fc_proj_weight, *fc_proj_bias;
@@ -24,8 +33,8 @@ typedef struct LayerParams {
 
 // Pointers into params or grads, in the order model_layout lays them out.
 typedef struct ModelParams {
-    float *stem_weight[MODEL_MAX_STEM_LAYERS], *stem_bias[MODEL_MAX_STEM_LAYERS];
-    float *stem_norm_weight[MODEL_MAX_STEM_LAYERS], *stem_norm_bias[MODEL_MAX_STEM_LAYERS]; // NULL: no stem_norm
+    float *stem_weight[MODEL_MAX_STEM_CONVS], *stem_bias[MODEL_MAX_STEM_CONVS];
+    float *stem_norm_weight[MODEL_MAX_STEM_CONVS], *stem_norm_bias[MODEL_MAX_STEM_CONVS]; // NULL: no stem_norm
     float *image_index_embedding, *image_position_embedding, *token_embedding, *text_position_embedding;
     LayerParams *layers; // config.layers
     float *final_ln_weight, *final_ln_bias;
@@ -48,16 +57,16 @@ typedef struct ModelState {
     // stem, channel-last (B*5, h, w, c): input pixels, im2col scratch, conv output, its instance
     // norm (stem_norm; stem_normed[l] aliases stem_conv[l] without it) with mean/rstd (B*5, c),
     // GELU output (not for the last layer, whose stem_normed rows are the image tokens)
-    float *stem_input, *stem_col[MODEL_MAX_STEM_LAYERS], *stem_conv[MODEL_MAX_STEM_LAYERS],
-        *stem_normed[MODEL_MAX_STEM_LAYERS], *stem_norm_mean[MODEL_MAX_STEM_LAYERS],
-        *stem_norm_rstd[MODEL_MAX_STEM_LAYERS], *stem_gelu[MODEL_MAX_STEM_LAYERS];
+    float *stem_input, *stem_col[MODEL_MAX_STEM_CONVS], *stem_conv[MODEL_MAX_STEM_CONVS],
+        *stem_normed[MODEL_MAX_STEM_CONVS], *stem_norm_mean[MODEL_MAX_STEM_CONVS],
+        *stem_norm_rstd[MODEL_MAX_STEM_CONVS], *stem_gelu[MODEL_MAX_STEM_CONVS];
     float *encoded; // (B, N, D)
     LayerActivations *layers;
     float *final_ln, *final_mean, *final_rstd; // text rows only: (B, T, D)
     float *probs;                              // (B, T, V)
     // backward scratch
     float *dlogits, *dfinal_ln, *dresidual, *dln, *dqkv, *dscores, *dattention, *dfc, *dfc_gelu;
-    float *dstem_conv[MODEL_MAX_STEM_LAYERS], *dstem_normed[MODEL_MAX_STEM_LAYERS], *dstem_gelu[MODEL_MAX_STEM_LAYERS];
+    float *dstem_conv[MODEL_MAX_STEM_CONVS], *dstem_normed[MODEL_MAX_STEM_CONVS], *dstem_gelu[MODEL_MAX_STEM_CONVS];
     // candidate parts (model_candidate.c), per batch row: pooled (5, D), its LN (5, D) + stats (5),
     // features [u_i, u_i - u_0] (5, 2D), flaw logits (5; slot 0 unused), per-row aux loss, pointer
     // values q (5, D) and fused values r = W_fuse q (5, D); per text row: selection (T, 5) and the
