@@ -8,7 +8,8 @@ per candidate [max-pool, mean-pool − the original's mean-pool] + a dimension e
 logit; BCE against the gold answer, AdamW + one-cycle lr, batch B samples (5 images each), 2 threads.
 NORM after every conv: none | bn (BatchNorm2d) | in (GroupNorm(C, C) = instance norm, what the
 native model uses) | ln (GroupNorm(1, C)) | cln (LayerNorm over channels per pixel).
-Held-out = the last 500 samples; prints per-candidate accuracy and exact-set accuracy (the top
+HEAD=lin swaps the head for the native model's candidate head (LayerNorm of each image's mean-pooled
+features, [u_c, u_c − u_0], one linear logit); HEAD=maxlin the same with max pooling. Held-out = the last 500 samples; prints per-candidate accuracy and exact-set accuracy (the top
 1–3 logits, at least one) overall and per dimension (deformation, lighting, placement, extension).
 
     build/iar synth --out /tmp/exp/d6k --n 6000 --seed 11 --size 128
@@ -40,7 +41,7 @@ torch.set_num_threads(2); torch.manual_seed(0)
 root, steps = sys.argv[1], int(sys.argv[2])
 env = lambda k, d: os.environ.get(k, d)
 S, W, NORM, ARCH, B = int(env("S", "64")), int(env("W", "32")), env("NORM", "in"), env("ARCH", "c4"), int(env("B", "16"))
-LR, EVERY = float(env("LR", "2e-3")), int(env("EVERY", "250"))
+LR, EVERY, HEAD = float(env("LR", "2e-3")), int(env("EVERY", "250")), env("HEAD", "mlp")
 Xn, Yn, Dn = load(root)
 X = torch.tensor(Xn).permute(0, 1, 4, 2, 3).contiguous()  # (N, 5, 3, H, W) uint8
 if X.shape[-1] != S:
@@ -77,11 +78,16 @@ class Probe(nn.Module):
         s.stem = nn.Sequential(*layers); C = spec[-1][1]
         s.dim = nn.Embedding(4, 2 * C)
         s.head = nn.Sequential(nn.Linear(2 * C, 128), nn.GELU(), nn.Linear(128, 1))
+        s.ln = nn.LayerNorm(C)
+        s.lin = nn.Linear(2 * C, 1)
 
     def forward(s, x, d):
         n = x.shape[0]
         h = s.stem(x.reshape(n * 5, 3, S, S).float() / 127.5 - 1)
         h = h.reshape(n, 5, h.shape[1], -1)
+        if HEAD in ("lin", "maxlin"):  # the native model's candidate head: LN(pool), [u_c, u_c - u_0], linear
+            u = s.ln(h.amax(-1) if HEAD == "maxlin" else h.mean(-1))
+            return s.lin(torch.cat([u[:, 1:], u[:, 1:] - u[:, :1]], 2))[..., 0]
         f = torch.cat([h[:, 1:].amax(-1), h[:, 1:].mean(-1) - h[:, :1].mean(-1)], 2) + s.dim(d)[:, None]
         return s.head(f)[..., 0]
 

@@ -96,8 +96,8 @@ static const Record *record_find_model(const char *prefix, const char *name) {
 static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
     const Record *config = record_find_model(prefix, "config");
     const int32_t *c = config->data;
-    assert_int_equal(config->count, 13);
-    ModelConfig mc = {"tiny", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]};
+    assert_int_equal(config->count, 14);
+    ModelConfig mc = {"tiny", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]};
     Error err;
     const Record *tokens = record_find("input.tokens");
     if (model_create(model, &mc, tokens->shape[0], 0, &err) != 0) fail_msg("%s", err.message);

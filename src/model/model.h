@@ -37,6 +37,10 @@ typedef struct ModelConfig {
     // 1: after every stride-2 conv but the last, a stride-1 3x3 conv with the same channels (+ norm,
     // GELU); 0 in checkpoints written before it existed.
     int stem_refine;
+    // 1: the candidate head max-pools each image's tokens (variant +maxpool); 0: mean pooling, also in
+    // checkpoints written before it existed (docs/perf/model_accuracy.md: max pooling lets the
+    // auxiliary loss learn, but did not raise the test score).
+    int candidate_max_pool;
 } ModelConfig;
 
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).

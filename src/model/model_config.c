@@ -6,8 +6,9 @@
 #include "model/model_internal.h"
 
 // "NAME:VARIANT[+VARIANT...]" changes a preset (docs/MODEL.md): plain (no candidate parts), head
-// (pooled flaw head for the auxiliary loss), pointer (head + pointer), refine / norefine (stride-1
-// convs between the stem's stride-2 ones). Plain NAME gets the preset's defaults.
+// (pooled flaw head for the auxiliary loss), pointer (head + pointer), maxpool (the head max-pools
+// instead of averaging), refine / norefine (stride-1 convs between the stem's stride-2 ones). Plain
+// NAME gets the preset's defaults.
 static int config_apply_variant(ModelConfig *c, const char *variants, Error *err) {
     char list[64];
     if (strlen(variants) >= sizeof list) return error_set(err, "model config: variant list '%s' too long", variants);
@@ -19,11 +20,13 @@ static int config_apply_variant(ModelConfig *c, const char *variants, Error *err
             c->candidate_head = 1, c->candidate_pointer = 0;
         } else if (strcmp(v, "pointer") == 0) {
             c->candidate_head = 1, c->candidate_pointer = 1;
+        } else if (strcmp(v, "maxpool") == 0) {
+            c->candidate_max_pool = 1;
         } else if (strcmp(v, "refine") == 0 || strcmp(v, "norefine") == 0) {
             c->stem_refine = strcmp(v, "refine") == 0;
         } else {
-            return error_set(err, "model config: unknown variant '%s' (use plain, head, pointer, refine or norefine, "
-                                  "joined with '+', e.g. small:pointer+refine)", v);
+            return error_set(err, "model config: unknown variant '%s' (use plain, head, pointer, maxpool, refine or "
+                                  "norefine, joined with '+', e.g. small:pointer+refine)", v);
         }
     }
     return 0;
@@ -41,14 +44,14 @@ int model_config_preset(ModelConfig *out, const char *name_variant, int vocab_si
     name[name_len] = '\0';
     if (strcmp(name, "tiny") == 0) {
         // seconds on one core: used by the tests and the PyTorch fixture
-        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128, 0, 0, 1, 0};
+        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128, 0, 0, 1, 0, 0};
     } else if (strcmp(name, "small") == 0) {
         // the demo: 4 stride-2 convs (each + instance norm: without it the stem learns no flaw at all,
         // docs/perf/model_accuracy.md) 64 px -> 4x4 = 16 tokens per image, ~1M transformer parameters
-        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512, 0, 0, 1, 0};
+        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512, 0, 0, 1, 0, 0};
     } else if (strcmp(name, "base") == 0) {
         // 128 px -> 8x8 = 64 tokens per image; hours on CPU
-        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024, 0, 0, 1, 0};
+        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024, 0, 0, 1, 0, 0};
     } else {
         return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name);
     }
@@ -79,9 +82,10 @@ int model_config_validate(const ModelConfig *c, Error *err) {
         return error_set(err, "model config: mlp_hidden %d out of range [1, 65536]", c->mlp_hidden);
     if (c->max_text_len < 2 || c->max_text_len > 8192)
         return error_set(err, "model config: max_text_len %d out of range [2, 8192]", c->max_text_len);
-    if (c->stem_norm < 0 || c->stem_norm > 1 || c->stem_refine < 0 || c->stem_refine > 1)
-        return error_set(err, "model config: stem_norm %d / stem_refine %d must be 0 or 1", c->stem_norm,
-                         c->stem_refine);
+    if (c->stem_norm < 0 || c->stem_norm > 1 || c->stem_refine < 0 || c->stem_refine > 1 ||
+        c->candidate_max_pool < 0 || c->candidate_max_pool > 1)
+        return error_set(err, "model config: stem_norm %d / stem_refine %d / candidate_max_pool %d must be 0 or 1",
+                         c->stem_norm, c->stem_refine, c->candidate_max_pool);
     if (c->candidate_head < 0 || c->candidate_head > 1 || c->candidate_pointer < 0 || c->candidate_pointer > 1 ||
         (c->candidate_pointer && !c->candidate_head))
         return error_set(err, "model config: candidate_head %d / candidate_pointer %d must be 0 or 1, and the pointer needs the head",

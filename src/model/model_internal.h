@@ -71,6 +71,7 @@ typedef struct ModelState {
     // features [u_i, u_i - u_0] (5, 2D), flaw logits (5; slot 0 unused), per-row aux loss, pointer
     // values q (5, D) and fused values r = W_fuse q (5, D); per text row: selection (T, 5) and the
     // fused residual (T, D) the final LN reads; and the matching gradients
+    float *cand_argmax; // (B*5, D) with candidate_max_pool: the token index j each pooled value came from
     float *cand_pool, *cand_ln, *cand_mean, *cand_rstd, *cand_feat, *cand_logit, *cand_loss, *cand_value,
         *cand_fused_value, *cand_select, *cand_fused;
     float *dcand_pool, *dcand_ln, *dcand_feat, *dcand_logit, *dcand_value, *dcand_fused_value, *dcand_select;
