@@ -49,6 +49,21 @@ static void test_presets_and_counts(void **state) {
     assert_non_null(strstr(err.message, "huge"));
     c.heads = 3; // 128 is not divisible by 3
     assert_int_equal(model_config_validate(&c, &err), -1);
+    // variants: '+'-joined; the stem's norm replaces the conv bias; +refine adds a stride-1 conv of
+    // the stage's width after every stride-2 conv but the last (small: 16, 32, 64 channels)
+    ModelConfig plain, refined;
+    assert_int_equal(model_config_preset(&plain, "small", 512, &err), 0);
+    assert_int_equal(plain.stem_norm, 1);
+    assert_int_equal(plain.candidate_head + plain.candidate_pointer + plain.stem_refine + plain.candidate_max_pool, 0);
+    assert_int_equal(model_config_preset(&refined, "small:pointer+refine+maxpool", 512, &err), 0);
+    assert_int_equal(refined.candidate_pointer + refined.stem_refine + refined.candidate_max_pool, 3);
+    refined.candidate_head = refined.candidate_pointer = refined.candidate_max_pool = 0;
+    size_t extra = 0;
+    for (int ch = 16; ch <= 64; ch *= 2) extra += (size_t)ch * ch * 9 + 2 * ch; // weight + norm weight/bias
+    assert_int_equal(model_parameter_count(&refined), model_parameter_count(&plain) + extra);
+    assert_true(model_flops_per_token(&refined) > model_flops_per_token(&plain));
+    assert_int_equal(model_config_preset(&c, "small:pointer+bogus", 512, &err), -1);
+    assert_non_null(strstr(err.message, "bogus"));
 
     ModelConfig tiny = model_support_tiny_config(VOCAB);
     Model model;
