@@ -23,6 +23,10 @@ int cmd_demo(int argc, char **argv);
 // Prints "iar: message" on stderr and returns 1 (for `return cli_fail(...)`).
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail_error(const Error *err);
+// A failed training run on `dist`: prints the error (prefixed with the rank when there are several),
+// aborts the other ranks (they may wait in a collective), finalises MPI and returns 1.
+struct Distributed;
+int cli_fail_training(struct Distributed *dist, Error *err);
 // Progress printer for progress_begin: one updating line on stderr (a new line per report when
 // stderr is not a terminal, at most every 5 s).
 void cli_progress_report(const Progress *progress, int final);

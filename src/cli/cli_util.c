@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "train/distributed.h"
 
 int cli_fail(const char *format, ...) {
     va_list args;
@@ -19,6 +20,14 @@ int cli_fail(const char *format, ...) {
 
 int cli_fail_error(const Error *err) {
     return cli_fail("%s", err->message[0] ? err->message : "unknown error");
+}
+
+int cli_fail_training(Distributed *dist, Error *err) {
+    if (dist->size > 1) error_prefix(err, "rank %d of %d: ", dist->rank, dist->size);
+    cli_fail_error(err);
+    distributed_abort(dist, 1);
+    distributed_finalize(dist);
+    return 1;
 }
 
 void cli_progress_report(const Progress *progress, int final) {

@@ -216,13 +216,7 @@ static int cmd_train_sft(int argc, char **argv) {
     SftResult result;
     Error err = {{0}};
     SftEvents quiet = {0};
-    if (sft_train(&o, root ? &events : &quiet, &result, &err) != 0) {
-        if (dist.size > 1) error_prefix(&err, "rank %d of %d: ", dist.rank, dist.size);
-        cli_fail_error(&err);
-        distributed_abort(&dist, 1); // the other ranks may wait in a collective
-        distributed_finalize(&dist);
-        return 1;
-    }
+    if (sft_train(&o, root ? &events : &quiet, &result, &err) != 0) return cli_fail_training(&dist, &err);
     distributed_finalize(&dist);
     if (!root) return 0;
     printf("sft: %ld steps, final loss %.4f, %.1f s", result.steps_done, result.final_loss, result.seconds);

@@ -204,13 +204,7 @@ int cmd_train_grpo(int argc, char **argv) {
     memset(&progress, 0, sizeof progress);
     progress.report = cli_progress_report;
     GrpoResult result;
-    if (grpo_train(&options, root ? &progress : NULL, &result, &err) != 0) {
-        if (dist.size > 1) error_prefix(&err, "rank %d of %d: ", dist.rank, dist.size);
-        cli_fail_error(&err);
-        distributed_abort(&dist, 1); // the other ranks may wait in a collective
-        distributed_finalize(&dist);
-        return 1;
-    }
+    if (grpo_train(&options, root ? &progress : NULL, &result, &err) != 0) return cli_fail_training(&dist, &err);
     distributed_finalize(&dist);
     if (!root) return 0;
     fprintf(stderr, "grpo: %ld steps in %.0fs; mean reward %.3f (first 10 steps) -> %.3f (last 10)", result.steps_done,

@@ -98,7 +98,8 @@ int model_image_tokens(const ModelConfig *config) {
     return side * side;
 }
 
-int model_stem_out_channels(const ModelConfig *config, int layer) {
+// Output channels of stride-2 stage `layer`: stem_channels doubling per stage, the last = dim.
+static int stem_stage_channels(const ModelConfig *config, int layer) {
     return layer == config->stem_layers - 1 ? config->dim : config->stem_channels << layer;
 }
 
@@ -110,8 +111,8 @@ StemConv model_stem_conv(const ModelConfig *config, int j) {
     // with stem_refine, conv 2s is stage s's stride-2 conv and conv 2s + 1 its stride-1 conv
     int stage = config->stem_refine ? j / 2 : j, stride1 = config->stem_refine && j % 2 == 1;
     StemConv conv;
-    conv.out_ch = model_stem_out_channels(config, stage);
-    conv.in_ch = stride1 ? conv.out_ch : stage == 0 ? 3 : model_stem_out_channels(config, stage - 1);
+    conv.out_ch = stem_stage_channels(config, stage);
+    conv.in_ch = stride1 ? conv.out_ch : stage == 0 ? 3 : stem_stage_channels(config, stage - 1);
     conv.stride = stride1 ? 1 : 2;
     conv.out_side = config->image_size >> (stage + 1);
     conv.in_side = stride1 ? conv.out_side : config->image_size >> stage;

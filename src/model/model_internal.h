@@ -16,7 +16,6 @@
 // NULL) with its initialisation: > 0 normal with that std, 0 zeros, -1 ones. Returns the tensor
 // count; *total (may be NULL) gets the float count.
 int model_layout(const ModelConfig *config, ModelTensor *tensors, float *init_std, size_t *total);
-int model_stem_out_channels(const ModelConfig *config, int layer);
 
 // The stem's convolutions in order: stage s's stride-2 conv, then (stem_refine, s < stem_layers - 1)
 // a stride-1 conv with the same channels. Conv j has parameters stem.{j}.*.
