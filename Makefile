@@ -10,7 +10,7 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := cairo libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas
+PKGS := cairo fontconfig libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CUDA ?= $(if $(NVCC),1,0)
 MPI ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/files.h"
+#include "synth/paint.h"
 #include "synth/plan.h"
 #include "text/answer.h"
 
@@ -75,6 +76,78 @@ static void test_output_identical_at_one_and_two_threads(void **state) {
     assert_int_equal(check.stats.with_rationale, 8);
     dataset_check_free(&check);
     free(jsonl);
+    remove_tree(one);
+    remove_tree(two);
+    free(one);
+    free(two);
+}
+
+// Hash of one image's pixels (FNV-1a), to compare renders without keeping them.
+static uint64_t image_hash(const Image *image) {
+    uint64_t h = 1469598103934665603ull;
+    size_t n = (size_t)image->width * image->height * image->channels;
+    for (size_t i = 0; i < n; i++) h = (h ^ image->data[i]) * 1099511628211ull;
+    return h;
+}
+
+// Draws one line of label text at `pixels` high on a scratch surface: the first text a process
+// draws must not decide how later text looks.
+static void draw_text_at_size(double pixels) {
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 64, 64);
+    cairo_t *cr = cairo_create(surface);
+    paint_text_centred(cr, "Calvex 20 mg", 32, 32, 60, pixels, 1);
+    paint_text_centred(cr, "Calvex 20 mg", 32, 32, 60, pixels, 0);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+}
+
+static void render_hashes(const SynthConfig *config, size_t index, uint64_t hashes[1 + CANDIDATE_COUNT]) {
+    SynthSample sample;
+    Error err;
+    assert_int_equal(synth_sample_render(&sample, config, index, 0, &err), 0);
+    for (int i = 0; i <= CANDIDATE_COUNT; i++) hashes[i] = image_hash(&sample.images[i]);
+    synth_sample_free(&sample);
+}
+
+// Which thread draws the first text after start-up is up to the scheduler, so a sample's text must
+// look the same whatever text came first: tiny text first (below the size where fontconfig turns
+// hinting off), then large text first, from a fresh font state each time.
+static void test_label_text_independent_of_what_was_drawn_first(void **state) {
+    (void)state;
+    SynthConfig config;
+    synth_config_default(&config);
+    config.size = 256;
+    uint64_t after_tiny[1 + CANDIDATE_COUNT], after_large[1 + CANDIDATE_COUNT];
+    synth_release_static_data();
+    draw_text_at_size(4.0);
+    render_hashes(&config, 3, after_tiny);
+    synth_release_static_data();
+    draw_text_at_size(24.0);
+    render_hashes(&config, 3, after_large);
+    for (int i = 0; i <= CANDIDATE_COUNT; i++) assert_true(after_tiny[i] == after_large[i]);
+}
+
+// Five runs of 1 against 2 threads at 256 px, where label text is large enough to be hinted.
+static void test_output_identical_at_one_and_two_threads_repeated(void **state) {
+    (void)state;
+    SynthConfig config;
+    synth_config_default(&config);
+    config.size = 256;
+    config.seed = 5;
+    char *one = make_temp_dir(), *two = make_temp_dir();
+    Error err;
+    assert_int_equal(synth_generate(&config, one, 6, 1, NULL, &err), 0);
+    for (int run = 0; run < 5; run++) {
+        synth_release_static_data(); // each run starts from a cold font state, as a new process does
+        assert_int_equal(synth_generate(&config, two, 6, 2, NULL, &err), 0);
+        assert_true(same_file(one, two, "data.jsonl"));
+        for (int i = 0; i < 6; i++)
+            for (const char *s = "oabcd"; *s; s++) {
+                char name[64];
+                snprintf(name, sizeof name, "img/s%06d_%c.png", i, *s);
+                assert_true(same_file(one, two, name));
+            }
+    }
     remove_tree(one);
     remove_tree(two);
     free(one);
@@ -251,6 +324,8 @@ static void test_bad_configuration_refused(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_output_identical_at_one_and_two_threads),
+        cmocka_unit_test(test_label_text_independent_of_what_was_drawn_first),
+        cmocka_unit_test(test_output_identical_at_one_and_two_threads_repeated),
         cmocka_unit_test(test_dimensions_and_answer_sizes_are_balanced),
         cmocka_unit_test(test_rationale_conclusion_equals_gold),
         cmocka_unit_test(test_every_kind_renders_for_every_product),

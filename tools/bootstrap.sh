@@ -4,7 +4,7 @@
 #   tools/bootstrap.sh            build + test packages
 #   tools/bootstrap.sh --reference  also python3-torch (for `make reference` and bench comparisons)
 set -e
-PACKAGES="build-essential pkg-config libcairo2-dev libpng-dev libjpeg-dev libcjson-dev \
+PACKAGES="build-essential pkg-config libcairo2-dev libfontconfig-dev libpng-dev libjpeg-dev libcjson-dev \
 libcurl4-openssl-dev libmicrohttpd-dev libopenblas-dev libopenblas0-pthread libcmocka-dev libsqlite3-dev \
 fonts-dejavu-core libopenmpi-dev openmpi-bin chromium nodejs npm python3"
 if [ "$1" = "--reference" ]; then PACKAGES="$PACKAGES python3-torch python3-numpy"; fi

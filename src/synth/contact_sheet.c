@@ -54,7 +54,7 @@ static int render_row(cairo_surface_t *surface, cairo_t *cr, const Dataset *data
     answer_set_format(sample->answer, answer, sizeof answer);
     snprintf(header, sizeof header, "%s   %s   gold: %s", sample->id, dimension_id(sample->dimension), answer);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    paint_set_label_font(cr, 1);
     cairo_set_font_size(cr, line * 0.75);
     cairo_move_to(cr, gap, y + line * 0.8);
     cairo_show_text(cr, header);

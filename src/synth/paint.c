@@ -1,8 +1,10 @@
 // paint.c — colours, light vectors, shading overlays, fitted label text, surface conversion.
 #include "synth/paint.h"
 
-#include <dlfcn.h>
+#include <cairo-ft.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "synth/synth.h"
@@ -100,11 +102,54 @@ void paint_shade_cylinder(cairo_t *cr, double x0, double x1, const Light *light)
     cairo_pattern_destroy(gradient);
 }
 
+// The label fonts. cairo's toy API (cairo_select_font_face) resolves its fontconfig pattern at the
+// size of the first text drawn and then reuses that resolution for every size; fontconfig turns
+// DejaVu's hinting off below 7.5 px, so the glyphs of every later label depended on which sample, on
+// which thread, drew text first. These faces are resolved once at a fixed size, so a glyph depends
+// only on its own size. A process-wide cache of two immutable handles, guarded by the mutex.
+#define LABEL_FONT_REFERENCE_PIXELS 12.0
+static pthread_mutex_t label_font_mutex = PTHREAD_MUTEX_INITIALIZER;
+static cairo_font_face_t *label_fonts[2]; // regular, bold
+
+static cairo_font_face_t *label_font_resolve(int bold) {
+    FcPattern *pattern = FcPatternCreate();
+    if (!pattern) return NULL;
+    FcPatternAddString(pattern, FC_FAMILY, (const FcChar8 *)"DejaVu Sans");
+    FcPatternAddInteger(pattern, FC_WEIGHT, bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
+    FcPatternAddInteger(pattern, FC_SLANT, FC_SLANT_ROMAN);
+    FcPatternAddDouble(pattern, FC_PIXEL_SIZE, LABEL_FONT_REFERENCE_PIXELS);
+    FcConfigSubstitute(NULL, pattern, FcMatchPattern);
+    FcDefaultSubstitute(pattern);
+    FcResult result;
+    FcPattern *match = FcFontMatch(NULL, pattern, &result);
+    FcPatternDestroy(pattern);
+    if (!match) return NULL;
+    // the match names a file, so cairo opens it directly and never re-resolves per size
+    cairo_font_face_t *face = cairo_ft_font_face_create_for_pattern(match);
+    FcPatternDestroy(match);
+    if (cairo_font_face_status(face) != CAIRO_STATUS_SUCCESS) {
+        cairo_font_face_destroy(face);
+        return NULL;
+    }
+    return face;
+}
+
+void paint_set_label_font(cairo_t *cr, int bold) {
+    bold = bold != 0;
+    pthread_mutex_lock(&label_font_mutex);
+    if (!label_fonts[bold]) label_fonts[bold] = label_font_resolve(bold);
+    cairo_font_face_t *face = label_fonts[bold];
+    if (face) cairo_set_font_face(cr, face); // cr takes its own reference
+    pthread_mutex_unlock(&label_font_mutex);
+    if (!face) // no fontconfig match at all: whatever cairo finds (never the case with DejaVu installed)
+        cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+}
+
 void paint_text_centred(cairo_t *cr, const char *text, double cx, double cy, double max_width, double max_height,
                         int bold) {
     if (!text[0] || max_width <= 1 || max_height <= 1) return;
-    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    paint_set_label_font(cr, bold);
     cairo_set_font_size(cr, max_height);
     cairo_text_extents_t ext;
     cairo_text_extents(cr, text, &ext);
@@ -167,8 +212,12 @@ int paint_blur_alpha_region(cairo_surface_t *surface, int x0, int y0, int x1, in
 }
 
 void synth_release_static_data(void) {
+    pthread_mutex_lock(&label_font_mutex);
+    for (int i = 0; i < 2; i++) {
+        cairo_font_face_destroy(label_fonts[i]);
+        label_fonts[i] = NULL;
+    }
+    pthread_mutex_unlock(&label_font_mutex);
     cairo_debug_reset_static_data();
-    // fontconfig is only linked through cairo, so look its finaliser up instead of linking it
-    void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
-    if (fc_fini) fc_fini();
+    FcFini();
 }

@@ -44,6 +44,9 @@ void paint_shade_cylinder(cairo_t *cr, double x0, double x1, const Light *light)
 // Brightness of a flat face with normal (nx, ny, nz) under `light`.
 double light_face_brightness(const Light *light, double nx, double ny, double nz);
 
+// Selects the label font (DejaVu Sans, regular or bold) on `cr`. Every text the generator draws
+// goes through it: glyphs then depend only on their size, never on what was drawn before.
+void paint_set_label_font(cairo_t *cr, int bold);
 // Draws `text` centred at (cx, cy), bold, shrunk to fit max_width and max_height.
 void paint_text_centred(cairo_t *cr, const char *text, double cx, double cy, double max_width, double max_height,
                         int bold);

@@ -122,8 +122,9 @@ char *synth_meta_to_json(const SynthSampleMeta *meta);
 int synth_generate(const SynthConfig *config, const char *out_dir, size_t count, int threads, Progress *progress,
                    Error *err);
 
-// Frees the process-wide font caches that cairo and fontconfig keep (they would otherwise show as
-// leaks under LeakSanitizer). Call once before exit, when no rendering runs; harmless if unused.
+// Frees the label fonts and the process-wide font caches that cairo and fontconfig keep (they would
+// otherwise show as leaks under LeakSanitizer). Call when no rendering runs (before exit); the next
+// render starts from a cold font state. Harmless if unused.
 void synth_release_static_data(void);
 
 #endif
