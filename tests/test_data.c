@@ -112,7 +112,7 @@ static void test_rule_answer_letters(void **state) {
         {"[\"B\",\"D\"]", "[\"B\",\"D\",\"B\"]", "answer has repeated letter 'B'"},
         {"[\"B\",\"D\"]", "[\"B\",2]", "answer entry 2 is a number"},
         {"[\"B\",\"D\"]", "\"B, D\"", "answer must be an array"},
-        {"\"answer\"", "\"answers\"", "missing field \"answer\""},
+        {"\"answer\"", "\"answers\"", "unknown field \"answers\""},
         {"[\"B\",\"D\"]", "[]", NULL}, // none
         {"[\"B\",\"D\"]", "[\"A\",\"B\",\"C\",\"D\"]", NULL},
     };

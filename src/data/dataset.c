@@ -131,11 +131,22 @@ void dataset_stats_count(DatasetStats *stats, const Dataset *dataset) {
     memset(stats->per_dimension, 0, sizeof stats->per_dimension);
     memset(stats->answer_size_histogram, 0, sizeof stats->answer_size_histogram);
     stats->with_rationale = 0;
+    stats->without_answer = 0;
     for (size_t i = 0; i < dataset->count; i++) {
         const Sample *s = &dataset->samples[i];
         if ((unsigned)s->dimension < DIMENSION_COUNT) stats->per_dimension[s->dimension]++;
-        stats->answer_size_histogram[answer_set_size(s->answer)]++;
+        if (s->answer_unknown) stats->without_answer++;
+        else stats->answer_size_histogram[answer_set_size(s->answer)]++;
         if (s->rationale && s->rationale[0]) stats->with_rationale++;
     }
     stats->random_exact = dataset_random_exact(stats->answer_size_histogram);
+}
+
+int dataset_require_answers(const Dataset *dataset, Error *err) {
+    for (size_t i = 0; i < dataset->count; i++)
+        if (dataset->samples[i].answer_unknown)
+            return error_set(err, "%s:%zu: sample %s has no \"answer\"; training needs every sample labelled",
+                             dataset->path ? dataset->path : "dataset", dataset->samples[i].line,
+                             dataset->samples[i].id ? dataset->samples[i].id : "?");
+    return 0;
 }

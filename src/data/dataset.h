@@ -35,6 +35,7 @@ typedef struct Sample {
     char *original;                    // path relative to the dataset folder, as in the file
     char *candidates[CANDIDATE_COUNT]; // likewise, for A, B, C, D
     AnswerSet answer;
+    int answer_unknown; // 1 when the line has no "answer" (inference-only input); `answer` is then 0
     char *question;  // may be NULL: the default question of the prompt template is used
     char *rationale; // may be NULL
     char *meta_json; // the "meta" object serialised, or NULL
@@ -75,6 +76,7 @@ typedef struct DatasetStats {
     size_t answer_size_histogram[CANDIDATE_COUNT + 1]; // how many samples have 0..4 flawed
     int min_width, max_width, min_height, max_height;
     size_t with_rationale;
+    size_t without_answer; // inference-only samples (not in answer_size_histogram)
     double random_exact; // expected exact score (0..1) of a uniform guess over non-empty subsets
 } DatasetStats;
 
@@ -105,6 +107,8 @@ double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT +
 // dataset_check with a progress counter over the samples whose images are checked (may be NULL).
 int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_images, Progress *progress,
                                 Error *err);
+// Fails naming the first sample without an "answer" (training needs labels); 0 when all have one.
+int dataset_require_answers(const Dataset *dataset, Error *err);
 // Fills stats->samples, per_dimension, answer_size_histogram, with_rationale and random_exact
 // (image sizes are left as they are: only dataset_check decodes images).
 void dataset_stats_count(DatasetStats *stats, const Dataset *dataset);

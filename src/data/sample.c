@@ -81,6 +81,7 @@ int sample_copy(Sample *out, const Sample *in, Error *err) {
     memset(out, 0, sizeof *out);
     out->dimension = in->dimension;
     out->answer = in->answer;
+    out->answer_unknown = in->answer_unknown;
     out->line = in->line;
     int ok = 1;
 #define COPY_FIELD(field)                                                                                  \
@@ -292,8 +293,11 @@ int sample_parse_collect(Sample *out, const char *text, SampleProblems *problems
     parse_images(out, root, problems);
 
     const cJSON *answer = cJSON_GetObjectItemCaseSensitive(root, "answer");
-    if (!answer)
-        sample_problems_add(problems, "missing field \"answer\" (use [] when no candidate is flawed)");
+    // No "answer" (or null): an inference-only sample, valid wherever no label is needed.
+    if (!answer && cJSON_GetObjectItemCaseSensitive(root, "answers"))
+        sample_problems_add(problems, "unknown field \"answers\" (the label is \"answer\"; leave it out for unlabelled input)");
+    else if (!answer || cJSON_IsNull(answer))
+        out->answer_unknown = 1;
     else
         parse_answer(answer, &out->answer, problems);
 
@@ -349,13 +353,13 @@ char *sample_to_json(const Sample *sample) {
     for (int i = 0; ok && candidates && i < CANDIDATE_COUNT; i++)
         ok = cJSON_AddItemToArray(candidates,
                                   sample->candidates[i] ? cJSON_CreateString(sample->candidates[i]) : cJSON_CreateNull());
-    cJSON *answer = cJSON_AddArrayToObject(root, "answer");
+    cJSON *answer = sample->answer_unknown ? NULL : cJSON_AddArrayToObject(root, "answer");
     for (int i = 0; ok && answer && i < CANDIDATE_COUNT; i++) {
         if (!((sample->answer >> i) & 1)) continue;
         char letter[2] = {(char)('A' + i), 0};
         ok = cJSON_AddItemToArray(answer, cJSON_CreateString(letter));
     }
-    ok = ok && candidates && answer;
+    ok = ok && candidates && (answer || sample->answer_unknown);
     if (ok && sample->question) ok = add_string(root, "question", sample->question) == 0;
     if (ok && sample->rationale) ok = add_string(root, "rationale", sample->rationale) == 0;
     if (ok && sample->meta_json) {

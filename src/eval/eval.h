@@ -19,6 +19,7 @@ typedef struct EvalRecord {
     char *id;
     int dimension;          // Dimension, or -1 when the line names none
     AnswerSet gold;
+    int gold_unknown;       // 1 for an inference-only sample: "gold" and "scores" are null
     AnswerSet predicted;    // 0 when parsing failed
     AnswerParseStatus parse;
     char *parse_reason;     // NULL when parsed
@@ -69,6 +70,7 @@ int eval_run_info_load(EvalRunInfo *out, const char *path, Error *err);
 
 typedef struct EvalRunOptions {
     const char *data_path;
+    const Dataset *dataset; // NULL: loaded from data_path; else these samples (data_path names them in run.json)
     const char *model_spec;
     const char *out_dir;  // NULL: runs/<model>_<dataset>_<YYYYMMDD>
     const char *runs_root; // parent of the default folder; NULL: "runs"

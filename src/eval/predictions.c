@@ -16,6 +16,7 @@ int eval_record_from_result(EvalRecord *out, const Sample *sample, const Backend
     out->id = string_duplicate(sample->id);
     out->dimension = (int)sample->dimension;
     out->gold = sample->answer;
+    out->gold_unknown = sample->answer_unknown;
     out->latency_seconds = result->latency_seconds;
     out->prompt_tokens = result->prompt_tokens;
     out->completion_tokens = result->completion_tokens;
@@ -31,7 +32,8 @@ int eval_record_from_result(EvalRecord *out, const Sample *sample, const Backend
             out->parse_reason = string_duplicate(parsed.reason);
         } else {
             out->predicted = parsed.set;
-            for (int k = 0; k < SCORE_KIND_COUNT; k++) out->scores[k] = score_compute((ScoreKind)k, parsed.set, sample->answer);
+            for (int k = 0; k < SCORE_KIND_COUNT && !out->gold_unknown; k++)
+                out->scores[k] = score_compute((ScoreKind)k, parsed.set, sample->answer);
         }
     } else {
         out->error = string_duplicate(result->error ? result->error : "request failed");
@@ -78,13 +80,15 @@ char *eval_record_to_json(const EvalRecord *record) {
     if (record->dimension >= 0 && record->dimension < DIMENSION_COUNT)
         cJSON_AddStringToObject(o, "dimension", dimension_id((Dimension)record->dimension));
     else cJSON_AddNullToObject(o, "dimension");
-    cJSON_AddItemToObject(o, "gold", letters_json(record->gold));
+    if (record->gold_unknown) cJSON_AddNullToObject(o, "gold");
+    else cJSON_AddItemToObject(o, "gold", letters_json(record->gold));
     if (record->parse == ANSWER_PARSE_FAILED) cJSON_AddNullToObject(o, "predicted");
     else cJSON_AddItemToObject(o, "predicted", letters_json(record->predicted));
     cJSON_AddStringToObject(o, "parse", answer_parse_status_name(record->parse));
     add_string_or_null(o, "parse_reason", record->parse_reason);
-    cJSON *scores = cJSON_AddObjectToObject(o, "scores");
-    for (int k = 0; k < SCORE_KIND_COUNT; k++) cJSON_AddNumberToObject(scores, score_name((ScoreKind)k), record->scores[k]);
+    cJSON *scores = record->gold_unknown ? NULL : cJSON_AddObjectToObject(o, "scores");
+    if (record->gold_unknown) cJSON_AddNullToObject(o, "scores");
+    for (int k = 0; k < SCORE_KIND_COUNT && scores; k++) cJSON_AddNumberToObject(scores, score_name((ScoreKind)k), record->scores[k]);
     cJSON_AddBoolToObject(o, "format_ok", record->format_ok);
     add_string_or_null(o, "raw", record->raw);
     add_string_or_null(o, "error", record->error);
@@ -125,7 +129,9 @@ int eval_record_from_json(EvalRecord *out, const char *line, Error *err) {
     const char *dimension = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "dimension"));
     Dimension d;
     if (dimension && dimension_parse(dimension, &d) == 0) out->dimension = (int)d;
-    if (letters_parse(cJSON_GetObjectItemCaseSensitive(o, "gold"), &out->gold) != 0) {
+    const cJSON *gold = cJSON_GetObjectItemCaseSensitive(o, "gold");
+    out->gold_unknown = cJSON_IsNull(gold);
+    if (!out->gold_unknown && letters_parse(gold, &out->gold) != 0) {
         cJSON_Delete(o);
         eval_record_clear(out);
         return error_set(err, "\"gold\" is not a list of letters A-D");

@@ -186,7 +186,8 @@ int eval_run_finish(const char *run_dir, const Dataset *dataset, Error *err) {
 
 int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *out, Error *err) {
     memset(out, 0, sizeof *out);
-    Dataset dataset = {0};
+    Dataset loaded = {0};
+    const Dataset *dataset = options->dataset ? options->dataset : &loaded;
     Backend backend = {0};
     EvalRecords done = {0};
     IdIndex done_index = {0};
@@ -195,8 +196,8 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
     FILE *file = NULL;
     int status = -1;
     if (!options->data_path) return error_set(err, "no dataset: use --data DATA.jsonl");
-    if (dataset_load(&dataset, options->data_path, err) != 0) goto done;
-    if (select_samples(&dataset, options, &indices, &count, err) != 0) goto done;
+    if (!options->dataset && dataset_load(&loaded, options->data_path, err) != 0) goto done;
+    if (select_samples(dataset, options, &indices, &count, err) != 0) goto done;
     if (backend_open(&backend, options->model_spec, &options->backend, err) != 0) goto done;
 
     EvalRunInfo info;
@@ -246,7 +247,7 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
     size_t todo_count = 0;
     for (size_t i = 0; i < count; i++) {
         size_t unused;
-        if (id_index_find(&done_index, dataset.samples[indices[i]].id, &unused)) out->skipped++;
+        if (id_index_find(&done_index, dataset->samples[indices[i]].id, &unused)) out->skipped++;
         else todo[todo_count++] = indices[i];
     }
     out->selected = count;
@@ -258,9 +259,9 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
         error_set(err, "%s: cannot open for appending: %s", predictions_path, strerror(errno));
         goto done;
     }
-    RunWriter writer = {.file = file, .dataset = &dataset};
+    RunWriter writer = {.file = file, .dataset = dataset};
     if (progress) progress->total = todo_count;
-    int run_status = todo_count ? backend.run(&backend, &dataset, todo, todo_count, run_on_result, &writer, progress, err) : 0;
+    int run_status = todo_count ? backend.run(&backend, dataset, todo, todo_count, run_on_result, &writer, progress, err) : 0;
     out->evaluated = writer.evaluated;
     out->failed = writer.failed;
     if (fclose(file) != 0 && !writer.write_failed) {
@@ -273,7 +274,7 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
         goto done;
     }
     if (run_status != 0) goto done;
-    if (eval_run_finish(out->run_dir, &dataset, err) != 0) goto done;
+    if (eval_run_finish(out->run_dir, dataset, err) != 0) goto done;
     status = 0;
 done:
     if (file) fclose(file);
@@ -283,6 +284,6 @@ done:
     eval_records_free(&done);
     id_index_free(&done_index);
     if (backend.destroy) backend_close(&backend);
-    dataset_free(&dataset);
+    dataset_free(&loaded);
     return status;
 }

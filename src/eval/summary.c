@@ -28,18 +28,21 @@ void eval_summary_compute(EvalSummary *out, const EvalRecords *records, const Ev
     double latency_sum = 0.0;
     for (size_t i = 0; i < records->count; i++) {
         const EvalRecord *r = &records->items[i];
+        out->samples++;
+        if (r->gold_unknown) out->unlabelled++;
         int groups[2] = {SUMMARY_OVERALL, r->dimension >= 0 && r->dimension < DIMENSION_COUNT ? r->dimension : -1};
         for (int g = 0; g < 2; g++) {
-            if (groups[g] < 0) continue;
+            if (groups[g] < 0 || r->gold_unknown) continue;
             out->count[groups[g]]++;
             for (int k = 0; k < SCORE_KIND_COUNT; k++) {
                 out->mean[groups[g]][k] += r->scores[k];
                 out->random_mean[groups[g]][k] += baseline_random_expected((ScoreKind)k, r->gold);
             }
         }
-        out->samples++;
-        set_counts[r->gold & 15]++;
-        out->answer_size_histogram[answer_set_size(r->gold)]++;
+        if (!r->gold_unknown) {
+            set_counts[r->gold & 15]++;
+            out->answer_size_histogram[answer_set_size(r->gold)]++;
+        }
         if (r->parse == ANSWER_PARSE_FAILED) out->parse_failures++;
         if (r->parse == ANSWER_PARSED_FALLBACK) out->fallback_parses++;
         if (r->error) out->request_errors++;
@@ -60,7 +63,8 @@ void eval_summary_compute(EvalSummary *out, const EvalRecords *records, const Ev
                 out->random_mean[g][k] /= (double)out->count[g];
             }
     for (int s = 0; s < 16; s++)
-        if (out->samples) out->prior_exact += pow((double)set_counts[s] / (double)out->samples, 2.0);
+        if (out->samples > out->unlabelled)
+            out->prior_exact += pow((double)set_counts[s] / (double)(out->samples - out->unlabelled), 2.0);
     if (latency_count) {
         out->latency_mean_seconds = latency_sum / (double)latency_count;
         if (latencies) {
@@ -93,6 +97,7 @@ char *eval_summary_to_json(const EvalSummary *s, const EvalRunInfo *info) {
         cJSON_AddStringToObject(o, "data", info->data_path);
     }
     cJSON_AddNumberToObject(o, "samples", (double)s->samples);
+    cJSON_AddNumberToObject(o, "unlabelled", (double)s->unlabelled);
     cJSON *overall = cJSON_AddObjectToObject(o, "overall");
     cJSON_AddNumberToObject(overall, "count", (double)s->count[SUMMARY_OVERALL]);
     cJSON_AddItemToObject(overall, "scores", scores_object(s->mean[SUMMARY_OVERALL]));

@@ -13,7 +13,8 @@
 
 typedef struct EvalSummary {
     size_t samples;
-    size_t count[SUMMARY_GROUPS];                          // samples per dimension; [4] overall
+    size_t count[SUMMARY_GROUPS];                          // labelled samples per dimension; [4] overall
+    size_t unlabelled;         // inference-only samples: predicted, never scored
     double mean[SUMMARY_GROUPS][SCORE_KIND_COUNT];         // 0..1
     double random_mean[SUMMARY_GROUPS][SCORE_KIND_COUNT];  // expected score of a uniform non-empty guess
     double prior_exact;        // exact of guessing from the dataset's own answer-set distribution: Σ p(s)²

@@ -140,7 +140,7 @@ static int grpo_save(GrpoRun *run, double elapsed, Error *err) {
 // ---- setup ---------------------------------------------------------------------------------------
 static int grpo_open_data(GrpoRun *run, Error *err) {
     const GrpoOptions *o = run->options;
-    if (dataset_load(&run->train, o->data_path, err) != 0) return -1;
+    if (dataset_load(&run->train, o->data_path, err) != 0 || dataset_require_answers(&run->train, err) != 0) return -1;
     if (run->train.count == 0) return error_set(err, "%s: no samples to train on", o->data_path);
     // one writer per cache file: rank 0 builds (or finds) the shards, the other ranks open them after
     int root = distributed_is_root(o->dist);

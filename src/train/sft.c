@@ -220,7 +220,7 @@ static int sft_validate(SftRun *run, const SftOptions *o, const SftEvents *ev, l
 
 static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftStartInfo *info, TrainState *state,
                      Error *err) {
-    if (dataset_load(&run->dataset, o->data_path, err) != 0) return -1;
+    if (dataset_load(&run->dataset, o->data_path, err) != 0 || dataset_require_answers(&run->dataset, err) != 0) return -1;
     if (dataset_split_indices(&run->dataset, o->val_fraction, o->seed, &run->train, &run->train_count,
                               &run->validation, &run->validation_count, err) != 0)
         return -1;
