@@ -272,7 +272,7 @@ static void generate_matches_forward(const ModelConfig *config_in) {
     int len[1] = {prompt_len}, prefix[1] = {prompt_len};
     ModelSupportBatch prompt;
     model_support_batch(&prompt, &config, 1, len, prefix, 11);
-    GenerateOptions options = {max_new, 1.0f, 1.0f, 99, 2};
+    GenerateOptions options = {max_new, 1.0f, 1.0f, 99, 2, NULL};
     int tokens[4 * 12], lengths[4];
     float logprobs[4 * 12];
     assert_int_equal(model_generate(&model, prompt.images, prompt.tokens, prompt_len, samples, &options, tokens, lengths,
@@ -294,7 +294,7 @@ static void generate_matches_forward(const ModelConfig *config_in) {
     }
     // the last generated token has no successor in the row: compare the ones before it, plus the
     // first token's, scored at the prompt's last position
-    ModelBatch batch = {samples, T, images, row_tokens, targets, text_len, prefix_len, NULL, 0.0f};
+    ModelBatch batch = {samples, T, images, row_tokens, targets, text_len, prefix_len, NULL, 0.0f, NULL};
     run_forward(&model, &batch, lp, NULL);
     double worst = 0.0;
     for (int s = 0; s < samples; s++)

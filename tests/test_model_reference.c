@@ -97,7 +97,10 @@ static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
     const Record *config = record_find_model(prefix, "config");
     const int32_t *c = config->data;
     assert_int_equal(config->count, 14);
-    ModelConfig mc = {"tiny", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]};
+    ModelConfig mc = {.name = "tiny", .image_size = c[0], .stem_layers = c[1], .stem_channels = c[2], .vocab_size = c[3],
+                      .max_text_len = c[4], .dim = c[5], .layers = c[6], .heads = c[7], .mlp_hidden = c[8],
+                      .candidate_head = c[9], .candidate_pointer = c[10], .stem_norm = c[11], .stem_refine = c[12],
+                      .candidate_max_pool = c[13]};
     Error err;
     const Record *tokens = record_find("input.tokens");
     if (model_create(model, &mc, tokens->shape[0], 0, &err) != 0) fail_msg("%s", err.message);
@@ -112,7 +115,7 @@ static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
     }
     ModelBatch b = {tokens->shape[0], tokens->shape[1], record_find("input.images")->data, tokens->data,
                     record_find("input.targets")->data, record_find("input.text_len")->data,
-                    record_find("input.prefix_len")->data, NULL, 0.0f};
+                    record_find("input.prefix_len")->data, NULL, 0.0f, NULL};
     if (mc.candidate_head) {
         b.candidate_flawed = record_find_model(prefix, "input.flawed")->data;
         b.aux_weight = *(const float *)record_find_model(prefix, "input.aux_weight")->data;

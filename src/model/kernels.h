@@ -124,6 +124,19 @@ void instancenorm_backward_fast(float *dinp, float *dweight, float *dbias, const
                                 const float *weight, const float *mean, const float *rstd, int images,
                                 int positions, int channels);
 
+// Batch norm (training mode) over the rows of (rows, channels); mean and rstd (channels) saved for
+// backward. batchnorm_inference uses running statistics (one plain loop: no fast twin needed).
+void batchnorm_forward_reference(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                 const float *bias, int rows, int channels);
+void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                            const float *bias, int rows, int channels);
+void batchnorm_backward_reference(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                  const float *weight, const float *mean, const float *rstd, int rows, int channels);
+void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const float *mean, const float *rstd, int rows, int channels);
+void batchnorm_inference(float *out, const float *inp, const float *weight, const float *bias,
+                         const float *running_mean, const float *running_var, int rows, int channels);
+
 void gelu_forward_reference(float *out, const float *inp, size_t n);
 void gelu_forward_fast(float *out, const float *inp, size_t n);
 void gelu_backward_reference(float *dinp, const float *inp, const float *dout, size_t n);

@@ -5,11 +5,13 @@
 // results are identical at any thread count, and one thread pool (OpenMP) owns the cores instead of
 // two pools spinning against each other.
 #include <cblas.h>
+#include <stdlib.h>
 
 #include "model/kernels.h"
 
 #define MATMUL_ROW_BLOCK 512 // rows per sgemm call for the output and d(input)
-#define MATMUL_WEIGHT_PIECES 1 // d(weight) is split into this many output-feature blocks
+#define MATMUL_WEIGHT_PIECES 1
+#define MATMUL_WEIGHT_CHUNK_ROWS 8192 // rows per partial d(weight) when d(input) is not wanted // d(weight) is split into this many output-feature blocks
 
 int kernels_blas_serial_begin(void) {
     int previous = openblas_get_num_threads();
@@ -69,9 +71,43 @@ void matmul_forward_fast(float *out, const float *inp, const float *weight, cons
     kernels_blas_serial_end(previous);
 }
 
+// d(weight) alone over many rows (a convolution's weight gradient): fixed chunks of rows each give
+// a partial product on their own thread, added in chunk order (the same at any thread count).
+// Returns 0 when it could not allocate its scratch (the caller falls back to one sgemm).
+static int matmul_weight_grad_chunked(float *dweight, float *dbias, const float *dout, const float *inp, int rows,
+                                      int in_dim, int out_dim) {
+    int chunks = (rows + MATMUL_WEIGHT_CHUNK_ROWS - 1) / MATMUL_WEIGHT_CHUNK_ROWS;
+    size_t size = (size_t)out_dim * in_dim;
+    float *partial = malloc(sizeof(float) * size * chunks);
+    if (!partial) return 0;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < chunks; k++) {
+        int r0 = k * MATMUL_WEIGHT_CHUNK_ROWS, n = rows - r0 < MATMUL_WEIGHT_CHUNK_ROWS ? rows - r0 : MATMUL_WEIGHT_CHUNK_ROWS;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_dim, in_dim, n, 1.0f, dout + (size_t)r0 * out_dim,
+                    out_dim, inp + (size_t)r0 * in_dim, in_dim, 0.0f, partial + size * k, in_dim);
+    }
+#pragma omp parallel for schedule(static) if (size > 65536)
+    for (size_t i = 0; i < size; i++) {
+        float sum = dweight[i];
+        for (int k = 0; k < chunks; k++) sum += partial[size * k + i];
+        dweight[i] = sum;
+    }
+    free(partial);
+    if (dbias)
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < out_dim; o++) dbias[o] += dout[(size_t)r * out_dim + o];
+    return 1;
+}
+
 void matmul_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                           const float *weight, int rows, int in_dim, int out_dim) {
     if (rows == 0) return;
+    if (!dinp && dweight && rows >= 2 * MATMUL_WEIGHT_CHUNK_ROWS) {
+        int previous = kernels_blas_serial_begin(), done = matmul_weight_grad_chunked(dweight, dbias, dout, inp, rows,
+                                                                                      in_dim, out_dim);
+        kernels_blas_serial_end(previous);
+        if (done) return;
+    }
     int previous = kernels_blas_serial_begin(), blocks = (rows + MATMUL_ROW_BLOCK - 1) / MATMUL_ROW_BLOCK;
     int pieces = (dweight || dbias) ? MATMUL_WEIGHT_PIECES : 0, piece = (out_dim + pieces - 1) / (pieces ? pieces : 1);
     // tasks [0, pieces): d(weight) and d(bias) by blocks of output features (the long ones, first);

@@ -38,6 +38,11 @@ int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, si
     char name[64];
     int D = c->dim, F = c->mlp_hidden;
     const float embedding_std = 0.02f, residual_std = 0.02f / sqrtf(2.0f * c->layers);
+    if (c->vision_tower) {
+        int U = model_vision_width(c);
+        layout_add(&cur, "vision.proj.weight", 1.0f / sqrtf((float)U), 2, D, U, 0, 0);
+        layout_add(&cur, "vision.proj.bias", 0.0f, 1, D, 0, 0, 0);
+    }
     for (int l = 0; l < model_stem_convs(c); l++) {
         StemConv conv = model_stem_conv(c, l);
         int in_ch = conv.in_ch, out_ch = conv.out_ch;
@@ -93,6 +98,8 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base) 
     const ModelConfig *c = &model->config;
     const ModelTensor *t = model->tensors;
     int i = 0;
+    view->vision_weight = c->vision_tower ? base + t[i++].offset : NULL;
+    view->vision_bias = c->vision_tower ? base + t[i++].offset : NULL;
     for (int l = 0; l < model_stem_convs(c); l++) {
         view->stem_weight[l] = base + t[i++].offset;
         view->stem_bias[l] = c->stem_norm ? NULL : base + t[i++].offset;
@@ -137,7 +144,13 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     size_t B = (size_t)max_batch, D = c->dim, F = c->mlp_hidden, T = c->max_text_len, V = c->vocab_size;
     size_t N = (size_t)MODEL_IMAGE_COUNT * model_image_tokens(c) + T, images = B * MODEL_IMAGE_COUNT;
     size_t side = (size_t)c->image_size;
-    s->stem_input = block_take(&cur, images * side * side * 3);
+    s->stem_input = c->vision_tower ? NULL : block_take(&cur, images * side * side * 3);
+    if (c->vision_tower) {
+        size_t rows = images * model_image_tokens(c);
+        s->vision_features = block_take(&cur, rows * model_vision_width(c));
+        s->vision_tokens = block_take(&cur, rows * D);
+        s->dvision_tokens = block_take(&cur, rows * D);
+    }
     for (int l = 0; l < model_stem_convs(c); l++) {
         StemConv conv = model_stem_conv(c, l);
         size_t out_side = (size_t)conv.out_side, out_ch = (size_t)conv.out_ch, in_ch = (size_t)conv.in_ch;
@@ -261,9 +274,19 @@ int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_
                                                                       : model->grads);
     }
     model_state_layout(s, config, max_batch, s->block);
-    if (config->candidate_head) {
+    if (config->candidate_head || config->vision_tower) {
         model->candidate_flaw_prob = calloc((size_t)max_batch * 4, sizeof(float));
         if (!model->candidate_flaw_prob) goto out_of_memory;
+    }
+    if (config->vision_tower) { // its parameters are set by model_load or model_attach_tower
+        model->tower = calloc(1, sizeof *model->tower);
+        if (!model->tower) goto out_of_memory;
+        if (tower_create(model->tower, &config->tower, max_batch, seed, err) != 0) {
+            free(model->tower);
+            model->tower = NULL;
+            model_free(model);
+            return -1;
+        }
     }
     return 0;
 out_of_memory:
@@ -291,6 +314,8 @@ void model_free(Model *model) {
     free(model->tensors);
     free(model->kv_cache);
     free(model->candidate_flaw_prob);
+    if (model->tower) tower_free(model->tower);
+    free(model->tower);
     memset(model, 0, sizeof *model);
 }
 

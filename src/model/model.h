@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "model/tensor.h"
+#include "model/tower.h"
 
 #define MODEL_IMAGE_COUNT 5 // original + 4 candidates
 #define MODEL_FORMAT_VERSION 1
@@ -41,24 +43,23 @@ typedef struct ModelConfig {
     // checkpoints written before it existed (docs/perf/model_accuracy.md: max pooling lets the
     // auxiliary loss learn, but did not raise the test score).
     int candidate_max_pool;
+    // 1: the image tokens come from a pretrained, frozen vision tower (`tower`, saved as "tower.*"
+    // in model.safetensors) through one projection, instead of the stem (docs/MODEL.md).
+    int vision_tower;
+    TowerConfig tower;
 } ModelConfig;
 
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).
 int model_config_preset(ModelConfig *out, const char *name, int vocab_size, Error *err);
 int model_config_validate(const ModelConfig *config, Error *err);
+// Puts a pretrained tower under the config (vision_tower = 1, the tower's image size; no stem and no
+// candidate head: the tower's flaw head is the evidence).
+void model_config_attach_tower(ModelConfig *config, const TowerConfig *tower);
 int model_image_tokens(const ModelConfig *config); // per image
 size_t model_parameter_count(const ModelConfig *config);
 // Training FLOPs (forward + backward) per text token position at full length, for MFU.
 double model_flops_per_token(const ModelConfig *config);
 
-// One named tensor inside the parameter block (for safetensors and the PyTorch comparison).
-typedef struct ModelTensor {
-    char name[64];
-    int rank;
-    int shape[4];
-    size_t offset; // in floats, into params/grads
-    size_t count;
-} ModelTensor;
 
 typedef struct Model {
     ModelConfig config;
@@ -74,6 +75,7 @@ typedef struct Model {
     float last_aux_loss;        // auxiliary per-candidate loss of the last model_forward (0: none)
     float *candidate_flaw_prob; // (max_batch, 4) P(candidate A-D flawed) from the last forward; NULL
                                 // without candidate_head
+    Tower *tower;               // the frozen vision tower (config.vision_tower), else NULL
 } Model;
 
 // A batch of training rows. Text of row b is tokens[b*T .. b*T+text_len[b]); positions after are padding.
@@ -92,6 +94,7 @@ typedef struct ModelBatch {
     // aux_weight * mean binary cross-entropy of the flaw logits against these labels.
     const float *candidate_flawed; // (B, 4) 1 = flawed, NULL: no auxiliary loss
     float aux_weight;
+    const int *dimension; // (B) each row's dimension 0..3 or -1 (read by the vision tower); NULL: unknown
 } ModelBatch;
 
 int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err);
@@ -116,6 +119,7 @@ typedef struct GenerateOptions {
     float top_p;       // 1.0 = off
     uint64_t seed;
     int eos_token;     // generation of a row stops after emitting it
+    const int *dimension; // the sample's dimension 0..3 (read by the vision tower); NULL: unknown
 } GenerateOptions;
 
 // images: (5, 3, S, S) as in ModelBatch; prompt: prompt_len token ids.

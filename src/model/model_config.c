@@ -44,14 +44,20 @@ int model_config_preset(ModelConfig *out, const char *name_variant, int vocab_si
     name[name_len] = '\0';
     if (strcmp(name, "tiny") == 0) {
         // seconds on one core: used by the tests and the PyTorch fixture
-        c = (ModelConfig){"tiny", 16, 2, 8, vocab_size, 48, 32, 2, 2, 128, 0, 0, 1, 0, 0};
+        c = (ModelConfig){.name = "tiny", .image_size = 16, .stem_layers = 2, .stem_channels = 8,
+                          .vocab_size = vocab_size, .max_text_len = 48, .dim = 32, .layers = 2, .heads = 2,
+                          .mlp_hidden = 128, .stem_norm = 1};
     } else if (strcmp(name, "small") == 0) {
         // the demo: 4 stride-2 convs (each + instance norm: without it the stem learns no flaw at all,
         // docs/perf/model_accuracy.md) 64 px -> 4x4 = 16 tokens per image, ~1M transformer parameters
-        c = (ModelConfig){"small", 64, 4, 16, vocab_size, 128, 128, 4, 2, 512, 0, 0, 1, 0, 0};
+        c = (ModelConfig){.name = "small", .image_size = 64, .stem_layers = 4, .stem_channels = 16,
+                          .vocab_size = vocab_size, .max_text_len = 128, .dim = 128, .layers = 4, .heads = 2,
+                          .mlp_hidden = 512, .stem_norm = 1};
     } else if (strcmp(name, "base") == 0) {
         // 128 px -> 8x8 = 64 tokens per image; hours on CPU
-        c = (ModelConfig){"base", 128, 4, 32, vocab_size, 192, 256, 8, 4, 1024, 0, 0, 1, 0, 0};
+        c = (ModelConfig){.name = "base", .image_size = 128, .stem_layers = 4, .stem_channels = 32,
+                          .vocab_size = vocab_size, .max_text_len = 192, .dim = 256, .layers = 8, .heads = 4,
+                          .mlp_hidden = 1024, .stem_norm = 1};
     } else {
         return error_set(err, "model config: unknown preset '%s' (use tiny, small or base)", name);
     }
@@ -63,14 +69,33 @@ int model_config_preset(ModelConfig *out, const char *name_variant, int vocab_si
     return 0;
 }
 
+void model_config_attach_tower(ModelConfig *c, const TowerConfig *tower) {
+    c->vision_tower = 1;
+    c->tower = *tower;
+    c->image_size = tower->image_size;
+    c->candidate_head = c->candidate_pointer = c->candidate_max_pool = 0;
+    c->stem_refine = 0;
+}
+
+int model_vision_width(const ModelConfig *c) { return tower_dim(&c->tower) + c->tower.hidden + 2; }
+
 int model_config_validate(const ModelConfig *c, Error *err) {
     if (c->vocab_size < 4 || c->vocab_size > 1000000)
         return error_set(err, "model config: vocab_size %d out of range [4, 1000000]; train the tokenizer first",
                          c->vocab_size);
-    if (c->stem_layers < 1 || c->stem_layers > MODEL_MAX_STEM_LAYERS)
+    if (c->vision_tower) {
+        if (c->vision_tower != 1) return error_set(err, "model config: vision_tower %d must be 0 or 1", c->vision_tower);
+        if (tower_config_validate(&c->tower, err) != 0) return error_prefix(err, "model config: ");
+        if (c->image_size != c->tower.image_size)
+            return error_set(err, "model config: image_size %d differs from the tower's %d", c->image_size,
+                             c->tower.image_size);
+        if (c->candidate_head)
+            return error_set(err, "model config: a vision tower replaces the candidate head (its flaw head is the "
+                                  "evidence); use a plain variant");
+    } else if (c->stem_layers < 1 || c->stem_layers > MODEL_MAX_STEM_LAYERS)
         return error_set(err, "model config: stem_layers %d out of range [1, %d]", c->stem_layers,
                          MODEL_MAX_STEM_LAYERS);
-    if (c->image_size < 4 || c->image_size > 1024 || (c->image_size % (1 << c->stem_layers)) != 0)
+    if (!c->vision_tower && (c->image_size < 4 || c->image_size > 1024 || (c->image_size % (1 << c->stem_layers)) != 0))
         return error_set(err, "model config: image_size %d must be in [4, 1024] and divisible by 2^stem_layers (%d)",
                          c->image_size, 1 << c->stem_layers);
     if (c->stem_channels < 1 || c->stem_channels > 4096)
@@ -94,6 +119,7 @@ int model_config_validate(const ModelConfig *c, Error *err) {
 }
 
 int model_image_tokens(const ModelConfig *config) {
+    if (config->vision_tower) return tower_tokens(&config->tower);
     int side = config->image_size >> config->stem_layers;
     return side * side;
 }
@@ -104,6 +130,7 @@ static int stem_stage_channels(const ModelConfig *config, int layer) {
 }
 
 int model_stem_convs(const ModelConfig *config) {
+    if (config->vision_tower) return 0; // the frozen tower replaces the stem
     return config->stem_layers + (config->stem_refine ? config->stem_layers - 1 : 0);
 }
 
@@ -132,6 +159,9 @@ double model_flops_per_token(const ModelConfig *c) {
         StemConv conv = model_stem_conv(c, j);
         macs += (double)MODEL_IMAGE_COUNT * conv.out_side * conv.out_side * 9.0 * conv.in_ch * conv.out_ch;
     }
+    if (c->vision_tower) // the frozen tower runs forward only; then the projection
+        macs += tower_flops_per_sample(&c->tower) / 6.0 +
+                (double)MODEL_IMAGE_COUNT * model_image_tokens(c) * model_vision_width(c) * c->dim * 3.0;
     double seq = (double)MODEL_IMAGE_COUNT * model_image_tokens(c) + c->max_text_len, T = c->max_text_len;
     double D = c->dim, after_attention = D * D + 2.0 * D * c->mlp_hidden; // proj + MLP, per row
     // every block: qkv and attention (counted dense, N²) on all rows; proj + MLP on all rows except

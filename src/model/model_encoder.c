@@ -15,6 +15,12 @@ void model_stem_forward(Model *model, const ModelBatch *batch, int b0) {
     const KernelOps *k = model_kernels(model);
     int images = batch->batch_size * MODEL_IMAGE_COUNT, side = c->image_size;
     size_t image0 = (size_t)b0 * MODEL_IMAGE_COUNT, plane = (size_t)side * side;
+    if (c->vision_tower) { // the tower's features (model_vision_forward) through the projection
+        size_t P = (size_t)model_image_tokens(c), U = (size_t)model_vision_width(c), D = (size_t)c->dim;
+        k->matmul_forward(s->vision_tokens + image0 * P * D, s->vision_features + image0 * P * U,
+                          s->params.vision_weight, s->params.vision_bias, (int)(images * P), (int)U, (int)D);
+        return;
+    }
     float *stem_input = s->stem_input + image0 * plane * 3;
     // (B*5, 3, S, S) channel-major -> (B*5, S, S, 3) channel-last
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)images * plane > 65536)
@@ -48,6 +54,13 @@ void model_stem_backward(Model *model, const ModelBatch *batch, int b0, ModelPar
     const KernelOps *k = model_kernels(model);
     int images = batch->batch_size * MODEL_IMAGE_COUNT;
     size_t image0 = (size_t)b0 * MODEL_IMAGE_COUNT;
+    if (c->vision_tower) { // the tower is frozen: only the projection learns
+        size_t P = (size_t)model_image_tokens(c), U = (size_t)model_vision_width(c), D = (size_t)c->dim;
+        k->matmul_backward(NULL, grads->vision_weight, grads->vision_bias, s->dvision_tokens + image0 * P * D,
+                           s->vision_features + image0 * P * U, s->params.vision_weight, (int)(images * P), (int)U,
+                           (int)D);
+        return;
+    }
     // dstem_normed of the last conv was filled by model_embedding_backward
     for (int l = model_stem_convs(c) - 1; l >= 0; l--) {
         StemConv v = model_stem_conv(c, l);
@@ -84,7 +97,8 @@ void model_embedding_forward(Model *model, const ModelBatch *batch, int b0) {
     ModelState *s = model->activations;
     int D = c->dim, P = model_image_tokens(c), I = MODEL_IMAGE_COUNT * P, T = batch->text_len_max, N = I + T;
     // (B*5, P, D) stem tokens of these rows
-    const float *stem_tokens = s->stem_normed[model_stem_convs(c) - 1] + (size_t)b0 * I * D;
+    const float *stem_tokens =
+        (c->vision_tower ? s->vision_tokens : s->stem_normed[model_stem_convs(c) - 1]) + (size_t)b0 * I * D;
     float *encoded = s->encoded + (size_t)b0 * N * D;
     // (B, N, D): each row written by one thread
 #pragma omp parallel for schedule(dynamic, 64) if ((size_t)batch->batch_size * N * D > 65536)
@@ -110,7 +124,7 @@ void model_embedding_backward(Model *model, const ModelBatch *batch, int b0, Mod
     const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
     int D = c->dim, P = model_image_tokens(c), I = MODEL_IMAGE_COUNT * P, T = batch->text_len_max, N = I + T;
-    float *dstem = s->dstem_normed[model_stem_convs(c) - 1] + (size_t)b0 * I * D;
+    float *dstem = (c->vision_tower ? s->dvision_tokens : s->dstem_normed[model_stem_convs(c) - 1]) + (size_t)b0 * I * D;
     const float *dresidual = s->dresidual + (size_t)b0 * N * D;
     // each thread owns a slice of the D columns and visits rows in a fixed order
 #pragma omp parallel for schedule(dynamic, 8) if ((size_t)batch->batch_size * N * D > 65536)

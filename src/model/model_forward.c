@@ -104,7 +104,8 @@ static ModelBatch batch_rows(const ModelBatch *batch, const ModelConfig *c, int 
                       batch->text_len + b0,
                       batch->prefix_len + b0,
                       batch->candidate_flawed ? batch->candidate_flawed + (size_t)b0 * (MODEL_IMAGE_COUNT - 1) : NULL,
-                      batch->aux_weight};
+                      batch->aux_weight,
+                      batch->dimension ? batch->dimension + b0 : NULL};
     return sub;
 }
 
@@ -178,6 +179,7 @@ static int model_run_forward(Model *model, const ModelBatch *batch, float *logpr
     if (model_batch_validate(model, batch, err) != 0) return -1;
     ModelState *s = model->activations;
     int B = batch->batch_size, T = batch->text_len_max, tasks = model_task_count(model, B);
+    if (model->tower && model_vision_forward(model, batch, err) != 0) return -1;
     int previous = kernels_blas_serial_begin();
 #pragma omp parallel for schedule(dynamic, 1) if (tasks > 1)
     for (int task = 0; task < tasks; task++) {

@@ -13,21 +13,26 @@ void adamw_config_default(AdamWConfig *config) {
     config->clip_norm = 1.0f;
 }
 
-int adamw_create(AdamW *opt, const Model *model, const AdamWConfig *config, Error *err) {
+int adamw_create_tensors(AdamW *opt, const ModelTensor *tensors, int tensor_count, size_t param_count,
+                         const AdamWConfig *config, Error *err) {
     memset(opt, 0, sizeof *opt);
     opt->config = *config;
-    opt->count = model->param_count;
-    opt->tensor_count = model->tensor_count;
+    opt->count = param_count;
+    opt->tensor_count = tensor_count;
     opt->moments = calloc(2 * opt->count, sizeof *opt->moments);
-    opt->decays = calloc((size_t)model->tensor_count + 1, 1);
+    opt->decays = calloc((size_t)tensor_count + 1, 1);
     if (!opt->moments || !opt->decays) {
         adamw_free(opt);
-        return error_set(err, "AdamW: out of memory for %zu parameters", model->param_count);
+        return error_set(err, "AdamW: out of memory for %zu parameters", param_count);
     }
     opt->m = opt->moments;
     opt->v = opt->moments + opt->count;
-    for (int i = 0; i < model->tensor_count; i++) opt->decays[i] = model->tensors[i].rank >= 2;
+    for (int i = 0; i < tensor_count; i++) opt->decays[i] = tensors[i].rank >= 2;
     return 0;
+}
+
+int adamw_create(AdamW *opt, const Model *model, const AdamWConfig *config, Error *err) {
+    return adamw_create_tensors(opt, model->tensors, model->tensor_count, model->param_count, config, err);
 }
 
 void adamw_free(AdamW *opt) {
@@ -47,20 +52,24 @@ double adamw_grad_norm(const float *grads, size_t count) {
 }
 
 double adamw_update(AdamW *opt, Model *model, float learning_rate) {
-    double norm = adamw_grad_norm(model->grads, opt->count);
+    return adamw_update_tensors(opt, model->params, model->grads, model->tensors, learning_rate);
+}
+
+double adamw_update_tensors(AdamW *opt, float *params, float *grads, const ModelTensor *tensors, float learning_rate) {
+    double norm = adamw_grad_norm(grads, opt->count);
     if (!isfinite(norm)) return norm;
     const AdamWConfig *c = &opt->config;
     float scale = 1.0f;
     if (c->clip_norm > 0 && norm > c->clip_norm) scale = (float)(c->clip_norm / norm);
     if (scale != 1.0f)
-        for (size_t i = 0; i < opt->count; i++) model->grads[i] *= scale;
+        for (size_t i = 0; i < opt->count; i++) grads[i] *= scale;
     double t = (double)(opt->step + 1);
     float correction1 = (float)(1.0 - pow(c->beta1, t));
     float correction2 = (float)(1.0 - pow(c->beta2, t));
-    for (int k = 0; k < model->tensor_count; k++) {
-        const ModelTensor *tensor = &model->tensors[k];
+    for (int k = 0; k < opt->tensor_count; k++) {
+        const ModelTensor *tensor = &tensors[k];
         float decay = opt->decays[k] ? c->weight_decay : 0.0f;
-        float *p = model->params + tensor->offset, *g = model->grads + tensor->offset;
+        float *p = params + tensor->offset, *g = grads + tensor->offset;
         float *m = opt->m + tensor->offset, *v = opt->v + tensor->offset;
         // (count) element-wise; each element independent
         for (size_t i = 0; i < tensor->count; i++) {

@@ -32,6 +32,9 @@ typedef struct AdamW {
 
 // Sizes the optimizer for `model` (moments zeroed, step 0).
 int adamw_create(AdamW *opt, const Model *model, const AdamWConfig *config, Error *err);
+// The same for any parameter block described by `tensors` (the vision tower's).
+int adamw_create_tensors(AdamW *opt, const ModelTensor *tensors, int tensor_count, size_t param_count,
+                         const AdamWConfig *config, Error *err);
 void adamw_free(AdamW *opt);
 
 // L2 norm of a float block (double accumulation in a fixed order: deterministic at any thread count).
@@ -41,5 +44,7 @@ double adamw_grad_norm(const float *grads, size_t count);
 // config.clip_norm (scaling model->grads in place), then AdamW. Returns the gradient norm before
 // clipping (NaN/Inf when the gradient is not finite: then nothing is updated, step is unchanged).
 double adamw_update(AdamW *opt, Model *model, float learning_rate);
+// The same over any parameter block laid out by `tensors` (as given to adamw_create_tensors).
+double adamw_update_tensors(AdamW *opt, float *params, float *grads, const ModelTensor *tensors, float learning_rate);
 
 #endif

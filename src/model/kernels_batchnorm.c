@@ -1,0 +1,162 @@
+// kernels_batchnorm.c — batch norm over the rows of a channel-last (rows, channels) activation:
+// per channel, centred and scaled by the statistics of all rows (every image and position of the
+// batch), then an affine per channel (PyTorch's BatchNorm2d in training mode, eps 1e-5).
+// Reference: plain loops, double sums in row order. Fast: the rows are cut into fixed chunks whose
+// partial sums run on OpenMP threads and are added in chunk order, so the result does not depend
+// on the thread count.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/kernels.h"
+
+#define BATCHNORM_EPS 1e-5
+#define BATCHNORM_CHUNK 512 // rows per partial sum in the fast path
+
+void batchnorm_forward_reference(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                 const float *bias, int rows, int channels) {
+    // (rows, channels)
+    for (int c = 0; c < channels; c++) {
+        double sum = 0, squares = 0;
+        for (int r = 0; r < rows; r++) sum += inp[(size_t)r * channels + c];
+        double m = sum / rows;
+        for (int r = 0; r < rows; r++) {
+            double d = inp[(size_t)r * channels + c] - m;
+            squares += d * d;
+        }
+        double s = 1.0 / sqrt(squares / rows + BATCHNORM_EPS);
+        mean[c] = (float)m;
+        rstd[c] = (float)s;
+        for (int r = 0; r < rows; r++) {
+            size_t i = (size_t)r * channels + c;
+            out[i] = (float)((inp[i] - m) * s) * weight[c] + bias[c];
+        }
+    }
+}
+
+void batchnorm_backward_reference(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                  const float *weight, const float *mean, const float *rstd, int rows, int channels) {
+    for (int c = 0; c < channels; c++) {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int r = 0; r < rows; r++) {
+            size_t i = (size_t)r * channels + c;
+            double xhat = (inp[i] - mean[c]) * rstd[c];
+            sum_dy += dout[i];
+            sum_dy_xhat += dout[i] * xhat;
+        }
+        if (dweight) dweight[c] += (float)sum_dy_xhat;
+        if (dbias) dbias[c] += (float)sum_dy;
+        if (!dinp) continue;
+        double g = weight[c] * rstd[c];
+        for (int r = 0; r < rows; r++) {
+            size_t i = (size_t)r * channels + c;
+            double xhat = (inp[i] - mean[c]) * rstd[c];
+            dinp[i] += (float)(g * (dout[i] - sum_dy / rows - xhat * sum_dy_xhat / rows));
+        }
+    }
+}
+
+// partial[k * channels + c] = Σ over chunk k's rows of f(row, c), then the chunks in order.
+typedef enum { SUM_X, SUM_SQUARED_DEVIATION, SUM_DY, SUM_DY_XHAT } ChunkSum;
+
+static void chunk_sums(double *total, ChunkSum what, const float *a, const float *b, const float *mean,
+                       const float *rstd, int rows, int channels) {
+    int chunks = (rows + BATCHNORM_CHUNK - 1) / BATCHNORM_CHUNK;
+    double *partial = calloc((size_t)chunks * channels, sizeof *partial);
+    if (!partial) { // fall back to one chunk: same formula, no scratch
+        chunks = 0;
+    }
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int k = 0; k < chunks; k++) {
+        double *p = partial + (size_t)k * channels;
+        int r1 = (k + 1) * BATCHNORM_CHUNK < rows ? (k + 1) * BATCHNORM_CHUNK : rows;
+        for (int r = k * BATCHNORM_CHUNK; r < r1; r++) {
+            const float *x = a + (size_t)r * channels, *y = b ? b + (size_t)r * channels : NULL;
+            for (int c = 0; c < channels; c++) {
+                switch (what) {
+                case SUM_X: p[c] += x[c]; break;
+                case SUM_SQUARED_DEVIATION: { double d = x[c] - (double)mean[c]; p[c] += d * d; } break;
+                case SUM_DY: p[c] += y[c]; break;
+                case SUM_DY_XHAT: p[c] += (double)y[c] * ((x[c] - mean[c]) * rstd[c]); break;
+                }
+            }
+        }
+    }
+    memset(total, 0, sizeof *total * channels);
+    for (int k = 0; k < chunks; k++)
+        for (int c = 0; c < channels; c++) total[c] += partial[(size_t)k * channels + c];
+    free(partial);
+}
+
+void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                            const float *bias, int rows, int channels) {
+    double *sum = malloc(sizeof *sum * channels);
+    if (!sum) {
+        batchnorm_forward_reference(out, mean, rstd, inp, weight, bias, rows, channels);
+        return;
+    }
+    chunk_sums(sum, SUM_X, inp, NULL, NULL, NULL, rows, channels);
+    for (int c = 0; c < channels; c++) mean[c] = (float)(sum[c] / rows);
+    chunk_sums(sum, SUM_SQUARED_DEVIATION, inp, NULL, mean, NULL, rows, channels);
+    for (int c = 0; c < channels; c++) rstd[c] = (float)(1.0 / sqrt(sum[c] / rows + BATCHNORM_EPS));
+    free(sum);
+    // (rows, channels) element-wise
+#pragma omp parallel for schedule(static) if ((size_t)rows * channels > 65536)
+    for (int r = 0; r < rows; r++) {
+        const float *x = inp + (size_t)r * channels;
+        float *y = out + (size_t)r * channels;
+        for (int c = 0; c < channels; c++) y[c] = (x[c] - mean[c]) * rstd[c] * weight[c] + bias[c];
+    }
+}
+
+void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const float *mean, const float *rstd, int rows, int channels) {
+    double *sum_dy = malloc(sizeof(double) * 2 * channels);
+    if (!sum_dy) {
+        batchnorm_backward_reference(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, channels);
+        return;
+    }
+    double *sum_dy_xhat = sum_dy + channels;
+    chunk_sums(sum_dy, SUM_DY, inp, dout, mean, rstd, rows, channels);
+    chunk_sums(sum_dy_xhat, SUM_DY_XHAT, inp, dout, mean, rstd, rows, channels);
+    for (int c = 0; c < channels; c++) {
+        if (dweight) dweight[c] += (float)sum_dy_xhat[c];
+        if (dbias) dbias[c] += (float)sum_dy[c];
+    }
+    if (dinp) {
+        float *k1 = malloc(sizeof(float) * 3 * channels);
+        if (!k1) {
+            free(sum_dy);
+            batchnorm_backward_reference(dinp, NULL, NULL, dout, inp, weight, mean, rstd, rows, channels);
+            return;
+        }
+        float *k2 = k1 + channels, *k3 = k2 + channels;
+        for (int c = 0; c < channels; c++) { // dx = g·(dy − mean(dy) − xhat·mean(dy·xhat)), g = γ·rstd
+            k1[c] = weight[c] * rstd[c];
+            k2[c] = (float)(sum_dy[c] / rows);
+            k3[c] = (float)(sum_dy_xhat[c] / rows);
+        }
+#pragma omp parallel for schedule(static) if ((size_t)rows * channels > 65536)
+        for (int r = 0; r < rows; r++) {
+            const float *x = inp + (size_t)r * channels, *dy = dout + (size_t)r * channels;
+            float *dx = dinp + (size_t)r * channels;
+            for (int c = 0; c < channels; c++) {
+                float xhat = (x[c] - mean[c]) * rstd[c];
+                dx[c] += k1[c] * (dy[c] - k2[c] - xhat * k3[c]);
+            }
+        }
+        free(k1);
+    }
+    free(sum_dy);
+}
+
+void batchnorm_inference(float *out, const float *inp, const float *weight, const float *bias,
+                         const float *running_mean, const float *running_var, int rows, int channels) {
+#pragma omp parallel for schedule(static) if ((size_t)rows * channels > 65536)
+    for (int r = 0; r < rows; r++) {
+        const float *x = inp + (size_t)r * channels;
+        float *y = out + (size_t)r * channels;
+        for (int c = 0; c < channels; c++)
+            y[c] = (x[c] - running_mean[c]) / sqrtf(running_var[c] + (float)BATCHNORM_EPS) * weight[c] + bias[c];
+    }
+}
