@@ -33,7 +33,7 @@ CFLAGS += -DIAR_HAVE_MPI $(shell pkg-config --cflags ompi-c)
 LDLIBS += $(shell pkg-config --libs ompi-c)
 endif
 
-LIB_DIRS := core image data synth text model train eval serve cuda
+LIB_DIRS := core image data synth text model screen train eval serve cuda
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)

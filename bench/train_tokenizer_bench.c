@@ -8,8 +8,8 @@
 
 #include "core/progress.h"
 #include "data/dataset.h"
+#include "text/layout.h"
 #include "text/tokenizer.h"
-#include "train/loader.h"
 
 static void measure(const char *pretokenizer, int vocab, char **texts, size_t count) {
     Tokenizer *tok = NULL;

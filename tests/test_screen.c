@@ -1,6 +1,7 @@
-// test_vlm.c — a trained checkpoint used as a screener (vlm_load/vlm_screen) and behind the
-// evaluator's `native:CKPT` backend: outputs decode to text, greedy is repeatable, sampling follows
-// the seed, tokens are counted, and bad checkpoints are refused with a reason.
+// test_screen.c — a trained checkpoint used as a screener (screen_model_load/screen_images) and
+// behind the evaluator's `native:CKPT` backend: outputs decode to text and parse, greedy is
+// repeatable, sampling follows the seed, tokens are counted, the candidate head's evidence comes
+// with every completion, and bad checkpoints are refused with a reason.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,7 @@
 
 #include "core/files.h"
 #include "eval/backend.h"
-#include "model/vlm.h"
+#include "screen/screen.h"
 #include "text/answer.h"
 #include "train/sft.h"
 #include "support/train_fixture.h"
@@ -24,7 +25,7 @@ typedef struct Fixture {
 
 static int fixture_setup(void **state) {
     Fixture *f = calloc(1, sizeof *f);
-    f->dir = train_fixture_tempdir("iar-vlm");
+    f->dir = train_fixture_tempdir("iar-screen");
     f->jsonl = train_fixture_dataset(f->dir, 16, 16, 9);
     f->ckpt = path_join(f->dir, "ckpt");
     SftOptions o;
@@ -73,36 +74,52 @@ static void load_images(const Fixture *f, size_t index, Image images[MODEL_IMAGE
 
 static void test_screen_greedy_and_sampled(void **state) {
     Fixture *f = *state;
-    Vlm vlm;
+    ScreenModel screen;
     Error err = {{0}};
-    assert_int_equal(vlm_load(&vlm, f->ckpt, 1, &err), 0);
+    assert_int_equal(screen_model_load(&screen, f->ckpt, 3, &err), 0);
     Image images[MODEL_IMAGE_COUNT];
     const Image *views[MODEL_IMAGE_COUNT];
     load_images(f, 0, images, views);
-    VlmOutput a, b;
+    ScreenOutput a, b;
     GenerateOptions greedy = {.max_new_tokens = 40, .temperature = 0, .top_p = 1, .seed = 0, .eos_token = 2};
-    assert_int_equal(vlm_screen(&vlm, views, 0, NULL, &greedy, 1, &a, &err), 0);
-    assert_int_equal(vlm_screen(&vlm, views, 0, "a free-form question", &greedy, 1, &b, &err), 0);
+    assert_int_equal(screen_images(&screen, views, 0, &greedy, 1, &a, &err), 0);
+    assert_int_equal(screen_images(&screen, views, 0, &greedy, 1, &b, &err), 0);
     assert_non_null(a.text);
     assert_string_equal(a.text, b.text);
     assert_true(a.prompt_tokens > 1);
     assert_true(a.completion_tokens >= 1 && a.completion_tokens <= 40);
-    free(a.text);
-    free(b.text);
+    // the parsed answer is the parser's reading of the text
+    ParsedAnswer parsed = answer_parse(a.text);
+    assert_int_equal(a.answer.status, parsed.status);
+    assert_int_equal(a.answer.set, parsed.set);
+    // evidence comes from the candidate head when the model has one
+    assert_int_equal(a.has_evidence, screen.model.config.candidate_head != 0);
+    for (int c = 0; a.has_evidence && c < CANDIDATE_COUNT; c++)
+        assert_true(a.evidence[c] >= 0.0f && a.evidence[c] <= 1.0f);
+    // from prepared images (the training path), the same completion
+    ScreenOutput prepared;
+    assert_int_equal(model_prepare_images(&screen.model.config, views, screen.scratch.images, &err), 0);
+    assert_int_equal(screen_prepared(&screen.model, screen.tokenizer, &screen.scratch, screen.scratch.images, 0,
+                                     &greedy, 1, &prepared, &err), 0);
+    assert_string_equal(prepared.text, a.text);
+    screen_outputs_free(&prepared, 1);
+    screen_outputs_free(&a, 1);
+    screen_outputs_free(&b, 1);
     // several samples share the prefix; the same seed gives the same samples
-    VlmOutput s1[3], s2[3];
+    ScreenOutput s1[3], s2[3];
     GenerateOptions sampled = {.max_new_tokens = 30, .temperature = 1.0f, .top_p = 0.9f, .seed = 4, .eos_token = 2};
-    assert_int_equal(vlm_screen(&vlm, views, 2, NULL, &sampled, 3, s1, &err), 0);
-    assert_int_equal(vlm_screen(&vlm, views, 2, NULL, &sampled, 3, s2, &err), 0);
+    assert_int_equal(screen_images(&screen, views, 2, &sampled, 3, s1, &err), 0);
+    assert_int_equal(screen_images(&screen, views, 2, &sampled, 3, s2, &err), 0);
     for (int i = 0; i < 3; i++) {
         assert_string_equal(s1[i].text, s2[i].text);
         assert_true(s1[i].prompt_tokens > 1 && s1[i].completion_tokens <= 30);
-        free(s1[i].text);
-        free(s2[i].text);
     }
-    assert_int_equal(vlm_screen(&vlm, views, 0, NULL, &greedy, 0, &a, &err), -1);
+    screen_outputs_free(s1, 3);
+    screen_outputs_free(s2, 3);
+    assert_int_equal(screen_images(&screen, views, 0, &greedy, 0, &a, &err), -1);
+    assert_int_equal(screen_images(&screen, views, 0, &greedy, 4, s1, &err), -1); // more than loaded for
     for (int i = 0; i < MODEL_IMAGE_COUNT; i++) image_free(&images[i]);
-    vlm_free(&vlm);
+    screen_model_free(&screen);
 }
 
 typedef struct Collected {

@@ -196,7 +196,7 @@ static void test_resume_continues_bit_for_bit(void **state) {
     o.resume = 1;
     o.learning_rate *= 2; // a changed option is refused
     assert_int_equal(grpo_train(&o, NULL, &result, &err), -1);
-    assert_non_null(strstr(err.message, "options differ"));
+    assert_non_null(strstr(err.message, "--resume needs the same options"));
     o.learning_rate /= 2;
     if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("resume: %s", err.message);
     assert_int_equal(result.steps_done, 3);
@@ -222,6 +222,65 @@ static void test_resume_continues_bit_for_bit(void **state) {
     free(b);
     free(straight);
     free(resumed);
+}
+
+static void copy_file(const char *from_dir, const char *to_dir, const char *name) {
+    size_t size;
+    char *text = read_file_text(from_dir, name, &size), *path = path_join(to_dir, name);
+    Error err;
+    if (file_write_atomic(path, text, size, &err) != 0) fail_msg("%s", err.message);
+    free(text);
+    free(path);
+}
+
+// A kill after step 3's log lines but before checkpoint 3 lands (simulated by putting checkpoint 2
+// back): the resumed run redoes step 3, and every log still holds each step exactly once.
+static void test_resume_after_a_lost_checkpoint_logs_each_step_once(void **state) {
+    (void)state;
+    char *straight = path_join(toy_dir, "straight-lost"), *resumed = path_join(toy_dir, "resumed-lost");
+    char *saved = path_join(toy_dir, "checkpoint-2");
+    const char *files[] = {"model.safetensors", "config.json", "tokenizer.json", "state.bin"};
+    GrpoOptions o;
+    GrpoResult result;
+    Error err;
+    toy_options(&o, straight);
+    o.steps = 5;
+    o.dump_every = 1;
+    o.hcm = 1;
+    o.hcm_options.period = 3; // a refresh opens step 4 (after update 3): its line must not repeat either
+    o.hcm_options.rollouts = 2;
+    o.hcm_options.subset = 4;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("straight: %s", err.message);
+    o.out_dir = resumed;
+    o.stop_at = 2;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("to step 2: %s", err.message);
+    Error dir_err;
+    assert_int_equal(dir_create_all(saved, &dir_err), 0);
+    for (size_t i = 0; i < 4; i++) copy_file(resumed, saved, files[i]);
+    o.resume = 1;
+    o.stop_at = 3;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("to step 3: %s", err.message);
+    for (size_t i = 0; i < 4; i++) copy_file(saved, resumed, files[i]); // checkpoint 3 never landed
+    o.stop_at = 0;
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("resume: %s", err.message);
+    assert_int_equal(result.steps_done, 3);
+    const char *logs[] = {"train_log.jsonl", "rollouts.jsonl"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t a_size, b_size;
+        char *a = read_file_text(straight, logs[i], &a_size), *b = read_file_text(resumed, logs[i], &b_size);
+        strip_timings(a);
+        strip_timings(b);
+        assert_string_equal(a, b);
+        // steps count updates from 1: the first line is step 1's, the last step 5's
+        assert_non_null(strstr(a, "{\"step\":1,"));
+        assert_null(strstr(a, "{\"step\":0,"));
+        assert_non_null(strstr(a, "{\"step\":5,"));
+        free(a);
+        free(b);
+    }
+    free(straight);
+    free(resumed);
+    free(saved);
 }
 
 // Randomness is a hash of (seed, step, slot), never a shared stream: the thread count must not
@@ -256,6 +315,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grpo_raises_the_reward_on_a_toy_task),
         cmocka_unit_test(test_resume_continues_bit_for_bit),
+        cmocka_unit_test(test_resume_after_a_lost_checkpoint_logs_each_step_once),
         cmocka_unit_test(test_thread_count_does_not_change_the_run),
     };
     return cmocka_run_group_tests(tests, toy_setup, toy_teardown);

@@ -13,6 +13,7 @@
 #include "core/files.h"
 #include "image/image.h"
 #include "text/prompt.h"
+#include "text/layout.h"
 #include "train/loader.h"
 #include "support/train_fixture.h"
 

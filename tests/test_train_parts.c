@@ -13,6 +13,7 @@
 
 #include "core/files.h"
 #include "train/adamw.h"
+#include "screen/model_folder.h"
 #include "train/checkpoint.h"
 #include "train/schedule.h"
 #include "train/train_log.h"
@@ -141,7 +142,7 @@ static void test_checkpoint_state_round_trip_and_refusals(void **state) {
     assert_int_equal(checkpoint_save(dir, &model, NULL, &opt, &st, extra, sizeof extra, &err), 0);
     assert_true(checkpoint_has_state(dir));
     Model back;
-    assert_int_equal(checkpoint_load_model(dir, &back, 2, NULL, &err), 0);
+    assert_int_equal(model_folder_load(dir, &back, 2, NULL, &err), 0);
     assert_memory_equal(back.params, model.params, model.param_count * sizeof(float));
     AdamW opt2;
     assert_int_equal(adamw_create(&opt2, &back, &c, &err), 0);

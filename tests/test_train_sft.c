@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/files.h"
+#include "screen/model_folder.h"
 #include "train/checkpoint.h"
 #include "train/sft.h"
 #include "support/train_fixture.h"
@@ -64,7 +65,7 @@ static void run_ok(const SftOptions *o, SftResult *result) {
 
 static void load_params(const char *dir, Model *model) {
     Error err = {{0}};
-    int rc = checkpoint_load_model(dir, model, 1, NULL, &err);
+    int rc = model_folder_load(dir, model, 1, NULL, &err);
     if (rc != 0) fprintf(stderr, "load: %s\n", err.message);
     assert_int_equal(rc, 0);
 }

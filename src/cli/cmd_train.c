@@ -7,9 +7,9 @@
 #include "cli/cli.h"
 #include "data/dataset.h"
 #include "eval/backend.h"
+#include "text/layout.h"
 #include "text/prompt.h"
 #include "text/tokenizer.h"
-#include "train/loader.h"
 #include "train/distributed.h"
 #include "train/sft.h"
 

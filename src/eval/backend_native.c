@@ -6,10 +6,10 @@
 
 #include "core/progress.h"
 #include "eval/backend.h"
-#include "model/vlm.h"
+#include "screen/screen.h"
 
 typedef struct NativeState {
-    Vlm vlm;
+    ScreenModel screen;
     BackendOptions options;
 } NativeState;
 
@@ -34,7 +34,8 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
         double start = time_now_seconds();
         Image images[MODEL_IMAGE_COUNT];
         Error local = {{0}};
-        VlmOutput output = {NULL, 0, 0};
+        ScreenOutput output;
+        memset(&output, 0, sizeof output);
         int rc = native_load_images(dataset, sample, images, &local);
         if (rc == 0) {
             const Image *views[MODEL_IMAGE_COUNT];
@@ -45,7 +46,7 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
                                        .top_p = 1.0f,
                                        .seed = state->options.seed * 1000003ull + indices[i],
                                        .eos_token = TOKEN_EOS};
-            rc = vlm_screen(&state->vlm, views, (int)sample->dimension, sample->question, &options, 1, &output, &local);
+            rc = screen_images(&state->screen, views, (int)sample->dimension, &options, 1, &output, &local);
         }
         for (int k = 0; k < MODEL_IMAGE_COUNT; k++) image_free(&images[k]);
         BackendResult result = {.text = rc == 0 ? output.text : NULL,
@@ -55,7 +56,7 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
                                 .latency_seconds = time_now_seconds() - start,
                                 .attempts = 1};
         on_result(user, indices[i], &result);
-        free(output.text);
+        screen_outputs_free(&output, 1);
         progress_advance(progress, 1, rc != 0);
     }
     return 0;
@@ -63,7 +64,7 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
 
 static void native_destroy(Backend *self) {
     NativeState *state = self->state;
-    if (state) vlm_free(&state->vlm);
+    if (state) screen_model_free(&state->screen);
     free(state);
     self->state = NULL;
 }
@@ -75,7 +76,7 @@ int backend_native_open(Backend *out, const char *checkpoint_dir, const BackendO
     if (!state) return error_set(err, "out of memory");
     if (options) state->options = *options;
     else backend_options_default(&state->options);
-    if (vlm_load(&state->vlm, checkpoint_dir, 1, err) != 0) {
+    if (screen_model_load(&state->screen, checkpoint_dir, 1, err) != 0) {
         free(state);
         return error_prefix(err, "native:%s: ", checkpoint_dir);
     }

@@ -12,7 +12,7 @@
 
 typedef struct ScreenJob {
     ScreenRequest request; // owned by the job's creator
-    VlmOutput outputs[SCREENER_MAX_CHOICES];
+    ScreenOutput outputs[SCREENER_MAX_CHOICES];
     int http_status; // 200, or 500 (model failed) / 504 (waited too long) with `err`
     Error err;
     double enqueued_seconds, started_seconds, finished_seconds;

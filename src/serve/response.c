@@ -70,11 +70,11 @@ char *response_error_json(int status, const char *message) {
     return json_print_and_delete(root);
 }
 
-static const char *finish_reason(const ScreenRequest *request, const VlmOutput *output) {
+static const char *finish_reason(const ScreenRequest *request, const ScreenOutput *output) {
     return output->completion_tokens >= request->max_tokens ? "length" : "stop";
 }
 
-static void add_usage(cJSON *parent, const ScreenRequest *request, const VlmOutput *outputs) {
+static void add_usage(cJSON *parent, const ScreenRequest *request, const ScreenOutput *outputs) {
     int completion = 0;
     for (int i = 0; i < request->choices; i++) completion += outputs[i].completion_tokens;
     cJSON *usage = cJSON_AddObjectToObject(parent, "usage");
@@ -93,7 +93,7 @@ static cJSON *chat_object(const ResponseContext *context, const char *object) {
     return root;
 }
 
-char *response_chat_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *outputs) {
+char *response_chat_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs) {
     cJSON *root = chat_object(context, "chat.completion");
     cJSON *choices = cJSON_AddArrayToObject(root, "choices");
     for (int i = 0; i < request->choices; i++) {
@@ -165,7 +165,7 @@ static size_t stream_piece_size(const char *text) {
     return n;
 }
 
-char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *outputs,
+char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs,
                            size_t *out_size) {
     char *body = NULL;
     size_t size = 0;
@@ -206,7 +206,7 @@ static char *extract_reasoning(const char *text) {
     return strndup(text, answer ? (size_t)(answer - text) : strlen(text));
 }
 
-char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *output) {
+char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *output) {
     char *text = response_utf8_sanitize(output->text);
     if (!text) return NULL;
     ParsedAnswer parsed = answer_parse(text);

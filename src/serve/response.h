@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "model/vlm.h"
+#include "screen/screen.h"
 #include "serve/request.h"
 
 // A copy of `text` (NULL: "") that is valid UTF-8, as JSON requires: every byte that does not start
@@ -24,13 +24,13 @@ typedef struct ResponseContext {
 } ResponseContext;
 
 // A chat.completion object with request->choices choices; malloc'd.
-char *response_chat_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *outputs);
+char *response_chat_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs);
 // The whole text/event-stream body of a streamed completion: a role chunk, content chunks of a few
 // characters each, a finish chunk per choice, the usage chunk when asked, then "data: [DONE]".
-char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *outputs,
+char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs,
                            size_t *out_size);
 // The /v1/screen answer: flawed letters, a verdict per candidate, reasoning, raw text, timing.
-char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const VlmOutput *output);
+char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *output);
 // {"object":"list","data":[{"id":model_id,…}]}
 char *response_models_json(const char *model_id, long long created);
 // One model object, for GET /v1/models/ID.

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "image/image.h"
-#include "model/vlm.h"
+#include "screen/screen.h"
 
 #define SCREENER_MAX_CHOICES 4 // completions per request (the chat API's `n`)
 
@@ -25,7 +25,7 @@ typedef struct Screener {
     int worker_count;
     void *state;
     // Writes input->choices outputs (texts malloc'd; the caller frees them) or fails with err.
-    int (*screen)(struct Screener *self, int worker, const ScreenerInput *input, VlmOutput *outputs, Error *err);
+    int (*screen)(struct Screener *self, int worker, const ScreenerInput *input, ScreenOutput *outputs, Error *err);
     void (*destroy)(struct Screener *self);
 } Screener;
 

@@ -1,30 +1,31 @@
-// screener_vlm.c — the screener backed by the native model: one Vlm per worker, so concurrent
-// requests never share a KV cache or activation buffers and need no lock.
+// screener_vlm.c — the screener backed by the native model: one ScreenModel per worker, so
+// concurrent requests never share a KV cache or activation buffers and need no lock.
 #include "serve/screener.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct VlmWorkers {
-    Vlm *vlms;
+typedef struct ScreenWorkers {
+    ScreenModel *models;
     int count;
-} VlmWorkers;
+} ScreenWorkers;
 
-static int screener_vlm_screen(Screener *self, int worker, const ScreenerInput *input, VlmOutput *outputs, Error *err) {
-    VlmWorkers *workers = self->state;
+static int screener_vlm_screen(Screener *self, int worker, const ScreenerInput *input, ScreenOutput *outputs, Error *err) {
+    ScreenWorkers *workers = self->state;
     if (worker < 0 || worker >= workers->count) return error_set(err, "screener: no worker %d", worker);
     const Image *images[MODEL_IMAGE_COUNT];
     for (int i = 0; i < MODEL_IMAGE_COUNT; i++) images[i] = input->images[i];
-    return vlm_screen(&workers->vlms[worker], images, input->dimension, input->question, &input->generate,
-                      input->choices, outputs, err);
+    // input->question is not passed: the native model reads only its dimension's prompt
+    return screen_images(&workers->models[worker], images, input->dimension, &input->generate, input->choices, outputs,
+                         err);
 }
 
 static void screener_vlm_destroy(Screener *self) {
-    VlmWorkers *workers = self->state;
+    ScreenWorkers *workers = self->state;
     if (!workers) return;
-    for (int i = 0; i < workers->count; i++) vlm_free(&workers->vlms[i]);
-    free(workers->vlms);
+    for (int i = 0; i < workers->count; i++) screen_model_free(&workers->models[i]);
+    free(workers->models);
     free(workers);
     self->state = NULL;
 }
@@ -32,9 +33,9 @@ static void screener_vlm_destroy(Screener *self) {
 int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *model_id, int workers, Error *err) {
     memset(out, 0, sizeof *out);
     if (workers < 1) return error_set(err, "screener: need at least one worker (got %d)", workers);
-    VlmWorkers *state = calloc(1, sizeof *state);
-    if (state) state->vlms = calloc((size_t)workers, sizeof *state->vlms);
-    if (!state || !state->vlms) {
+    ScreenWorkers *state = calloc(1, sizeof *state);
+    if (state) state->models = calloc((size_t)workers, sizeof *state->models);
+    if (!state || !state->models) {
         free(state);
         return error_set(err, "screener: out of memory");
     }
@@ -42,7 +43,7 @@ int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *mod
     out->screen = screener_vlm_screen;
     out->destroy = screener_vlm_destroy;
     for (int i = 0; i < workers; i++) {
-        if (vlm_load(&state->vlms[i], checkpoint_dir, SCREENER_MAX_CHOICES, err) != 0) {
+        if (screen_model_load(&state->models[i], checkpoint_dir, SCREENER_MAX_CHOICES, err) != 0) {
             screener_vlm_destroy(out);
             return -1;
         }

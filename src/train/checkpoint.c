@@ -1,18 +1,23 @@
-// checkpoint.c — checkpoint folders: model + tokenizer + state.bin (layout in checkpoint.h).
+// checkpoint.c — training checkpoints: a model folder + state.bin, written as one unit (layout and
+// commit protocol in checkpoint.h).
 #include "train/checkpoint.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/files.h"
+#include "core/fnv1a.h"
+#include "screen/model_folder.h"
 
 static const char STATE_MAGIC[8] = {'I', 'A', 'R', 'S', 'T', 'A', 'T', 'E'};
-
-uint64_t checkpoint_hash_bytes(uint64_t hash, const void *data, size_t size) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < size; i++) hash = (hash ^ p[i]) * 0x100000001b3ull;
-    return hash;
-}
+static const char STAGING_NAME[] = ".checkpoint-new";  // being written; dropped when a kill interrupts it
+static const char COMMITTED_NAME[] = ".checkpoint-ready"; // complete; its files still to move into OUT
 
 // The fixed part of state.bin after magic, version and header size.
 typedef struct StateHeader {
@@ -29,7 +34,7 @@ typedef struct StateHeader {
 } StateHeader;
 
 static uint64_t params_checksum(const Model *model) {
-    return checkpoint_hash_bytes(CHECKPOINT_HASH_START, model->params, model->param_count * sizeof(float));
+    return fnv1a_bytes(FNV1A_START, model->params, model->param_count * sizeof(float));
 }
 
 static int write_state(const char *path, const Model *model, const AdamW *opt, const TrainState *state,
@@ -58,51 +63,101 @@ static int write_state(const char *path, const Model *model, const AdamW *opt, c
     memcpy(p, &h, sizeof h), p += sizeof h;
     memcpy(p, opt->moments, moments), p += moments;
     if (extra_size) memcpy(p, extra, extra_size), p += extra_size;
-    uint64_t sum = checkpoint_hash_bytes(CHECKPOINT_HASH_START, buffer, (size_t)(p - buffer));
+    uint64_t sum = fnv1a_bytes(FNV1A_START, buffer, (size_t)(p - buffer));
     memcpy(p, &sum, 8);
     int rc = file_write_atomic(path, buffer, size, err);
     free(buffer);
     return rc;
 }
 
-int checkpoint_save(const char *dir, const Model *model, const Tokenizer *tokenizer, const AdamW *opt,
-                    const TrainState *state, const void *extra, size_t extra_size, Error *err) {
-    if (dir_create_all(dir, err) != 0) return -1;
-    if (model_save(model, dir, err) != 0) return -1;
-    char *path = path_join(dir, "tokenizer.json");
-    int rc = tokenizer ? tokenizer_save(tokenizer, path, err) : 0;
-    free(path);
-    if (rc != 0 || !opt || !state) return rc;
-    path = path_join(dir, "state.bin");
-    rc = write_state(path, model, opt, state, extra, extra_size, err);
-    free(path);
+// Flushes a file or folder to disk, so that the commit rename never publishes unwritten data.
+static int sync_path(const char *path, Error *err) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return error_set(err, "%s: cannot open to sync: %s", path, strerror(errno));
+    int rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? 0 : error_set(err, "%s: cannot sync: %s", path, strerror(errno));
+}
+
+// Removes a flat folder of files (the staging folder of an interrupted write).
+static int remove_flat_folder(const char *path, Error *err) {
+    DIR *dir = opendir(path);
+    if (!dir) return errno == ENOENT ? 0 : error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct dirent *entry;
+    int rc = 0;
+    while (rc == 0 && (entry = readdir(dir))) {
+        if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..")) continue;
+        char *file = path_join(path, entry->d_name);
+        if (!file || unlink(file) != 0) rc = error_set(err, "%s/%s: cannot remove: %s", path, entry->d_name, strerror(errno));
+        free(file);
+    }
+    closedir(dir);
+    if (rc == 0 && rmdir(path) != 0) rc = error_set(err, "%s: cannot remove: %s", path, strerror(errno));
     return rc;
 }
 
-int checkpoint_load_model(const char *dir, Model *model, int max_batch, Tokenizer **tokenizer, Error *err) {
-    if (tokenizer) {
-        *tokenizer = NULL;
-        char *path = path_join(dir, "tokenizer.json");
-        int rc = tokenizer_load(tokenizer, path, err);
-        free(path);
-        if (rc != 0) return -1;
-    }
-    if (model && model_load(model, dir, max_batch, err) != 0) {
-        if (tokenizer) {
-            tokenizer_free(*tokenizer);
-            *tokenizer = NULL;
+// Moves every file of the committed folder up into dir, state.bin last (it is what marks a
+// checkpoint as resumable), then removes the folder. Safe to repeat after a kill.
+static int move_committed(const char *dir, const char *committed, Error *err) {
+    DIR *folder = opendir(committed);
+    if (!folder) return error_set(err, "%s: cannot open: %s", committed, strerror(errno));
+    struct dirent *entry;
+    int rc = 0, has_state = 0;
+    while (rc == 0 && (entry = readdir(folder))) {
+        if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..")) continue;
+        if (!strcmp(entry->d_name, "state.bin")) {
+            has_state = 1;
+            continue;
         }
-        return -1;
+        char *from = path_join(committed, entry->d_name), *to = path_join(dir, entry->d_name);
+        if (!from || !to || rename(from, to) != 0)
+            rc = error_set(err, "%s: cannot move into %s: %s", entry->d_name, dir, strerror(errno));
+        free(from), free(to);
     }
-    if (model && tokenizer && model->config.vocab_size < tokenizer_vocab_size(*tokenizer)) {
-        error_set(err, "%s: the model's vocabulary (%d) is smaller than tokenizer.json's (%d): they do not belong together",
-                  dir, model->config.vocab_size, tokenizer_vocab_size(*tokenizer));
-        model_free(model);
-        tokenizer_free(*tokenizer);
-        *tokenizer = NULL;
-        return -1;
+    closedir(folder);
+    if (rc == 0 && has_state) {
+        char *from = path_join(committed, "state.bin"), *to = path_join(dir, "state.bin");
+        if (!from || !to || rename(from, to) != 0) rc = error_set(err, "state.bin: cannot move into %s: %s", dir, strerror(errno));
+        free(from), free(to);
     }
-    return 0;
+    if (rc == 0 && rmdir(committed) != 0) rc = error_set(err, "%s: cannot remove: %s", committed, strerror(errno));
+    return rc == 0 ? sync_path(dir, err) : rc;
+}
+
+int checkpoint_recover(const char *dir, Error *err) {
+    char *staging = path_join(dir, STAGING_NAME), *committed = path_join(dir, COMMITTED_NAME);
+    int rc = staging && committed ? 0 : error_set(err, "out of memory");
+    if (rc == 0 && file_exists(committed)) rc = move_committed(dir, committed, err);
+    if (rc == 0) rc = remove_flat_folder(staging, err);
+    free(staging), free(committed);
+    return rc;
+}
+
+int checkpoint_save(const char *dir, const Model *model, const Tokenizer *tokenizer, const AdamW *opt,
+                    const TrainState *state, const void *extra, size_t extra_size, Error *err) {
+    if (dir_create_all(dir, err) != 0 || checkpoint_recover(dir, err) != 0) return -1;
+    char *staging = path_join(dir, STAGING_NAME), *committed = path_join(dir, COMMITTED_NAME);
+    char *state_path = staging ? path_join(staging, "state.bin") : NULL;
+    int rc = staging && committed && state_path ? 0 : error_set(err, "out of memory");
+    if (rc == 0) rc = model_folder_save(staging, model, tokenizer, err);
+    if (rc == 0) rc = write_state(state_path, model, opt, state, extra, extra_size, err);
+    DIR *folder = rc == 0 ? opendir(staging) : NULL;
+    if (rc == 0 && !folder) rc = error_set(err, "%s: cannot open: %s", staging, strerror(errno));
+    for (struct dirent *entry; rc == 0 && (entry = readdir(folder));) {
+        if (entry->d_name[0] == '.') continue;
+        char *file = path_join(staging, entry->d_name);
+        rc = file ? sync_path(file, err) : error_set(err, "out of memory");
+        free(file);
+    }
+    if (folder) closedir(folder);
+    if (rc == 0) rc = sync_path(staging, err);
+    // the commit point: before it OUT keeps the previous checkpoint, after it the new one
+    if (rc == 0 && rename(staging, committed) != 0)
+        rc = error_set(err, "%s: cannot commit the checkpoint: %s", dir, strerror(errno));
+    if (rc == 0) rc = sync_path(dir, err);
+    if (rc == 0) rc = move_committed(dir, committed, err);
+    free(staging), free(committed), free(state_path);
+    return rc;
 }
 
 int checkpoint_has_state(const char *dir) {
@@ -140,7 +195,7 @@ int checkpoint_load_state(const char *dir, const Model *model, AdamW *opt, Train
     }
     uint64_t stored_sum;
     memcpy(&stored_sum, buffer + size - 8, 8);
-    if (header_bytes != sizeof h || checkpoint_hash_bytes(CHECKPOINT_HASH_START, buffer, size - 8) != stored_sum)
+    if (header_bytes != sizeof h || fnv1a_bytes(FNV1A_START, buffer, size - 8) != stored_sum)
         return state_fail(buffer, err, where, "checksum mismatch (truncated or corrupt file)");
     memcpy(&h, buffer + 16, sizeof h);
     size_t moments = 2 * (size_t)h.param_count * sizeof(float);

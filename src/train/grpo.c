@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "core/files.h"
+#include "core/fnv1a.h"
 #include "core/rng.h"
-#include "train/checkpoint.h"
+#include "screen/model_folder.h"
 #include "train/distributed.h"
 #include "train/grpo_internal.h"
+#include "train/run.h"
 
 void grpo_options_default(GrpoOptions *o) {
     memset(o, 0, sizeof *o);
@@ -60,7 +62,7 @@ int grpo_options_validate(const GrpoOptions *o, Error *err) {
 
 // What must not change when a run is resumed (the schedule and the sampling depend on it).
 static uint64_t grpo_options_hash(const GrpoOptions *o) {
-    uint64_t h = CHECKPOINT_HASH_START;
+    uint64_t h = FNV1A_START;
     double values[] = {o->group_size, o->prompts_per_step, o->steps, o->iterations, o->learning_rate,
                        o->warmup_steps, o->temperature, o->top_p, o->max_new_tokens, o->loss.epsilon_low,
                        o->loss.epsilon_high, o->loss.beta, o->loss.agg, o->scale_rewards, o->advantage_epsilon,
@@ -68,8 +70,8 @@ static uint64_t grpo_options_hash(const GrpoOptions *o) {
                        o->lambda.start, o->lambda.end, o->hcm, o->hcm_options.period, o->hcm_options.rollouts,
                        (double)o->hcm_options.subset, o->hcm_options.threshold, o->hcm_options.hard_weight,
                        o->hcm_options.solved_weight, o->hcm_options.failed_weight, (double)o->seed};
-    h = checkpoint_hash_bytes(h, values, sizeof values);
-    return checkpoint_hash_bytes(h, o->reward.accuracy->name, strlen(o->reward.accuracy->name));
+    h = fnv1a_bytes(h, values, sizeof values);
+    return fnv1a_bytes(h, o->reward.accuracy->name, strlen(o->reward.accuracy->name));
 }
 
 // ---- the extra blob of state.bin: frozen reference parameters and the hard-case pool ----------
@@ -120,19 +122,13 @@ static int grpo_extra_unpack(GrpoRun *run, const unsigned char *blob, size_t siz
 }
 
 static int grpo_save(GrpoRun *run, double elapsed, Error *err) {
-    TrainState state;
-    memset(&state, 0, sizeof state);
-    strcpy(state.trainer, "grpo");
-    state.step = run->step;
-    state.seed = run->options->seed;
-    state.data = run->position;
-    state.options_hash = grpo_options_hash(run->options);
-    state.elapsed_seconds = elapsed;
+    TrainRunState state = {.trainer = "grpo", .step = run->step, .seed = run->options->seed, .data = run->position,
+                           .options_hash = grpo_options_hash(run->options), .elapsed_seconds = elapsed};
     size_t extra_size = 0;
     void *extra = grpo_extra_pack(run, &extra_size);
     if (!extra) return error_set(err, "GRPO: out of memory saving the checkpoint");
-    int rc = checkpoint_save(run->options->out_dir, &run->policy, run->tokenizer, &run->opt, &state, extra, extra_size,
-                             err);
+    int rc = train_run_save(run->options->out_dir, &state, &run->policy, run->tokenizer, &run->opt, extra, extra_size,
+                            err);
     free(extra);
     return rc;
 }
@@ -142,24 +138,14 @@ static int grpo_open_data(GrpoRun *run, Error *err) {
     const GrpoOptions *o = run->options;
     if (dataset_load(&run->train, o->data_path, err) != 0 || dataset_require_answers(&run->train, err) != 0) return -1;
     if (run->train.count == 0) return error_set(err, "%s: no samples to train on", o->data_path);
-    // one writer per cache file: rank 0 builds (or finds) the shards, the other ranks open them after
-    int root = distributed_is_root(o->dist);
-    if (root && image_shard_open(&run->train_shard, &run->train, &run->policy.config, o->cache_dir, o->threads, NULL,
-                                 err) != 0)
-        return -1;
-    if (distributed_barrier(o->dist, err) != 0) return -1;
-    if (!root && image_shard_open(&run->train_shard, &run->train, &run->policy.config, o->cache_dir, o->threads, NULL,
-                                  err) != 0)
+    if (train_run_open_shard(&run->train_shard, &run->train, &run->policy.config, o->cache_dir, o->threads, NULL,
+                             o->dist, err) != 0)
         return -1;
     run->train_source = (GrpoSource){&run->train, &run->train_shard, run->tokenizer};
     if (o->val_path) {
         if (dataset_load(&run->val, o->val_path, err) != 0) return -1;
-        if (root && image_shard_open(&run->val_shard, &run->val, &run->policy.config, o->cache_dir, o->threads, NULL,
-                                     err) != 0)
-            return -1;
-        if (distributed_barrier(o->dist, err) != 0) return -1;
-        if (!root && image_shard_open(&run->val_shard, &run->val, &run->policy.config, o->cache_dir, o->threads, NULL,
-                                      err) != 0)
+        if (train_run_open_shard(&run->val_shard, &run->val, &run->policy.config, o->cache_dir, o->threads, NULL,
+                                 o->dist, err) != 0)
             return -1;
         run->has_val = 1;
         run->val_source = (GrpoSource){&run->val, &run->val_shard, run->tokenizer};
@@ -201,49 +187,36 @@ static int grpo_allocate(GrpoRun *run, Error *err) {
     return 0;
 }
 
-// Loads the policy (from OUT when resuming, else from --init), the frozen reference, the optimizer
-// and, when resuming, the saved state. Returns the seconds already trained.
-static int grpo_open_models(GrpoRun *run, Error *err) {
+// Loads the policy (from OUT when resuming, else from --init), the frozen reference (restored from
+// the state by grpo_restore when resuming) and the optimizer.
+static int grpo_open_models(GrpoRun *run, int resuming, Error *err) {
     const GrpoOptions *o = run->options;
-    int has_state = checkpoint_has_state(o->out_dir);
-    if (has_state && !o->resume)
-        return error_set(err, "%s already holds a training run; pass --resume to continue it or choose another --out",
-                         o->out_dir);
-    int resuming = has_state && o->resume;
     const char *source = resuming ? o->out_dir : o->init_dir;
     if (!source) return error_set(err, "--resume: %s has no state.bin and no --init was given", o->out_dir);
     int max_batch = o->group_size;
     if (o->hcm && o->hcm_options.rollouts > max_batch) max_batch = o->hcm_options.rollouts;
-    if (checkpoint_load_model(source, &run->policy, max_batch, &run->tokenizer, err) != 0) return -1;
+    if (model_folder_load(source, &run->policy, max_batch, &run->tokenizer, err) != 0) return -1;
     if (!run->tokenizer) return error_set(err, "%s: the checkpoint has no tokenizer.json", source);
     run->has_reference = o->loss.beta > 0;
     if (run->has_reference) {
         // The reference is the SFT policy: loaded from --init, or restored from state.bin below.
         if (resuming) {
             if (model_create(&run->reference, &run->policy.config, o->group_size, 0, err) != 0) return -1;
-        } else if (checkpoint_load_model(o->init_dir, &run->reference, o->group_size, NULL, err) != 0) {
+        } else if (model_folder_load(o->init_dir, &run->reference, o->group_size, NULL, err) != 0) {
             return -1;
         }
     }
-    if (adamw_create(&run->opt, &run->policy, &o->adamw, err) != 0) return -1;
-    return resuming;
+    return adamw_create(&run->opt, &run->policy, &o->adamw, err);
 }
 
 static int grpo_restore(GrpoRun *run, Error *err) {
     TrainState state;
     void *extra = NULL;
     size_t extra_size = 0;
-    if (checkpoint_load_state(run->options->out_dir, &run->policy, &run->opt, &state, &extra, &extra_size, err) != 0)
+    if (train_run_restore(run->options->out_dir, "grpo", grpo_options_hash(run->options), "options", &run->policy,
+                          &run->opt, &state, &extra, &extra_size, err) != 0)
         return -1;
-    int rc = 0;
-    if (strcmp(state.trainer, "grpo") != 0)
-        rc = error_set(err, "%s holds a '%s' run, not a GRPO run; choose another --out", run->options->out_dir,
-                       state.trainer);
-    else if (state.options_hash != grpo_options_hash(run->options))
-        rc = error_set(err, "%s: the options differ from the run being resumed; resume with the same options",
-                       run->options->out_dir);
-    else
-        rc = grpo_extra_unpack(run, extra, extra_size, err);
+    int rc = grpo_extra_unpack(run, extra, extra_size, err);
     free(extra);
     run->step = (long)state.step;
     run->position = state.data;
@@ -252,7 +225,7 @@ static int grpo_restore(GrpoRun *run, Error *err) {
 }
 
 static void grpo_run_free(GrpoRun *run) {
-    if (run->rollouts_file) fclose(run->rollouts_file);
+    train_log_close(&run->rollouts);
     train_log_close(&run->log);
     if (run->has_pool) hcm_pool_free(&run->pool);
     free(run->logprobs);
@@ -364,21 +337,26 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
     memset(result, 0, sizeof *result);
     result->val_exact = result->val_prop = NAN;
     if (grpo_options_validate(options, err) != 0) return -1;
-    if (dir_create_all(options->out_dir, err) != 0) return -1;
     GrpoRun run;
     memset(&run, 0, sizeof run);
     run.options = options;
     run.dist = options->dist;
     int root = distributed_is_root(options->dist); // rank 0 alone logs, validates and saves
     double start = time_now_seconds();
-    int rc = -1, resuming = grpo_open_models(&run, err);
-    if (resuming < 0 || grpo_open_data(&run, err) != 0 || grpo_allocate(&run, err) != 0) goto done;
+    int rc = -1, resuming = train_run_begin(options->out_dir, options->resume, err);
+    if (resuming < 0) goto done;
+    if (resuming == 0 && !options->init_dir) {
+        error_set(err, "--resume: %s has no state.bin and no --init was given", options->out_dir);
+        goto done;
+    }
+    if (grpo_open_models(&run, resuming, err) != 0 || grpo_open_data(&run, err) != 0 || grpo_allocate(&run, err) != 0)
+        goto done;
     if (resuming && grpo_restore(&run, err) != 0) goto done;
     run.lr = (LrSchedule){options->learning_rate, 1.0f, options->warmup_steps, options->steps};
-    char *log_path = path_join(options->out_dir, "train_log.jsonl");
-    int log_rc = root ? train_log_open(&run.log, log_path, resuming ? run.step : -1, err) : 0;
-    free(log_path);
-    if (log_rc != 0 || (root && grpo_rollouts_file_open(&run, resuming ? run.step : -1, err) != 0)) goto done;
+    long resume_step = resuming ? run.step : -1;
+    if (root && (train_run_open_log(&run.log, options->out_dir, "train_log.jsonl", resume_step, err) != 0 ||
+                 train_run_open_log(&run.rollouts, options->out_dir, "rollouts.jsonl", resume_step, err) != 0))
+        goto done;
 
     long first_step = run.step;
     if (progress) progress_begin(progress, "grpo", (size_t)(options->steps - first_step), progress->report,
@@ -389,9 +367,10 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
     while (run.step < end_step) {
         GrpoStepStats stats;
         if (grpo_step(&run, &stats, err) != 0) goto done;
-        long step = run.step++;
-        if (root && grpo_log_step(&run, step, &stats, err) != 0) goto done;
-        if (root && options->dump_every > 0 && step % options->dump_every == 0 && grpo_log_rollouts(&run, step, 1, err) != 0)
+        long step = run.step++; // this update's lines carry run.step, the updates done (train/run.h)
+        if (root && grpo_log_step(&run, run.step, &stats, err) != 0) goto done;
+        if (root && options->dump_every > 0 && step % options->dump_every == 0 &&
+            grpo_log_rollouts(&run, run.step, 1, err) != 0)
             goto done;
         if (done == 0) result->first_reward_mean = stats.reward_mean;
         if (done < 10) first10 += stats.reward_mean;
@@ -399,12 +378,13 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
         done++;
         result->last_reward_mean = stats.reward_mean;
         int last = run.step == end_step;
+        // a step's validation line goes before its checkpoint, like every line of the step
+        if (root && run.has_val && ((options->val_every > 0 && run.step % options->val_every == 0) || run.step == options->steps) &&
+            grpo_validate(&run, run.step, &result->val_exact, &result->val_prop, err) != 0)
+            goto done;
         double elapsed = run.elapsed_before + time_now_seconds() - start;
         if (root && ((options->save_every > 0 && run.step % options->save_every == 0) || last))
             if (grpo_save(&run, elapsed, err) != 0) goto done;
-        if (root && run.has_val && ((options->val_every > 0 && run.step % options->val_every == 0) || run.step == options->steps) &&
-            grpo_validate(&run, step, &result->val_exact, &result->val_prop, err) != 0)
-            goto done;
         if (progress) {
             char detail[160];
             snprintf(detail, sizeof detail, "reward %.3f acc %.3f exact %.2f zero %.2f kl %.4f λ %.2f | roll %.1fs upd %.1fs",

@@ -1,10 +1,9 @@
 // grpo_internal.h — (private to src/train/grpo*.c) the state of one GRPO run and the steps of its
 // loop, split by file: grpo.c (setup, loop, checkpoints), grpo_update.c (the policy update),
-// grpo_log.c (train_log, rollouts.jsonl, validation, hard-case refresh).
+// grpo_log.c (train_log, rollouts.jsonl), grpo_validate.c (held-out validation), grpo_hcm.c (the
+// hard-case pool refresh). Every line a run logs carries the step it belongs to (train/run.h).
 #ifndef IAR_TRAIN_GRPO_INTERNAL_H
 #define IAR_TRAIN_GRPO_INTERNAL_H
-
-#include <stdio.h>
 
 #include "data/dataset.h"
 #include "model/model.h"
@@ -53,8 +52,8 @@ typedef struct GrpoRun {
     LoaderPosition position;  // next draw in the epoch order
     size_t *step_samples;     // (P) dataset indices of this step
     size_t *scratch_indices;  // (train count)
-    TrainLog log;
-    FILE *rollouts_file;
+    TrainLog log;             // train_log.jsonl
+    TrainLog rollouts;        // rollouts.jsonl
     struct Distributed *dist; // data-parallel world; NULL: one process
     long step;                // updates done
     double elapsed_before;    // seconds of earlier invocations (from state.bin)
@@ -66,8 +65,9 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err);
 void grpo_step_stats_rewards(const GrpoRows *rows, int zero_signal_groups, int group_count, GrpoStepStats *stats);
 int grpo_log_step(GrpoRun *run, long step, const GrpoStepStats *stats, Error *err);
 int grpo_log_rollouts(GrpoRun *run, long step, int prompts, Error *err);
-int grpo_rollouts_file_open(GrpoRun *run, long resume_step, Error *err);
+// grpo_validate.c: greedy exact/prop on the first val_limit samples of --val, logged at `step`.
 int grpo_validate(GrpoRun *run, long step, double *exact, double *prop, Error *err);
+// grpo_hcm.c: rescores a subset of the pool before update step + 1 and reweights it.
 int grpo_hcm_refresh(GrpoRun *run, long step, double lambda, Error *err);
 // Per-prompt sampling seed: distinct for every (step, purpose, slot).
 uint64_t grpo_rollout_seed(uint64_t seed, long step, uint64_t slot);

@@ -1,9 +1,11 @@
-// grpo_rollout.c — G completions per prompt sharing the image+prompt prefix, decoded, scored, and
-// laid out as training rows (prompt tokens, then completion; targets on the completion only).
+// grpo_rollout.c — G completions per prompt sharing the image+prompt prefix (screen_prepared),
+// scored, and laid out as training rows (text_row_from_tokens: targets on the completion only).
 #include "train/grpo_rollout.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "text/layout.h"
 
 int grpo_rows_create(GrpoRows *rows, int capacity, int T, Error *err) {
     memset(rows, 0, sizeof *rows);
@@ -50,26 +52,19 @@ void grpo_rows_free(GrpoRows *rows) {
 int grpo_sampler_create(GrpoSampler *sampler, const ModelConfig *config, int max_samples, int max_new_tokens,
                         Error *err) {
     memset(sampler, 0, sizeof *sampler);
-    sampler->max_samples = max_samples;
     sampler->max_new_tokens = max_new_tokens;
-    sampler->prompt_capacity = config->max_text_len;
-    size_t image_values = (size_t)MODEL_IMAGE_COUNT * 3 * (size_t)config->image_size * (size_t)config->image_size;
-    sampler->prompt = malloc((size_t)config->max_text_len * sizeof *sampler->prompt);
-    sampler->out_tokens = malloc((size_t)max_samples * (size_t)max_new_tokens * sizeof *sampler->out_tokens);
-    sampler->out_lengths = malloc((size_t)max_samples * sizeof *sampler->out_lengths);
-    sampler->images = malloc(image_values * sizeof *sampler->images);
-    if (!sampler->prompt || !sampler->out_tokens || !sampler->out_lengths || !sampler->images) {
+    sampler->outputs = calloc((size_t)max_samples, sizeof *sampler->outputs);
+    if (!sampler->outputs) return error_set(err, "GRPO: out of memory for the sampler");
+    if (screen_scratch_create(&sampler->scratch, config, max_samples, err) != 0) {
         grpo_sampler_free(sampler);
-        return error_set(err, "GRPO: out of memory for the sampler");
+        return error_prefix(err, "GRPO: ");
     }
     return 0;
 }
 
 void grpo_sampler_free(GrpoSampler *sampler) {
-    free(sampler->prompt);
-    free(sampler->out_tokens);
-    free(sampler->out_lengths);
-    free(sampler->images);
+    screen_scratch_free(&sampler->scratch);
+    free(sampler->outputs);
     memset(sampler, 0, sizeof *sampler);
 }
 
@@ -82,45 +77,31 @@ void grpo_rollout_images(const GrpoSource *source, size_t sample_index, int n, s
 int grpo_rollout_prompt(Model *model, GrpoSampler *sampler, const GrpoSource *source, size_t sample_index,
                         int n, float temperature, float top_p, uint64_t seed, const RewardConfig *reward,
                         double lambda, GrpoRows *rows, int row_offset, Error *err) {
-    if (n > sampler->max_samples || row_offset + n > rows->capacity)
+    ScreenScratch *scratch = &sampler->scratch;
+    if (n > scratch->max_samples || row_offset + n > rows->capacity || rows->T != scratch->max_text_len)
         return error_set(err, "GRPO: %d completions do not fit the rollout buffers", n);
     const Sample *sample = &source->dataset->samples[sample_index];
-    int prompt_len = text_prompt_tokens(source->tokenizer, (int)sample->dimension, sampler->prompt,
-                                        sampler->prompt_capacity, err);
-    if (prompt_len < 0) return -1;
-    int max_new = sampler->max_new_tokens;
-    if (prompt_len + max_new > rows->T) max_new = rows->T - prompt_len;
-    if (max_new < 1)
-        return error_set(err, "GRPO: the prompt of %s (%d tokens) leaves no room for an answer in %d tokens",
-                         sample->id, prompt_len, rows->T);
-    image_shard_read(source->shard, sample_index, sampler->images);
+    image_shard_read(source->shard, sample_index, scratch->images);
     GenerateOptions generate = {
-        .max_new_tokens = max_new, .temperature = temperature, .top_p = top_p, .seed = seed, .eos_token = TOKEN_EOS};
-    if (model_generate(model, sampler->images, sampler->prompt, prompt_len, n, &generate, sampler->out_tokens,
-                       sampler->out_lengths, NULL, err) != 0)
+        .max_new_tokens = sampler->max_new_tokens, .temperature = temperature, .top_p = top_p, .seed = seed};
+    if (screen_prepared(model, source->tokenizer, scratch, scratch->images, (int)sample->dimension, &generate, n,
+                        sampler->outputs, err) != 0)
         return error_prefix(err, "GRPO rollout of %s: ", sample->id);
-    // (n, T): prompt, completion, padding; targets on the completion (shifted by one)
     for (int i = 0; i < n; i++) {
         int row = row_offset + i;
-        int *tokens = rows->tokens + (size_t)row * rows->T, *targets = rows->targets + (size_t)row * rows->T;
-        const int *generated = sampler->out_tokens + (size_t)i * max_new;
-        int length = sampler->out_lengths[i];
-        if (length < 0) length = 0;
-        if (length > max_new) length = max_new;
-        memcpy(tokens, sampler->prompt, (size_t)prompt_len * sizeof *tokens);
-        memcpy(tokens + prompt_len, generated, (size_t)length * sizeof *tokens);
-        int text_len = prompt_len + length;
-        for (int t = text_len; t < rows->T; t++) tokens[t] = TOKEN_PAD;
-        for (int t = 0; t < rows->T; t++)
-            targets[t] = (t >= prompt_len - 1 && t < text_len - 1) ? tokens[t + 1] : -1;
-        rows->text_len[row] = text_len;
-        rows->prefix_len[row] = prompt_len;
+        ScreenOutput *output = &sampler->outputs[i];
+        const int *generated = scratch->tokens + (size_t)i * scratch->max_new_tokens;
+        rows->text_len[row] = text_row_from_tokens(scratch->prompt, scratch->prompt_len, generated,
+                                                   output->completion_tokens, rows->T,
+                                                   rows->tokens + (size_t)row * rows->T,
+                                                   rows->targets + (size_t)row * rows->T);
+        rows->prefix_len[row] = scratch->prompt_len;
         rows->sample_index[row] = sample_index;
-        rows->completion_len[row] = length;
-        rows->truncated[row] = length == max_new && (length == 0 || generated[length - 1] != TOKEN_EOS);
+        rows->completion_len[row] = output->completion_tokens;
+        rows->truncated[row] = output->truncated;
         free(rows->completions[row]);
-        rows->completions[row] = tokenizer_decode(source->tokenizer, generated, length);
-        if (!rows->completions[row]) return error_set(err, "GRPO: out of memory decoding a completion");
+        rows->completions[row] = output->text; // the row owns the text now
+        output->text = NULL;
         reward_score_text(reward, rows->completions[row], sample->answer, lambda, &rows->rewards[row]);
         rows->reward_total[row] = (float)rows->rewards[row].total;
         rows->advantages[row] = 0.0f;

@@ -1,6 +1,6 @@
-// grpo_rollout.h — (internal to GRPO) sampling completions for one prompt from the policy and
-// turning them into scored training rows in the shared text layout (loader.h). Used for the
-// training rollouts, the hard-case pool scoring and greedy validation.
+// grpo_rollout.h — (internal to GRPO) sampling completions for one prompt from the policy
+// (screen/screen.h) and turning them into scored training rows in the shared text layout
+// (text/layout.h). Used for the training rollouts and the hard-case pool scoring.
 #ifndef IAR_TRAIN_GRPO_ROLLOUT_H
 #define IAR_TRAIN_GRPO_ROLLOUT_H
 
@@ -10,8 +10,9 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "model/model.h"
+#include "screen/screen.h"
 #include "text/tokenizer.h"
-#include "train/loader.h"
+#include "train/image_shard.h"
 #include "train/reward.h"
 
 // Rows of completions, each in the model's (capacity, T) layout, allocated once.
@@ -32,12 +33,12 @@ typedef struct GrpoRows {
 int grpo_rows_create(GrpoRows *rows, int capacity, int T, Error *err);
 void grpo_rows_free(GrpoRows *rows);
 
-// Scratch for generation, sized once for up to `max_samples` completions per prompt.
+// Screening buffers sized once for up to `max_samples` completions per prompt, each of at most
+// `max_new_tokens` tokens (as many as fit when that is more than the model's text length allows).
 typedef struct GrpoSampler {
-    int max_samples, max_new_tokens, prompt_capacity;
-    int *prompt;
-    int *out_tokens, *out_lengths; // (max_samples, max_new_tokens), (max_samples)
-    float *images;                 // (5, 3, S, S)
+    int max_new_tokens;
+    ScreenScratch scratch;
+    ScreenOutput *outputs; // (max_samples)
 } GrpoSampler;
 
 int grpo_sampler_create(GrpoSampler *sampler, const ModelConfig *config, int max_samples, int max_new_tokens,

@@ -2,7 +2,7 @@
 // (iar-shard-<key>.bin) that later runs map instead of decoding again.
 // File: "IARSHARD", u32 version, u32 image_size, u64 sample_count, u64 values_per_sample,
 // u32 stores_floats, u32 zero, u64 key, then sample_count * values_per_sample bytes (or floats).
-#include "train/loader.h"
+#include "train/image_shard.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 
 #include "core/files.h"
+#include "core/fnv1a.h"
 #include "image/image.h"
-#include "train/checkpoint.h"
 
 #define SHARD_VERSION 1
 #define SHARD_HEADER_BYTES 48
@@ -21,23 +21,23 @@ static const char SHARD_MAGIC[8] = {'I', 'A', 'R', 'S', 'H', 'A', 'R', 'D'};
 
 // What the cache depends on: the dataset file (path, size, mtime), its samples' image paths and the size.
 static uint64_t shard_key(const Dataset *dataset, const ModelConfig *config) {
-    uint64_t h = CHECKPOINT_HASH_START;
+    uint64_t h = FNV1A_START;
     char *real = realpath(dataset->path, NULL);
     const char *name = real ? real : dataset->path;
-    h = checkpoint_hash_bytes(h, name, strlen(name));
+    h = fnv1a_bytes(h, name, strlen(name));
     free(real);
     struct stat st;
     if (stat(dataset->path, &st) == 0) {
         int64_t facts[3] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec};
-        h = checkpoint_hash_bytes(h, facts, sizeof facts);
+        h = fnv1a_bytes(h, facts, sizeof facts);
     }
     uint64_t more[3] = {dataset->count, (uint64_t)config->image_size, SHARD_VERSION};
-    h = checkpoint_hash_bytes(h, more, sizeof more);
+    h = fnv1a_bytes(h, more, sizeof more);
     // the image paths in order: a subset (a split) of the same file gets its own cache
     for (size_t i = 0; i < dataset->count; i++) {
         const Sample *s = &dataset->samples[i];
-        h = checkpoint_hash_bytes(h, s->original, strlen(s->original) + 1);
-        for (int c = 0; c < CANDIDATE_COUNT; c++) h = checkpoint_hash_bytes(h, s->candidates[c], strlen(s->candidates[c]) + 1);
+        h = fnv1a_bytes(h, s->original, strlen(s->original) + 1);
+        for (int c = 0; c < CANDIDATE_COUNT; c++) h = fnv1a_bytes(h, s->candidates[c], strlen(s->candidates[c]) + 1);
     }
     return h;
 }

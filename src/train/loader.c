@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "text/layout.h"
 
 int loader_batch_create(LoaderBatch *out, int capacity, const ModelConfig *config, Error *err) {
     memset(out, 0, sizeof *out);

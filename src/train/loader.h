@@ -1,14 +1,6 @@
-// loader.h — training data: an image shard (every sample's five images decoded, resized and scaled
-// ONCE into a binary cache file reused by later runs), text rows in the shared layout, and a batch
-// loader with a deterministic, resumable order and a prefetch thread.
-//
-// Text layout (shared by SFT, GRPO, generation and serving): a row is the prompt tokens,
-//   TOKEN_BOS, tokenizer_encode(prompt_native_text(dimension))
-// then the completion tokens,
-//   tokenizer_encode(rationale), TOKEN_EOS.
-// prefix_len = number of prompt tokens (BOS included); targets[t] = tokens[t+1] for
-// prefix_len-1 <= t < text_len-1, else -1. model_generate(images, prompt tokens) continues exactly
-// this layout and stops at TOKEN_EOS.
+// loader.h — training batches: a deterministic, resumable endless order over the training
+// samples, rows in the shared text layout (text/layout.h) with images from the image shard
+// (train/image_shard.h), assembled by a prefetch thread.
 #ifndef IAR_TRAIN_LOADER_H
 #define IAR_TRAIN_LOADER_H
 
@@ -16,48 +8,10 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "core/progress.h"
 #include "data/dataset.h"
 #include "model/model.h"
 #include "text/tokenizer.h"
-
-// ---- image shard -------------------------------------------------------------------------------
-// File "iar-shard-<hash>.bin" where hash covers the dataset's absolute path, its size and mtime, the
-// image paths of its samples in order (so a split of the file gets its own cache) and config.image_size. Pixels are stored as bytes q = round((v + 1) * 127.5) of the model_prepare_images
-// values v (exact for 8-bit images), or as floats when that quantisation would not be exact.
-typedef struct ImageShard {
-    char *path;               // the cache file
-    int image_size;
-    size_t sample_count;      // = dataset->count, in dataset order
-    size_t values_per_sample; // MODEL_IMAGE_COUNT * 3 * S * S
-    int stores_floats;        // 0: bytes, 1: floats
-    const unsigned char *data;
-    void *mapping;            // private: mmap of the file
-    size_t mapping_size;
-    int reused;               // 1 when an existing cache file was found and used
-} ImageShard;
-
-// Opens the cached shard in `cache_dir` (NULL: the dataset's folder, falling back to nothing) or
-// builds it (decoding with up to `threads` OpenMP threads, counting samples on `progress`, which
-// may be NULL). A corrupt or stale cache file is rebuilt.
-int image_shard_open(ImageShard *out, const Dataset *dataset, const ModelConfig *config, const char *cache_dir,
-                     int threads, Progress *progress, Error *err);
-// Writes sample `sample_index`'s (5, 3, S, S) floats in [-1, 1] to out.
-void image_shard_read(const ImageShard *shard, size_t sample_index, float *out);
-void image_shard_close(ImageShard *shard);
-
-// ---- text rows ---------------------------------------------------------------------------------
-// Prompt tokens (BOS + encoded native prompt) for a dimension (-1: unknown). Returns the count, or
-// -1 with err when it does not fit in `max`.
-int text_prompt_tokens(const Tokenizer *tokenizer, int dimension, int *out, int max, Error *err);
-// What the model must write for a sample: its rationale, or "<think></think><answer>X</answer>"
-// built from the gold answer when the sample has none. malloc'd.
-char *text_sample_completion(const Sample *sample);
-// Builds one row (tokens, targets) of at most max_len positions. When the completion does not fit,
-// it is cut (EOS included in the cut) and *truncated is set to 1. Returns 0, or -1 when even the
-// prompt does not fit.
-int text_row_build(const Tokenizer *tokenizer, int dimension, const char *completion, int max_len, int *tokens,
-                   int *targets, int *text_len, int *prefix_len, int *truncated, Error *err);
+#include "train/image_shard.h"
 
 // ---- batches -----------------------------------------------------------------------------------
 // Where the loader is in its endless sequence of epochs: the next row is order(epoch)[index].

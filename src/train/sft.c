@@ -8,12 +8,15 @@
 #include <string.h>
 
 #include "core/files.h"
+#include "core/fnv1a.h"
 #include "data/split.h"
+#include "screen/model_folder.h"
+#include "text/layout.h"
 #include "text/prompt.h"
 #include "train/adamw.h"
-#include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/peak.h"
+#include "train/run.h"
 #include "train/schedule.h"
 #include "train/train_log.h"
 
@@ -37,7 +40,7 @@ void sft_options_default(SftOptions *o) {
 
 // Everything a resumed run must share with the run it continues.
 static uint64_t sft_options_hash(const SftOptions *o, long total_steps) {
-    uint64_t h = CHECKPOINT_HASH_START;
+    uint64_t h = FNV1A_START;
     struct {
         long total_steps, warmup;
         int batch;
@@ -55,7 +58,12 @@ static uint64_t sft_options_hash(const SftOptions *o, long total_steps) {
     key.clip = o->clip_norm;
     key.seed = o->seed;
     key.val_fraction = o->val_fraction;
-    return checkpoint_hash_bytes(h, &key, sizeof key);
+    return fnv1a_bytes(h, &key, sizeof key);
+}
+
+static long sft_total_steps(const SftOptions *o, size_t train_count) {
+    long total = o->steps > 0 ? o->steps : (long)ceil(o->epochs * (double)train_count / (double)o->batch_size);
+    return total < 1 ? 1 : total;
 }
 
 // Trains a tokenizer on the training side's prompts and completions.
@@ -109,7 +117,7 @@ static void sft_run_free(SftRun *run) {
 static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trained, Error *err) {
     *tokenizer_trained = 0;
     if (o->resume) {
-        if (checkpoint_load_model(o->out_dir, &run->model, o->batch_size, &run->tokenizer, err) != 0) return -1;
+        if (model_folder_load(o->out_dir, &run->model, o->batch_size, &run->tokenizer, err) != 0) return -1;
         run->model_ready = 1;
         return 0;
     }
@@ -128,7 +136,7 @@ static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trai
         *tokenizer_trained = 1;
     }
     if (o->init_dir) {
-        if (checkpoint_load_model(o->init_dir, &run->model, o->batch_size, NULL, err) != 0) return -1;
+        if (model_folder_load(o->init_dir, &run->model, o->batch_size, NULL, err) != 0) return -1;
         run->model_ready = 1;
         if (run->model.config.vocab_size < tokenizer_vocab_size(run->tokenizer))
             return error_set(err, "%s: the model's vocabulary (%d) is smaller than the tokenizer's (%d)", o->init_dir,
@@ -183,15 +191,9 @@ static double batch_flops(const ModelConfig *config, const ModelBatch *batch) {
 }
 
 static int sft_save(SftRun *run, const SftOptions *o, long step, double elapsed, uint64_t hash, Error *err) {
-    TrainState state;
-    memset(&state, 0, sizeof state);
-    snprintf(state.trainer, sizeof state.trainer, "sft");
-    state.step = step;
-    state.seed = o->seed;
-    state.data = loader_position(run->loader);
-    state.options_hash = hash;
-    state.elapsed_seconds = elapsed;
-    return checkpoint_save(o->out_dir, &run->model, run->tokenizer, &run->opt, &state, NULL, 0, err);
+    TrainRunState state = {.trainer = "sft", .step = step, .seed = o->seed, .data = loader_position(run->loader),
+                           .options_hash = hash, .elapsed_seconds = elapsed};
+    return train_run_save(o->out_dir, &state, &run->model, run->tokenizer, &run->opt, NULL, 0, err);
 }
 
 static int sft_validate(SftRun *run, const SftOptions *o, const SftEvents *ev, long step, ValidationResult *result,
@@ -199,7 +201,7 @@ static int sft_validate(SftRun *run, const SftOptions *o, const SftEvents *ev, l
     size_t count = run->validation_count;
     if (o->val_samples > 0 && count > (size_t)o->val_samples) count = (size_t)o->val_samples;
     if (count == 0) return 0;
-    if (validate_generate(&run->model, run->tokenizer, &run->dataset, &run->shard, run->validation, count, result,
+    if (validate_generate(&run->model, run->tokenizer, &run->dataset, &run->shard, run->validation, count, 0, result,
                           NULL, err) != 0)
         return -1;
     TrainLogField fields[4 + DIMENSION_COUNT] = {
@@ -225,23 +227,13 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
                               &run->validation, &run->validation_count, err) != 0)
         return -1;
     if (run->train_count == 0) return error_set(err, "%s: no training samples left after the split", o->data_path);
-    if (!o->resume && checkpoint_has_state(o->out_dir))
-        return error_set(err, "%s already holds a training run; pass --resume to continue it, or choose another --out",
-                         o->out_dir);
-    if (dir_create_all(o->out_dir, err) != 0) return -1;
     int trained = 0;
     if (sft_build_model(run, o, &trained, err) != 0) return -1;
     const ModelConfig *config = &run->model.config;
     Progress *cache_progress = ev ? ev->cache_progress : NULL;
     if (cache_progress) cache_progress->total = run->dataset.count;
-    // one writer per cache file: rank 0 builds (or finds) it, the other ranks open it after
-    int root = distributed_is_root(o->dist);
-    if (root && image_shard_open(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
-                                 cache_progress, err) != 0)
-        return -1;
-    if (distributed_barrier(o->dist, err) != 0) return -1;
-    if (!root && image_shard_open(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
-                                  NULL, err) != 0)
+    if (train_run_open_shard(&run->shard, &run->dataset, config, o->cache_dir, o->threads > 0 ? o->threads : 2,
+                             cache_progress, o->dist, err) != 0)
         return -1;
     if (distributed_sync_parameters(o->dist, &run->model, err) != 0) return -1;
     if (cache_progress && !run->shard.reused) progress_end(cache_progress);
@@ -260,9 +252,11 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
     if (!run->logprobs || !run->dlogprobs) return error_set(err, "out of memory");
     memset(state, 0, sizeof *state);
     if (o->resume) {
-        if (checkpoint_load_state(o->out_dir, &run->model, &run->opt, state, NULL, NULL, err) != 0) return -1;
-        if (strcmp(state->trainer, "sft") != 0)
-            return error_set(err, "%s: state.bin was written by '%s', not SFT", o->out_dir, state->trainer);
+        if (train_run_restore(o->out_dir, "sft", sft_options_hash(o, sft_total_steps(o, run->train_count)),
+                              "--steps/--epochs, --batch, --lr, --warmup, --weight-decay, --clip, --seed and "
+                              "--val-fraction",
+                              &run->model, &run->opt, state, NULL, NULL, err) != 0)
+            return -1;
         if (loader_seek(run->loader, state->data, err) != 0) return -1;
     }
     memset(info, 0, sizeof *info);
@@ -285,7 +279,9 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
     // --resume continues OUT's state when there is one and starts a new run otherwise, so one
     // command can be re-run until it is done (the demo does this).
     SftOptions local = *options;
-    local.resume = options->resume && checkpoint_has_state(options->out_dir);
+    int resuming = train_run_begin(options->out_dir, options->resume, err);
+    if (resuming < 0) return -1;
+    local.resume = resuming;
     const SftOptions *o = &local;
     train_set_threads(o->threads);
     SftRun run;
@@ -297,24 +293,14 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
         sft_run_free(&run);
         return -1;
     }
-    long total = o->steps > 0 ? o->steps
-                              : (long)ceil(o->epochs * (double)run.train_count / (double)o->batch_size);
-    if (total < 1) total = 1;
+    long total = sft_total_steps(o, run.train_count);
     uint64_t hash = sft_options_hash(o, total);
-    if (o->resume && state.options_hash != hash) {
-        sft_run_free(&run);
-        return error_set(err, "%s: --resume needs the same --steps/--epochs, --batch, --lr, --warmup, --weight-decay, "
-                              "--clip, --seed and --val-fraction as the run it continues",
-                         o->out_dir);
-    }
     long start = (long)state.step, end = o->stop_at > 0 && o->stop_at < total ? o->stop_at : total;
     info.total_steps = total;
     info.peak_gflops = o->peak_gflops > 0 ? o->peak_gflops : train_measure_peak_gflops(512, 0.3);
     if (ev && ev->on_start) ev->on_start(ev->user, &info);
-    char *log_path = path_join(o->out_dir, "train_log.jsonl");
     int root = distributed_is_root(o->dist); // rank 0 alone writes the log, validates and saves
-    int rc = root ? train_log_open(&run.log, log_path, o->resume ? start : -1, err) : 0;
-    free(log_path);
+    int rc = root ? train_run_open_log(&run.log, o->out_dir, "train_log.jsonl", o->resume ? start : -1, err) : 0;
     LrSchedule schedule = {o->learning_rate, o->min_lr_ratio, o->warmup_steps, total};
     Progress *progress = ev ? ev->progress : NULL;
     if (progress) {

@@ -76,6 +76,14 @@ int train_log_write(TrainLog *log, long step, const TrainLogField *fields, int c
     return train_log_write_tagged(log, step, NULL, NULL, fields, count, err);
 }
 
+int train_log_write_json(TrainLog *log, const char *json, Error *err) {
+    if (strncmp(json, "{\"step\":", 8) != 0)
+        return error_set(err, "%s: a log line must start with its step", log->path);
+    if (fputs(json, log->file) < 0 || fputc('\n', log->file) < 0 || fflush(log->file) != 0)
+        return error_set(err, "%s: cannot write the log", log->path);
+    return 0;
+}
+
 void train_log_close(TrainLog *log) {
     if (log->file) fclose(log->file);
     free(log->path);

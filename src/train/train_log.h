@@ -1,6 +1,6 @@
-// train_log.h — the per-step training log: one JSON object a line in OUT/train_log.jsonl,
-// {"step":N,"name":value,...}. Resuming at step S drops lines with a step above S first, so a
-// resumed run's log reads as if it had never stopped.
+// train_log.h — a per-step log of a training run: one JSON object a line, {"step":N,...}
+// (OUT/train_log.jsonl, OUT/rollouts.jsonl). Resuming at step S drops lines with a step above S
+// first, so a resumed run's log reads as if it had never stopped (the rule is in train/run.h).
 #ifndef IAR_TRAIN_TRAIN_LOG_H
 #define IAR_TRAIN_TRAIN_LOG_H
 
@@ -25,6 +25,8 @@ int train_log_write(TrainLog *log, long step, const TrainLogField *fields, int c
 // Same, with extra string-valued fields (e.g. {"event":"validation"}); names and values are escaped.
 int train_log_write_tagged(TrainLog *log, long step, const char *tag_name, const char *tag_value,
                            const TrainLogField *fields, int count, Error *err);
+// Appends one JSON object already rendered on one line (it must start with {"step":N), and flushes.
+int train_log_write_json(TrainLog *log, const char *json, Error *err);
 void train_log_close(TrainLog *log);
 
 #endif

@@ -1,65 +1,47 @@
-// validate.c — held-out greedy generation scored like `iar eval` does.
+// validate.c — held-out greedy screening (screen_prepared) scored like `iar eval` does.
 #include "train/validate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval/score.h"
-#include "text/answer.h"
+#include "screen/screen.h"
 
 int validate_generate(Model *model, const Tokenizer *tokenizer, const Dataset *dataset, const ImageShard *shard,
-                      const size_t *indices, size_t count, ValidationResult *out, Progress *progress, Error *err) {
+                      const size_t *indices, size_t count, int max_new_tokens, ValidationResult *out,
+                      Progress *progress, Error *err) {
     memset(out, 0, sizeof *out);
     double start = time_now_seconds();
-    int L = model->config.max_text_len;
-    float *images = malloc(shard->values_per_sample * sizeof *images);
-    int *prompt = malloc((size_t)L * sizeof *prompt), *completion = malloc((size_t)L * sizeof *completion);
-    if (!images || !prompt || !completion) {
-        free(images), free(prompt), free(completion);
-        return error_set(err, "out of memory");
-    }
+    ScreenScratch scratch;
+    if (screen_scratch_create(&scratch, &model->config, 1, err) != 0) return -1;
+    GenerateOptions greedy = {.max_new_tokens = max_new_tokens, .temperature = 0, .top_p = 1, .seed = 0};
     int rc = 0;
     double completion_tokens = 0;
     for (size_t i = 0; i < count && rc == 0; i++) {
         const Sample *s = &dataset->samples[indices[i]];
-        int prompt_len = text_prompt_tokens(tokenizer, (int)s->dimension, prompt, L, err);
-        if (prompt_len < 0 || prompt_len >= L) {
-            rc = prompt_len < 0 ? -1 : error_set(err, "the prompt leaves no room to answer in %d tokens", L);
-            break;
-        }
-        image_shard_read(shard, indices[i], images);
-        GenerateOptions options = {.max_new_tokens = L - prompt_len, .temperature = 0, .top_p = 1, .seed = 0,
-                                   .eos_token = TOKEN_EOS};
-        int length = 0;
-        if (model_generate(model, images, prompt, prompt_len, 1, &options, completion, &length, NULL, err) != 0) {
+        image_shard_read(shard, indices[i], scratch.images);
+        ScreenOutput output;
+        if (screen_prepared(model, tokenizer, &scratch, scratch.images, (int)s->dimension, &greedy, 1, &output,
+                            err) != 0) {
             rc = -1;
             break;
         }
-        char *text = tokenizer_decode(tokenizer, completion, length);
-        if (!text) {
-            rc = error_set(err, "out of memory");
-            break;
-        }
-        ParsedAnswer parsed = answer_parse(text);
-        free(text);
-        double exact = 0, prop = 0;
-        if (parsed.status == ANSWER_PARSE_FAILED) {
-            out->parse_failures++;
-        } else {
-            exact = score_exact(parsed.set, s->answer);
-            prop = score_prop(parsed.set, s->answer);
-        }
+        int failed = output.answer.status == ANSWER_PARSE_FAILED;
+        double exact = failed ? 0 : score_exact(output.answer.set, s->answer);
+        double prop = failed ? 0 : score_prop(output.answer.set, s->answer);
+        out->parse_failures += failed;
         out->samples++;
         out->exact += exact;
         out->prop += prop;
-        completion_tokens += length;
+        completion_tokens += output.completion_tokens;
         if ((unsigned)s->dimension < DIMENSION_COUNT) {
             out->per_dimension_samples[s->dimension]++;
             out->per_dimension_exact[s->dimension] += exact;
         }
-        if (progress) progress_advance(progress, 1, parsed.status == ANSWER_PARSE_FAILED);
+        screen_outputs_free(&output, 1);
+        if (progress) progress_advance(progress, 1, failed);
     }
-    free(images), free(prompt), free(completion);
+    screen_scratch_free(&scratch);
     if (out->samples) {
         out->exact /= (double)out->samples;
         out->prop /= (double)out->samples;

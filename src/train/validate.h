@@ -1,5 +1,5 @@
-// validate.h — greedy generation on held-out samples, parsed with answer_parse and scored with the
-// evaluator's scores (exact, prop, parse failures). Shared by SFT and GRPO.
+// validate.h — greedy screening of held-out samples (screen/screen.h), scored with the evaluator's
+// scores (exact, prop, parse failures). Shared by SFT and GRPO.
 #ifndef IAR_TRAIN_VALIDATE_H
 #define IAR_TRAIN_VALIDATE_H
 
@@ -9,7 +9,7 @@
 #include "data/dataset.h"
 #include "model/model.h"
 #include "text/tokenizer.h"
-#include "train/loader.h"
+#include "train/image_shard.h"
 
 typedef struct ValidationResult {
     size_t samples;
@@ -21,8 +21,10 @@ typedef struct ValidationResult {
     double seconds;
 } ValidationResult;
 
-// Generates (greedy) for dataset samples `indices` with images from `shard`. `progress` may be NULL.
+// Screens (greedy) dataset samples `indices` with images from `shard`, each completion at most
+// max_new_tokens long (0: as many as the model's text length allows). `progress` may be NULL.
 int validate_generate(Model *model, const Tokenizer *tokenizer, const Dataset *dataset, const ImageShard *shard,
-                      const size_t *indices, size_t count, ValidationResult *out, Progress *progress, Error *err);
+                      const size_t *indices, size_t count, int max_new_tokens, ValidationResult *out,
+                      Progress *progress, Error *err);
 
 #endif

@@ -18,7 +18,7 @@ static double image_mean(const Image *image) {
     return n ? sum / (double)n : 0;
 }
 
-static int fake_screen(Screener *self, int worker, const ScreenerInput *input, VlmOutput *outputs, Error *err) {
+static int fake_screen(Screener *self, int worker, const ScreenerInput *input, ScreenOutput *outputs, Error *err) {
     FakeScreenerState *state = self->state;
     pthread_mutex_lock(&state->lock);
     if (state->busy[worker]) state->overlap = 1;
