@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/files.h"
+#include "support/test_files.h"
 #include "synth/paint.h"
 #include "synth/plan.h"
 #include "text/answer.h"
@@ -29,22 +30,6 @@ static void remove_tree(const char *dir) {
     assert_int_equal(system(command), 0);
 }
 
-// 1 when a_dir/name and b_dir/name hold the same bytes.
-static int same_file(const char *a_dir, const char *b_dir, const char *name) {
-    char *a_path = path_join(a_dir, name), *b_path = path_join(b_dir, name);
-    char *a, *b;
-    size_t a_size, b_size;
-    Error err;
-    assert_int_equal(file_read_all(a_path, 0, &a, &a_size, &err), 0);
-    assert_int_equal(file_read_all(b_path, 0, &b, &b_size, &err), 0);
-    int same = a_size == b_size && memcmp(a, b, a_size) == 0;
-    free(a);
-    free(b);
-    free(a_path);
-    free(b_path);
-    return same;
-}
-
 static void test_output_identical_at_one_and_two_threads(void **state) {
     (void)state;
     SynthConfig config;
@@ -55,17 +40,17 @@ static void test_output_identical_at_one_and_two_threads(void **state) {
     Error err;
     assert_int_equal(synth_generate(&config, one, 8, 1, NULL, &err), 0);
     assert_int_equal(synth_generate(&config, two, 8, 2, NULL, &err), 0);
-    assert_true(same_file(one, two, "data.jsonl"));
+    assert_true(test_files_same(one, two, "data.jsonl"));
     for (int i = 0; i < 8; i++)
         for (const char *s = "oabcd"; *s; s++) {
             char name[64];
             snprintf(name, sizeof name, "img/s%06d_%c.png", i, *s);
-            assert_true(same_file(one, two, name));
+            assert_true(test_files_same(one, two, name));
         }
     // a different seed gives a different benchmark
     config.seed = 43;
     assert_int_equal(synth_generate(&config, two, 2, 2, NULL, &err), 0);
-    assert_false(same_file(one, two, "img/s000000_a.png"));
+    assert_false(test_files_same(one, two, "img/s000000_a.png"));
     // the loader accepts what the generator wrote, images included
     char *jsonl = path_join(one, "data.jsonl");
     DatasetCheck check;
@@ -140,12 +125,12 @@ static void test_output_identical_at_one_and_two_threads_repeated(void **state) 
     for (int run = 0; run < 5; run++) {
         synth_release_static_data(); // each run starts from a cold font state, as a new process does
         assert_int_equal(synth_generate(&config, two, 6, 2, NULL, &err), 0);
-        assert_true(same_file(one, two, "data.jsonl"));
+        assert_true(test_files_same(one, two, "data.jsonl"));
         for (int i = 0; i < 6; i++)
             for (const char *s = "oabcd"; *s; s++) {
                 char name[64];
                 snprintf(name, sizeof name, "img/s%06d_%c.png", i, *s);
-                assert_true(same_file(one, two, name));
+                assert_true(test_files_same(one, two, name));
             }
     }
     remove_tree(one);

@@ -3,7 +3,9 @@
 # exact apt-get line to run (otherwise). Called by `make test` and `make demo`.
 #   tools/bootstrap.sh            build + test packages
 #   tools/bootstrap.sh --reference  also python3-torch (for `make reference` and bench comparisons)
+#   tools/bootstrap.sh --photos     also the photographs of `iar synth --style photo` (tools/fetch_photos.sh)
 set -e
+if [ "${1:-}" = "--photos" ]; then "$(dirname "$0")/bootstrap.sh" && exec "$(dirname "$0")/fetch_photos.sh"; fi
 PACKAGES="build-essential pkg-config libcairo2-dev libfontconfig-dev libpng-dev libjpeg-dev libcjson-dev \
 libcurl4-openssl-dev libmicrohttpd-dev libopenblas-dev libopenblas0-pthread libcmocka-dev libsqlite3-dev \
 fonts-dejavu-core libopenmpi-dev openmpi-bin chromium nodejs npm python3"

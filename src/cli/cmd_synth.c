@@ -1,5 +1,6 @@
 // cmd_synth.c — `iar synth`: generates the procedural screening benchmark.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -8,7 +9,7 @@
 
 static const char USAGE[] =
     "usage: iar synth --out DIR --n N [--seed S] [--size PX] [--dims LIST] [--difficulty easy|medium|hard|mix]\n"
-    "                 [--threads K]\n"
+    "                 [--style render|photo|mix] [--photos DIR] [--threads K]\n"
     "Generates N samples (an original product photo, four generated candidates A-D, the set of flawed\n"
     "ones, a rationale and per-candidate meta) into DIR/data.jsonl and DIR/img/.\n"
     "  --out DIR          output folder (created)\n"
@@ -17,9 +18,42 @@ static const char USAGE[] =
     "  --size PX          image side in pixels, 64..1024 (default 256)\n"
     "  --dims LIST        comma-separated: deformation,lighting,placement,extension (default all)\n"
     "  --difficulty D     defect severity: easy, medium, hard or mix (default mix)\n"
+    "  --style S          render: drawn scenes; photo: walls and surfaces from photographs and a camera's\n"
+    "                     look on every image; mix (default): half and half, or render alone (with a\n"
+    "                     warning) when the photographs are not fetched\n"
+    "  --photos DIR       the photographs (default $IAR_PHOTOS, else ~/.cache/iar/photos); fetch them\n"
+    "                     with tools/fetch_photos.sh\n"
     "  --threads K        rendering threads (default: all cores)\n"
     "example:\n"
-    "  iar synth --out bench_data --n 2000 --seed 7 --difficulty mix\n";
+    "  iar synth --out bench_data --n 2000 --seed 7 --difficulty mix --style photo\n";
+
+// $IAR_PHOTOS, else $XDG_CACHE_HOME/iar/photos, else ~/.cache/iar/photos (the fetch script's default).
+static void default_photos_dir(char *buffer, size_t size) {
+    const char *env = getenv("IAR_PHOTOS"), *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && env[0]) snprintf(buffer, size, "%s", env);
+    else if (cache && cache[0]) snprintf(buffer, size, "%s/iar/photos", cache);
+    else snprintf(buffer, size, "%s/.cache/iar/photos", home ? home : ".");
+}
+
+// Loads the photographs the style needs; a mix without them falls back to render with a warning.
+static int load_photos(SynthConfig *config, const char *dir_option, PhotoLibrary **library) {
+    *library = NULL;
+    if (config->style == SYNTH_STYLE_RENDER) return 0;
+    char dir[1024];
+    if (dir_option) snprintf(dir, sizeof dir, "%s", dir_option);
+    else default_photos_dir(dir, sizeof dir);
+    Error err = {{0}};
+    if (synth_photos_load(library, dir, &err) == 0) {
+        config->photos = *library;
+        return 0;
+    }
+    if (config->style == SYNTH_STYLE_PHOTO)
+        return cli_fail("synth: --style photo: %s; fetch the photographs with tools/fetch_photos.sh", err.message);
+    fprintf(stderr, "warning: synth: no photographs (%s); --style mix renders drawn scenes only "
+                    "(fetch them with tools/fetch_photos.sh)\n", err.message);
+    config->style = SYNTH_STYLE_RENDER;
+    return 0;
+}
 
 int cmd_synth(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
@@ -28,7 +62,8 @@ int cmd_synth(int argc, char **argv) {
     }
     SynthConfig config;
     synth_config_default(&config);
-    const char *out = NULL;
+    const char *out = NULL, *photos_dir = NULL;
+    config.style = SYNTH_STYLE_MIX; // the library's default is render; users get photographs where fetched
     long n = -1, threads = 0;
     Error err = {{0}};
     for (int i = 1; i < argc; i++) {
@@ -51,6 +86,12 @@ int cmd_synth(int argc, char **argv) {
         } else if (strcmp(option, "--difficulty") == 0) {
             if (!value || synth_difficulty_parse(value, &config.difficulty) != 0)
                 return cli_fail("--difficulty: '%s' is not easy, medium, hard or mix", value ? value : "");
+        } else if (strcmp(option, "--style") == 0) {
+            if (!value || synth_style_parse(value, &config.style) != 0)
+                return cli_fail("--style: '%s' is not render, photo or mix", value ? value : "");
+        } else if (strcmp(option, "--photos") == 0) {
+            if (!value) return cli_fail("--photos needs a folder");
+            photos_dir = value;
         } else if (strcmp(option, "--threads") == 0) {
             if (cli_parse_int(option, value, 1, 256, &threads) != 0) return 1;
         } else {
@@ -60,15 +101,22 @@ int cmd_synth(int argc, char **argv) {
     }
     if (!out) return cli_fail("synth: --out DIR is required (see iar synth --help)");
     if (n < 0) return cli_fail("synth: --n N is required (see iar synth --help)");
+    PhotoLibrary *library = NULL;
+    if (load_photos(&config, photos_dir, &library) != 0) return 1;
     // fail before any progress line when the folder cannot be made
-    if (dir_create_all(out, &err) != 0) return cli_fail_error(&err);
+    if (dir_create_all(out, &err) != 0) {
+        synth_photos_free(library);
+        return cli_fail_error(&err);
+    }
     Progress progress;
     progress_begin(&progress, "synth", (size_t)n, cli_progress_report, NULL);
     int rc = synth_generate(&config, out, (size_t)n, (int)threads, &progress, &err);
     progress_end(&progress);
     synth_release_static_data();
+    synth_photos_free(library);
     if (rc != 0) return cli_fail_error(&err);
-    fprintf(stderr, "wrote %ld samples to %s/data.jsonl (%dpx, seed %llu, difficulty %s)\n", n, out, config.size,
-            (unsigned long long)config.seed, synth_difficulty_id(config.difficulty));
+    fprintf(stderr, "wrote %ld samples to %s/data.jsonl (%dpx, seed %llu, difficulty %s, style %s)\n", n, out,
+            config.size, (unsigned long long)config.seed, synth_difficulty_id(config.difficulty),
+            synth_style_id(config.style));
     return 0;
 }

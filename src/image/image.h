@@ -23,6 +23,9 @@ int image_clone(Image *out, const Image *in, Error *err);
 
 // Decodes PNG or JPEG (by content, not by name). Output has 3 channels unless the PNG has alpha.
 int image_load(Image *out, const char *path, size_t max_pixels, Error *err);
+// For material (photographs): a JPEG is decoded directly at a reduced scale whose shorter side stays
+// at least `min_side` (a PNG in full); the result may still be larger than min_side.
+int image_load_reduced(Image *out, const char *path, int min_side, Error *err);
 int image_decode_memory(Image *out, const uint8_t *bytes, size_t size, size_t max_pixels, Error *err);
 int image_save_png(const Image *image, const char *path, Error *err); // 1 channel: a grey PNG
 int image_save_jpeg(const Image *image, const char *path, int quality, Error *err);

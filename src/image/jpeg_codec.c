@@ -28,6 +28,11 @@ static void jpeg_on_message(j_common_ptr cinfo, int level) {
 }
 
 int jpeg_decode_memory(Image *out, const uint8_t *bytes, size_t size, size_t max_pixels, const char *name, Error *err) {
+    return jpeg_decode_memory_reduced(out, bytes, size, max_pixels, 1, name, err);
+}
+
+int jpeg_decode_memory_reduced(Image *out, const uint8_t *bytes, size_t size, size_t max_pixels, int min_side,
+                               const char *name, Error *err) {
     memset(out, 0, sizeof *out);
     struct jpeg_decompress_struct cinfo;
     JpegErrorState state;
@@ -49,6 +54,12 @@ int jpeg_decode_memory(Image *out, const uint8_t *bytes, size_t size, size_t max
         return -1;
     }
     cinfo.out_color_space = JCS_RGB;
+    // libjpeg scales by 1/2, 1/4 or 1/8 inside the inverse DCT, far cheaper than decoding in full
+    unsigned short_side = cinfo.image_width < cinfo.image_height ? cinfo.image_width : cinfo.image_height;
+    unsigned denom = 1;
+    while (denom < 8 && min_side > 1 && short_side / (denom * 2) >= (unsigned)min_side) denom *= 2;
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = denom;
     jpeg_start_decompress(&cinfo);
     if (cinfo.output_components != 3) {
         snprintf(state.message, sizeof state.message, "%d output components", cinfo.output_components);

@@ -22,6 +22,10 @@ char *synth_meta_to_json(const SynthSampleMeta *meta) {
     cJSON_AddStringToObject(root, "brand", meta->brand);
     cJSON_AddStringToObject(root, "dosage", meta->dosage);
     cJSON_AddNumberToObject(root, "size", meta->size);
+    if (meta->style == SYNTH_STYLE_PHOTO) { // render-style meta stays exactly as it always was
+        cJSON_AddStringToObject(root, "style", "photo");
+        cJSON_AddStringToObject(root, "original_camera", meta->original_camera);
+    }
     cJSON *candidates = cJSON_AddArrayToObject(root, "candidates");
     for (int c = 0; candidates && c < CANDIDATE_COUNT; c++) {
         const CandidateMeta *m = &meta->candidates[c];
@@ -46,6 +50,11 @@ char *synth_meta_to_json(const SynthSampleMeta *meta) {
             if (m->tilt_degrees != 0) cJSON_AddNumberToObject(item, "tilt_degrees", round3(m->tilt_degrees));
             if (fabs(m->scale_ratio - 1) > 1e-6) cJSON_AddNumberToObject(item, "scale_ratio", round3(m->scale_ratio));
             if (m->gap_pixels != 0) cJSON_AddNumberToObject(item, "gap_pixels", m->gap_pixels);
+        }
+        if (meta->style == SYNTH_STYLE_PHOTO) {
+            cJSON_AddStringToObject(item, "wall_photo", m->wall_photo);
+            cJSON_AddStringToObject(item, "surface_photo", m->surface_photo);
+            cJSON_AddStringToObject(item, "camera", m->camera);
         }
         cJSON_AddItemToArray(candidates, item);
     }

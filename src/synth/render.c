@@ -273,6 +273,14 @@ static SynthBox box_union(SynthBox a, SynthBox b) {
                       a.y1 > b.y1 ? a.y1 : b.y1};
 }
 
+// The photo style paints the same scene (surface line, vanishing point, colours, light) from
+// photographs, so every extension defect that changes the scene inside the frame shows there too.
+static int draw_background(cairo_t *canvas, const CandidatePlan *plan, const SceneSpec *scene, int S, Error *err) {
+    if (plan->photos) return photo_paint_background(canvas, plan->photos, &plan->photo, scene, S, err);
+    scene_draw_background(canvas, scene, S);
+    return 0;
+}
+
 int render_candidate(Image *out, CandidateMeta *meta, const CandidatePlan *plan, int size, int flags, Error *err) {
     memset(out, 0, sizeof *out);
     int S = size;
@@ -286,13 +294,14 @@ int render_candidate(Image *out, CandidateMeta *meta, const CandidatePlan *plan,
         error_set(err, "synth: cannot create a %dx%d drawing surface (out of memory?)", S, S);
         goto done;
     }
-    scene_draw_background(canvas, &plan->scene, S);
+    if (draw_background(canvas, plan, &plan->scene, S, err) != 0) goto done;
     if (plan->has_inner) {
         cairo_save(canvas);
         cairo_rectangle(canvas, plan->frame_x, plan->frame_y, plan->frame_side, plan->frame_side);
         cairo_clip(canvas);
-        scene_draw_background(canvas, &plan->inner, S);
+        int drawn = draw_background(canvas, plan, &plan->inner, S, err);
         cairo_restore(canvas);
+        if (drawn != 0) goto done;
     }
     // far to near: props behind the product come first
     Placed objects[4];

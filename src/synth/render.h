@@ -3,6 +3,7 @@
 #ifndef IAR_SYNTH_RENDER_H
 #define IAR_SYNTH_RENDER_H
 
+#include "synth/photo.h"
 #include "synth/product.h"
 #include "synth/scene.h"
 #include "synth/synth.h"
@@ -32,6 +33,8 @@ typedef struct CandidatePlan {
     int tile_period;        // repeated tiles outside the frame (0: none)
     int duplicate;          // a second copy of the product outside the frame
     double duplicate_x, duplicate_height;
+    const PhotoLibrary *photos; // photo style: backgrounds from photographs (NULL: drawn)
+    PhotoChoice photo;
 } CandidatePlan;
 
 enum { SHADOW_NORMAL = 0, SHADOW_REVERSED, SHADOW_NONE, SHADOW_DOUBLE };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/files.h"
+#include "image/camera.h"
 #include "synth/plan.h"
 #include "text/prompt.h"
 
@@ -34,6 +35,20 @@ int synth_difficulty_parse(const char *id, SynthDifficulty *out) {
     for (int d = 0; d <= SYNTH_MIX; d++)
         if (strcmp(id, synth_difficulty_id((SynthDifficulty)d)) == 0) {
             *out = (SynthDifficulty)d;
+            return 0;
+        }
+    return -1;
+}
+
+const char *synth_style_id(SynthStyle style) {
+    static const char *const ids[] = {"render", "photo", "mix"};
+    return (unsigned)style <= SYNTH_STYLE_MIX ? ids[style] : "unknown";
+}
+
+int synth_style_parse(const char *id, SynthStyle *out) {
+    for (int s = 0; s <= SYNTH_STYLE_MIX; s++)
+        if (strcmp(id, synth_style_id((SynthStyle)s)) == 0) {
+            *out = (SynthStyle)s;
             return 0;
         }
     return -1;
@@ -92,6 +107,18 @@ static void assign_kinds(const SynthConfig *config, size_t index, Dimension dime
         kinds_out[c] = (answer >> c) & 1 ? kinds[order[next++ % count]] : DEFECT_NONE;
 }
 
+// The camera's look for image `which` (0 the original, 1..4 the candidates): good and flawed
+// candidates draw from the same distribution, so the look never tells which is which.
+static int camera_pass(Image *image, char description[160], const SynthConfig *config, size_t index, int which,
+                       Error *err) {
+    Rng rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_CAMERA + 16 * which));
+    CameraLook look;
+    camera_look_random(&look, rng_next_double(&rng), &rng);
+    if (which == 0) camera_look_milder(&look);
+    camera_look_describe(&look, description, 160);
+    return camera_apply(image, &look, rng_hash(config->seed, index, SYNTH_STREAM(STREAM_CAMERA), (uint64_t)which), err);
+}
+
 int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t index, int flags, Error *err) {
     memset(out, 0, sizeof *out);
     int S = config->size;
@@ -109,8 +136,19 @@ int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t inde
     meta->product = product.kind;
     snprintf(meta->brand, sizeof meta->brand, "%s", product.brand);
     snprintf(meta->dosage, sizeof meta->dosage, "%s", product.dosage);
+    if (config->style != SYNTH_STYLE_RENDER && !config->photos) {
+        error_set(err, "synth: style %s needs the photo library (run tools/fetch_photos.sh)", synth_style_id(config->style));
+        goto fail;
+    }
+    meta->style = config->style;
+    if (config->style == SYNTH_STYLE_MIX) {
+        Rng style_rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_STYLE));
+        meta->style = rng_next_int(&style_rng, 2) ? SYNTH_STYLE_PHOTO : SYNTH_STYLE_RENDER;
+    }
+    int photo = meta->style == SYNTH_STYLE_PHOTO;
     double original_height = plan_original_height(&product, S);
     if (render_original(&out->images[0], &product, original_height, S, err) != 0) goto fail;
+    if (photo && camera_pass(&out->images[0], meta->original_camera, config, index, 0, err) != 0) goto fail;
     DefectKind kinds[CANDIDATE_COUNT];
     assign_kinds(config, index, meta->dimension, meta->answer, kinds);
     int min_props = meta->dimension == DIMENSION_LIGHTING || meta->dimension == DIMENSION_PLACEMENT;
@@ -121,7 +159,19 @@ int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t inde
         Rng defect_rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_DEFECT + 16 * (c + 1)));
         double severity = plan_severity(meta->difficulty, &defect_rng);
         plan_apply_defect(&plan, kinds[c], severity, S, &defect_rng);
-        if (render_candidate(&out->images[1 + c], &meta->candidates[c], &plan, S, flags, err) != 0) goto fail;
+        if (photo) {
+            Rng photo_rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_PHOTO + 16 * (c + 1)));
+            plan.photos = config->photos;
+            photo_choice_random(&plan.photo, config->photos, S, &photo_rng);
+        }
+        CandidateMeta *m = &meta->candidates[c];
+        if (render_candidate(&out->images[1 + c], m, &plan, S, flags, err) != 0) goto fail;
+        if (photo) {
+            snprintf(m->wall_photo, sizeof m->wall_photo, "%s", synth_photos_name(config->photos, plan.photo.wall));
+            snprintf(m->surface_photo, sizeof m->surface_photo, "%s",
+                     synth_photos_name(config->photos, plan.photo.surface));
+            if (camera_pass(&out->images[1 + c], m->camera, config, index, c + 1, err) != 0) goto fail;
+        }
     }
     // the record
     Sample *s = &out->sample;

@@ -17,11 +17,29 @@ typedef enum SynthDifficulty { SYNTH_EASY = 0, SYNTH_MEDIUM, SYNTH_HARD, SYNTH_M
 const char *synth_difficulty_id(SynthDifficulty difficulty); // "easy", ...
 int synth_difficulty_parse(const char *id, SynthDifficulty *out);
 
+// How scenes look. RENDER: cairo drawings (the original generator). PHOTO: walls and surfaces cut
+// from photographs, relit by the scene's light, and every image through a randomised camera
+// pipeline. MIX: each sample draws one of the two, evenly (a render sample of MIX is byte-identical
+// to the same sample of RENDER).
+typedef enum SynthStyle { SYNTH_STYLE_RENDER = 0, SYNTH_STYLE_PHOTO, SYNTH_STYLE_MIX } SynthStyle;
+const char *synth_style_id(SynthStyle style); // "render", "photo", "mix"
+int synth_style_parse(const char *id, SynthStyle *out);
+
+// Photographs used as material (see docs/PHOTOS.md): loaded once, shared read-only by all threads.
+typedef struct PhotoLibrary PhotoLibrary;
+// Loads dir/MANIFEST.tsv and the photographs it lists (reduced copies).
+int synth_photos_load(PhotoLibrary **out, const char *dir, Error *err);
+void synth_photos_free(PhotoLibrary *library);
+size_t synth_photos_count(const PhotoLibrary *library);
+const char *synth_photos_name(const PhotoLibrary *library, size_t index);
+
 typedef struct SynthConfig {
     uint64_t seed;
     int size;                   // canvas side in pixels, SYNTH_MIN_SIZE..SYNTH_MAX_SIZE
     unsigned dimensions;        // bit d set: dimension d is generated (0: all four)
     SynthDifficulty difficulty; // severity range of the defects
+    SynthStyle style;           // the library's default is RENDER (the command line's is MIX)
+    const PhotoLibrary *photos; // required by PHOTO and MIX; not owned
 } SynthConfig;
 
 #define SYNTH_MIN_SIZE 64
@@ -79,6 +97,9 @@ typedef struct CandidateMeta {
     double tilt_degrees;   // product rotation (placement defects), 0 otherwise
     double scale_ratio;    // product scale / expected scale (1 when consistent)
     int gap_pixels;        // floating: rows between the base and the surface; sunk: rows hidden
+    // photo style only (empty otherwise): the photographs behind the product, the camera's look
+    char wall_photo[64], surface_photo[64];
+    char camera[160];
 } CandidateMeta;
 
 typedef struct SynthSampleMeta {
@@ -89,6 +110,8 @@ typedef struct SynthSampleMeta {
     char brand[32];
     char dosage[32];
     int size;
+    SynthStyle style;          // the sample's own (never SYNTH_STYLE_MIX)
+    char original_camera[160]; // photo style: the catalogue photo's camera look
     CandidateMeta candidates[CANDIDATE_COUNT];
 } SynthSampleMeta;
 

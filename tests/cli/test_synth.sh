@@ -29,6 +29,15 @@ expect_error "unknown difficulty" "$IAR" synth --out "$TMP/x" --n 1 --difficulty
 expect_error "unknown option" "$IAR" synth --out "$TMP/x" --n 1 --colour red
 expect_error "unwritable folder" "$IAR" synth --out /proc/iar-no --n 1 --size 64
 
+# Styles: photo without photographs is a one-line error that says how to fetch them; mix without
+# them warns and renders drawn scenes; an unknown style is refused.
+expect_error "unknown style" "$IAR" synth --out "$TMP/x" --n 1 --style painting
+expect_error "photo without photographs" "$IAR" synth --out "$TMP/x" --n 1 --size 64 --style photo --photos "$TMP/none"
+grep -q "fetch_photos" "$TMP/err.txt" || fail "photo error does not say how to fetch"
+"$IAR" synth --out "$TMP/mix" --n 2 --size 64 --style mix --photos "$TMP/none" > /dev/null 2> "$TMP/err.txt" || fail "mix without photographs failed"
+grep -q "warning: .*fetch_photos" "$TMP/err.txt" || fail "mix without photographs did not warn"
+grep -q "style render" "$TMP/err.txt" || fail "mix without photographs did not fall back to render"
+
 # A small benchmark, twice, with 1 and 2 threads: identical bytes, valid for `iar check`.
 "$IAR" synth --out "$TMP/one" --n 6 --size 64 --seed 3 --threads 1 2> "$TMP/err.txt" || { cat "$TMP/err.txt"; fail "synth failed"; }
 "$IAR" synth --out "$TMP/two" --n 6 --size 64 --seed 3 --threads 2 2> "$TMP/err.txt" || { cat "$TMP/err.txt"; fail "synth failed"; }
