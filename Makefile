@@ -3,24 +3,77 @@
 #   make test       installs missing Debian packages (when root), builds, runs the whole suite
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       the embedded default: benchmark, training, evaluation, report
-#   make bench      benchmarks (results go to docs/PERFORMANCE.md by hand, with the command)
+#   make bench      builds the benchmark programs (build/bench/) and lists each benchmark's command
+#   make fuzz       builds the libFuzzer harnesses (build/fuzz/, clang); fuzz/run.sh runs them
 #   make reference  regenerates the PyTorch fixture of the model test (needs python3-torch)
-# Options: WERROR=1 (warnings are errors), CUDA=0|1 (default: 1 when nvcc is found),
-#          MPI=0|1 (default: 1 when OpenMPI's pkg-config file is found), BUILD=dir, SANITIZE=1.
+# Options: WERROR=1 (warnings are errors), BUILD=dir, SANITIZE=1,
+#          NO_OMP=1 (no OpenMP: one thread, same results), PORTABLE=1 (-march=x86-64: no AVX2, the
+#          scalar kernels), CUDA=0|1 (default: 1 when nvcc is found and a GPU driver is present),
+#          MPI=0|1 (default: 1 when OpenMPI's pkg-config file is found).
+# The first lines make prints say what it found and what it left out (✓ / ✗).
 
 BUILD ?= build
 CC ?= cc
 PKGS := cairo fontconfig libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas
-NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
-CUDA ?= $(if $(NVCC),1,0)
-MPI ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
 
+# ---- feature detection ---------------------------------------------------------------------------
+NO_OMP ?= 0
+ifeq ($(NO_OMP),1)
+OMP := 0
+else
+OMP := $(shell printf 'int main(void) { return 0; }\n' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1 || echo 0)
+endif
+
+# AVX2 + FMA kernels when this CPU has them; PORTABLE=1 (or another CPU) builds the scalar fallback
+PORTABLE ?= 0
+MACHINE := $(shell uname -m)
+CPU_AVX2 := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo 1 || echo 0)
+ifneq ($(MACHINE),x86_64)
+ARCH_FLAGS :=
+ARCH_NOTE := ✗ x86-64 SIMD ($(MACHINE): portable C kernels)
+else ifeq ($(PORTABLE),1)
+ARCH_FLAGS := -march=x86-64
+ARCH_NOTE := ✗ AVX2 (PORTABLE=1: -march=x86-64, scalar kernels)
+else ifeq ($(CPU_AVX2),1)
+ARCH_FLAGS := -march=x86-64-v3
+ARCH_NOTE := ✓ AVX2 + FMA (-march=x86-64-v3; PORTABLE=1 for any x86-64)
+else
+ARCH_FLAGS := -march=x86-64
+ARCH_NOTE := ✗ AVX2 (this CPU lacks it: -march=x86-64, scalar kernels)
+endif
+
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+GPU_DRIVER := $(shell { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; } || [ -e /dev/nvidia0 ] && echo 1 || echo 0)
+CUDA ?= $(if $(NVCC),$(GPU_DRIVER),0)
+MPI ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
+HAVE_PKGS := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo 1 || echo 0)
+
+ifeq ($(MAKELEVEL),0)
+ifeq ($(filter clean deps reference,$(MAKECMDGOALS)),)
+$(info ---- iar build in $(BUILD)/ with $(CC) ----)
+$(info $(if $(filter 1,$(HAVE_PKGS)),✓ libraries: $(PKGS),✗ libraries: some of $(PKGS) are missing (make deps installs them)))
+$(info $(if $(filter 1,$(OMP)),✓ OpenMP (NO_OMP=1 to leave it out),✗ OpenMP ($(if $(filter 1,$(NO_OMP)),NO_OMP=1,the compiler lacks -fopenmp)): one thread, same results))
+$(info $(ARCH_NOTE))
+$(info $(if $(filter 1,$(MPI)),✓ MPI (OpenMPI; MPI=0 to leave it out),✗ MPI (no ompi-c pkg-config file, or MPI=0): one process))
+$(info $(if $(filter 1,$(CUDA)),✓ CUDA ($(NVCC)),✗ CUDA ($(if $(NVCC),no GPU driver found: CUDA=1 to build it anyway,no nvcc)): test_cuda skips))
+$(info -----------------------------------------------)
+endif
+endif
+
+# ---- flags -----------------------------------------------------------------------------------------
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -march=x86-64-v3 -Isrc $(PKG_CFLAGS)
-LDLIBS += $(PKG_LIBS) -lcmocka -fopenmp -lm -lpthread
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(ARCH_FLAGS) -Isrc $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lm -lpthread
+TEST_LDLIBS := -lcmocka
+ifeq ($(OMP),1)
+CFLAGS += -fopenmp
+LDLIBS += -fopenmp
+else
+CFLAGS += -Wno-unknown-pragmas
+endif
 ifeq ($(WERROR),1)
 CFLAGS += -Werror
 endif
@@ -33,6 +86,7 @@ CFLAGS += -DIAR_HAVE_MPI $(shell pkg-config --cflags ompi-c)
 LDLIBS += $(shell pkg-config --libs ompi-c)
 endif
 
+# ---- sources -----------------------------------------------------------------------------------------
 LIB_DIRS := core image data synth text model screen train eval serve cuda
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
@@ -44,6 +98,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# LD_PRELOAD shims the crash tests load into the iar binary
+TEST_SHIMS := $(BUILD)/tests/kill_in_rename.so
 
 ifeq ($(CUDA),1)
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
@@ -53,7 +109,26 @@ NVCCFLAGS ?= -O2 -std=c++17 -Isrc -arch=sm_90 -Xcompiler -fPIC -MMD -MP
 LIB_OBJ += $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
 endif
 
-.PHONY: all test test-asan demo bench reference clean deps fuzz
+# benchmark programs (bench/*.c), linked against the library
+BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load
+ifeq ($(MPI),1)
+BENCH_PROGRAMS += mpi_bench
+endif
+ifeq ($(CUDA),1)
+BENCH_PROGRAMS += cuda_bench
+endif
+BENCH_BIN := $(BENCH_PROGRAMS:%=$(BUILD)/bench/%)
+
+# libFuzzer harnesses: built with clang and the sanitizers from the sources they reach
+FUZZ_CC ?= clang
+FUZZ_PKGS := libpng libjpeg libcjson
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) -fno-omit-frame-pointer
+FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -lm
+FUZZ_LIB_SRC := $(wildcard src/core/*.c src/image/*.c src/data/*.c) src/text/answer.c src/text/prompt.c
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_jsonl $(BUILD)/fuzz/fuzz_image $(BUILD)/fuzz/serve_fuzz_request $(BUILD)/fuzz/make_seeds
+
+.PHONY: all test test-asan demo bench fuzz reference clean deps all-tests
 all: $(BUILD)/iar
 
 deps:
@@ -74,16 +149,21 @@ $(BUILD)/libiar.a: $(LIB_OBJ)
 $(BUILD)/iar: $(CLI_OBJ) $(BUILD)/libiar.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libiar.a $(LDLIBS)
 
+# Tests link cmocka; the product does not. Building a single test: make build/tests/test_rng
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(BUILD)/libiar.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libiar.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libiar.a $(LDLIBS) $(TEST_LDLIBS)
 
-# Building a single test: make build/tests/test_rng
+# a shim is loaded into other programs: no sanitizer runtime of its own
+$(BUILD)/tests/%.so: tests/faults/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=c11 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+
 test: deps
 	@$(MAKE) --no-print-directory all-tests
 	@tools/run_tests.sh $(BUILD)
 
-all-tests: $(BUILD)/iar $(TEST_BIN)
+all-tests: $(BUILD)/iar $(TEST_BIN) $(TEST_SHIMS)
 
 test-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 CUDA=0 all-tests
@@ -93,13 +173,39 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@$(BUILD)/iar demo --out demo
 
-bench: deps all
-	@echo "see bench/README.md for each benchmark's command"
+# ---- benchmarks -----------------------------------------------------------------------------------
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libiar.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench -o $@ $< $(BUILD)/libiar.a $(LDLIBS)
+
+$(BUILD)/bench/eval_bench_tool: bench/eval_bench_tool.c $(BUILD)/obj/tests/support/eval_fake_server.o \
+		$(BUILD)/obj/tests/support/eval_fixture.o $(BUILD)/libiar.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS)
+
+bench: $(BUILD)/iar $(BENCH_BIN)
+	@echo "benchmark programs in $(BUILD)/bench/: $(BENCH_PROGRAMS)"
+	@echo "each benchmark's command and what it measures: bench/README.md"
+
+# ---- fuzzing ----------------------------------------------------------------------------------------
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
+
+$(BUILD)/fuzz/serve_fuzz_request: fuzz/serve_fuzz_request.c src/serve/request.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -o $@ $< src/serve/request.c $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
+
+$(BUILD)/fuzz/make_seeds: fuzz/make_seeds.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_BIN)
 
 reference:
 	/usr/bin/python3 tools/reference_model.py tests/fixtures/model_reference.bin
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-portable
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/ablation.sh — the paper's ablation (issue 5): one SFT initialisation, then GRPO variants
+# bench/ablation.sh — the paper's ablation: one SFT initialisation, then GRPO variants
 # with the same data, steps and rollouts, all scored on a separately generated test set.
 #
 #   rows: random · all · SFT only · GRPO exact · GRPO prop · DPA-GRPO · DPA-GRPO + HCM

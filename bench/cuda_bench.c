@@ -39,7 +39,7 @@ static double cpu_step_seconds(Model *model, AdamW *opt, const ModelBatch *batch
     return best;
 }
 
-static double gpu_step_seconds(CudaModel *gpu, const AdamWConfig *ac, const ModelBatch *batch, float *lp, float *dlp,
+static double gpu_step_seconds(CudaModel *gpu, const CudaAdamWConfig *ac, const ModelBatch *batch, float *lp, float *dlp,
                                int steps) {
     Error err;
     for (int s = 0; s < 2; s++) { // warm-up: cuBLAS heuristics, workspace growth
@@ -94,9 +94,11 @@ int main(int argc, char **argv) {
     CudaModel gpu;
     if (cuda_model_create(&gpu, &model, batch_size, &err) != 0) fail("GPU model", &err);
     cuda_set_tf32(0);
-    double fp32 = gpu_step_seconds(&gpu, &ac, &b.batch, lp, dlp, gpu_steps);
+    CudaAdamWConfig gpu_ac = {.beta1 = ac.beta1, .beta2 = ac.beta2, .epsilon = ac.epsilon,
+                              .weight_decay = ac.weight_decay, .clip_norm = ac.clip_norm};
+    double fp32 = gpu_step_seconds(&gpu, &gpu_ac, &b.batch, lp, dlp, gpu_steps);
     cuda_set_tf32(1);
-    double tf32 = gpu_step_seconds(&gpu, &ac, &b.batch, lp, dlp, gpu_steps);
+    double tf32 = gpu_step_seconds(&gpu, &gpu_ac, &b.batch, lp, dlp, gpu_steps);
     cuda_set_tf32(0);
     printf("| path | step ms | samples/s | speed-up vs CPU | MFU |\n|---|---|---|---|---|\n");
     printf("| CPU fast kernels (%d threads) | %.1f | %.1f | 1.0x | %.1f%% of measured sgemm %.0f GFLOP/s |\n",

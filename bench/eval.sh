@@ -11,11 +11,8 @@ TMP=${TMPDIR:-/tmp}/iar-bench-eval-$$
 mkdir -p "$TMP"
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
-LIBS="$(pkg-config --libs cairo libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas) -lcmocka -fopenmp -lm -lpthread"
-cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/src" -I"$ROOT/tests" $(pkg-config --cflags libpng libmicrohttpd) \
-    -o "$TMP/tool" "$ROOT/bench/eval_bench_tool.c" "$ROOT/tests/support/eval_fake_server.c" "$ROOT/tests/support/eval_fixture.c" \
-    "$ROOT/$BUILD/libiar.a" $LIBS $( [ -d /usr/local/cuda/lib64 ] && echo "-L/usr/local/cuda/lib64 -lcublas -lcudart -lstdc++" ) \
-    $(pkg-config --libs ompi-c 2>/dev/null || true)
+make -s -C "$ROOT" BUILD="$BUILD" "$BUILD/bench/eval_bench_tool"
+cp "$ROOT/$BUILD/bench/eval_bench_tool" "$TMP/tool"
 
 "$TMP/tool" serve "$TMP/port" &
 SERVER=$!

@@ -24,8 +24,7 @@ PID=""
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
 if [ -z "${LOAD:-}" ]; then
     LOAD=$ROOT/build/bench/serve_load
-    mkdir -p "$(dirname "$LOAD")"
-    cc -O2 -Wall -Wextra -o "$LOAD" "$ROOT/bench/serve_load.c" $(pkg-config --cflags --libs libcurl) -lpthread
+    make -s -C "$ROOT" build/bench/serve_load
 fi
 PIN=""
 command -v taskset >/dev/null 2>&1 && PIN="taskset -c $CPUS"

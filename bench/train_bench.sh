@@ -10,10 +10,9 @@ OUT=${1:-bench-out/train}
 STEPS=${STEPS:-40}; BATCH=${BATCH:-16}; THREADS=${THREADS:-2}
 mkdir -p "$OUT"
 [ -s "$OUT/data/data.jsonl" ] || "$IAR" synth --out "$OUT/data" --n 1000 --seed 101 --size 64 --difficulty mix --threads "$THREADS" >/dev/null
-cc -O2 -std=c11 -D_GNU_SOURCE -Isrc -o "$OUT/train_tokenizer_bench" bench/train_tokenizer_bench.c build/libiar.a \
-    $(pkg-config --libs cairo libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas) -fopenmp -lm -lpthread
+make -s build/bench/train_tokenizer_bench
 echo "== tokenizer (1000 completions of iar synth --seed 101 --difficulty mix)"
-"$OUT/train_tokenizer_bench" "$OUT/data/data.jsonl"
+build/bench/train_tokenizer_bench "$OUT/data/data.jsonl"
 echo "== small SFT: $STEPS steps, batch $BATCH, $THREADS threads"
 rm -rf "$OUT/sft"
 # the image cache is built by a first short run so the timed run measures training only

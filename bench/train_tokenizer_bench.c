@@ -15,7 +15,7 @@ static void measure(const char *pretokenizer, int vocab, char **texts, size_t co
     Tokenizer *tok = NULL;
     Error err = {{0}};
     double t0 = time_now_seconds();
-    if (tokenizer_train_pretokenized(&tok, (const char *const *)texts, count, vocab, pretokenizer, &err) != 0) {
+    if (tokenizer_train_with_pretokenizer(&tok, (const char *const *)texts, count, vocab, pretokenizer, &err) != 0) {
         fprintf(stderr, "%s\n", err.message);
         exit(1);
     }

@@ -1,6 +1,6 @@
 #!/bin/sh
-# fuzz/run.sh — builds the libFuzzer harnesses with clang (-fsanitize=fuzzer,address,undefined)
-# against the library sources they need, writes seed corpora, and runs each fuzzer for a bounded time.
+# fuzz/run.sh — builds the libFuzzer harnesses (make fuzz: clang, -fsanitize=fuzzer,address,undefined),
+# writes seed corpora, and runs each fuzzer for a bounded time.
 #   fuzz/run.sh [SECONDS]          (default 60 per fuzzer; not part of `make test`)
 # Work folder: build/fuzz (corpora grow there between runs; crashes are written there as crash-*).
 # Exit status: non-zero when a fuzzer found a crash, a leak or a failed property.
@@ -8,22 +8,9 @@ set -eu
 SECONDS_EACH=${1:-60}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$ROOT/build/fuzz
-CC=${FUZZ_CC:-clang}
-mkdir -p "$WORK/obj"
 cd "$ROOT"
-
-PKGS="libpng libjpeg libcjson"
-CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -Isrc $(pkg-config --cflags $PKGS) -fno-omit-frame-pointer"
-SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-LIBS="$(pkg-config --libs $PKGS) -lm"
-# The library sources the loaders reach: core, image codecs, the data layer and the answer parser.
-SOURCES="src/core/error.c src/core/files.c src/core/progress.c src/core/rng.c $(ls src/image/*.c) \
-$(ls src/data/*.c) src/text/answer.c src/text/prompt.c"
-
-echo "fuzz: building with $($CC --version | head -1)"
-$CC $CFLAGS $SAN -o "$WORK/fuzz_jsonl" fuzz/fuzz_jsonl.c $SOURCES $LIBS
-$CC $CFLAGS $SAN -o "$WORK/fuzz_image" fuzz/fuzz_image.c $SOURCES $LIBS
-$CC $CFLAGS -o "$WORK/make_seeds" fuzz/make_seeds.c $SOURCES $LIBS
+echo "fuzz: building with make fuzz (FUZZ_CC=${FUZZ_CC:-clang})"
+make -s BUILD=build ${FUZZ_CC:+FUZZ_CC=$FUZZ_CC} fuzz
 "$WORK/make_seeds" "$WORK/seeds"
 mkdir -p "$WORK/corpus/jsonl" "$WORK/corpus/image"
 

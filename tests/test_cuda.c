@@ -409,6 +409,8 @@ static void training_step_case(int stem_norm, int stem_refine) {
     AdamWConfig ac;
     adamw_config_default(&ac);
     ac.clip_norm = 0.5f; // the random weights' gradient is larger: the clip path runs too
+    CudaAdamWConfig gpu_ac = {.beta1 = ac.beta1, .beta2 = ac.beta2, .epsilon = ac.epsilon,
+                              .weight_decay = ac.weight_decay, .clip_norm = ac.clip_norm};
     AdamW opt;
     assert_int_equal(adamw_create(&opt, &t.cpu, &ac, &err), 0);
     for (int step = 0; step < 2; step++) {
@@ -426,7 +428,7 @@ static void training_step_case(int stem_norm, int stem_refine) {
         if (cuda_model_backward(&t.gpu, batch, t.dlogprobs, &err) != 0) fail_msg("%s", err.message);
         if (cuda_model_download_gradients(&t.gpu, t.host, &err) != 0) fail_msg("%s", err.message);
         expect_tensors_close("grad", &t.cpu, t.host, t.cpu.grads, 1e-3);
-        double norm_cpu = adamw_update(&opt, &t.cpu, 1e-2f), norm_gpu = cuda_model_adamw_update(&t.gpu, &ac, 1e-2f);
+        double norm_cpu = adamw_update(&opt, &t.cpu, 1e-2f), norm_gpu = cuda_model_adamw_update(&t.gpu, &gpu_ac, 1e-2f);
         printf("  gradient norm CPU %.6f GPU %.6f\n", norm_cpu, norm_gpu);
         assert_true(fabs(norm_cpu - norm_gpu) <= 1e-4 * norm_cpu);
         if (cuda_model_download_parameters(&t.gpu, t.host, &err) != 0) fail_msg("%s", err.message);
@@ -489,7 +491,7 @@ static void test_generation(void **state) {
 
 int main(void) {
     if (cuda_device_count() < 1) {
-        printf("no CUDA device: skipped (the CUDA build compiled; run bench/cuda_gpu.sh on a GPU machine)\n");
+        printf("skipped: no CUDA device (the CUDA build compiled; run bench/cuda_gpu.sh on a GPU machine)\n");
         return 0;
     }
     char name[256];
@@ -510,7 +512,7 @@ int main(void) {
 
 #else
 int main(void) {
-    printf("built without CUDA (CUDA=0): skipped\n");
+    printf("skipped: built without CUDA (make CUDA=1 builds it)\n");
     return 0;
 }
 #endif

@@ -80,7 +80,7 @@ static void test_round_trip_random_bytes(void **state) {
     for (int m = 0; m < 2; m++) {
         Tokenizer *tok = NULL;
         Error err = {{0}};
-        assert_int_equal(tokenizer_train_pretokenized(&tok, CORPUS, CORPUS_COUNT, 400, modes[m], &err), 0);
+        assert_int_equal(tokenizer_train_with_pretokenizer(&tok, CORPUS, CORPUS_COUNT, 400, modes[m], &err), 0);
         round_trip_random_bytes(tok);
         tokenizer_free(tok);
     }
@@ -90,8 +90,8 @@ static void test_pretokenizer_is_saved_and_checked(void **state) {
     (void)state;
     Tokenizer *words = NULL, *phrases = NULL, *back = NULL;
     Error err = {{0}};
-    assert_int_equal(tokenizer_train_pretokenized(&words, CORPUS, CORPUS_COUNT, 600, "iar-chunks-v1", &err), 0);
-    assert_int_equal(tokenizer_train_pretokenized(&phrases, CORPUS, CORPUS_COUNT, 600, "iar-phrases-v1", &err), 0);
+    assert_int_equal(tokenizer_train_with_pretokenizer(&words, CORPUS, CORPUS_COUNT, 600, "iar-chunks-v1", &err), 0);
+    assert_int_equal(tokenizer_train_with_pretokenizer(&phrases, CORPUS, CORPUS_COUNT, 600, "iar-phrases-v1", &err), 0);
     // phrases may merge across words: the corpus shrinks further than with word chunks
     int ids[400], nw = 0, np = 0;
     for (size_t i = 0; i < CORPUS_COUNT; i++) {
@@ -111,7 +111,7 @@ static void test_pretokenizer_is_saved_and_checked(void **state) {
         assert_memory_equal(a, b, (size_t)na * sizeof(int));
     }
     Tokenizer *none = NULL;
-    assert_int_equal(tokenizer_train_pretokenized(&none, CORPUS, CORPUS_COUNT, 600, "bytes", &err), -1);
+    assert_int_equal(tokenizer_train_with_pretokenizer(&none, CORPUS, CORPUS_COUNT, 600, "bytes", &err), -1);
     assert_non_null(strstr(err.message, "pre-tokenizer"));
     unlink(path);
     rmdir(dir);

@@ -80,7 +80,7 @@ static int cmd_train_tokenizer(int argc, char **argv) {
     for (size_t i = 0; texts && i < dataset.count; i++) texts[i] = text_sample_completion(&dataset.samples[i]);
     for (int d = -1; texts && d < DIMENSION_COUNT; d++) texts[dataset.count + (size_t)(d + 1)] = prompt_native_text(d);
     Tokenizer *tok = NULL;
-    int rc = texts ? tokenizer_train_pretokenized(&tok, (const char *const *)texts, n, (int)vocab, pretokenizer, &err)
+    int rc = texts ? tokenizer_train_with_pretokenizer(&tok, (const char *const *)texts, n, (int)vocab, pretokenizer, &err)
                    : error_set(&err, "out of memory");
     if (rc == 0) rc = tokenizer_save(tok, out, &err);
     if (rc == 0) {

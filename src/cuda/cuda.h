@@ -1,4 +1,4 @@
-// cuda.h — the model on an NVIDIA GPU (issue 7), built when CUDA=1 (IAR_HAVE_CUDA).
+// cuda.h — the model on an NVIDIA GPU, built when CUDA=1 (IAR_HAVE_CUDA).
 //
 // 1. Kernels with the names and signatures of model/kernels.h plus `_cuda`, on DEVICE pointers:
 //    cuBLAS sgemm for the linear layers (and the convolution, as im2col + sgemm), plain CUDA kernels
@@ -25,7 +25,12 @@ extern "C" { // the project's headers are C: keep their names unmangled in the .
 #include "core/error.h"
 #include "model/kernels.h"
 #include "model/model.h"
-#include "train/adamw.h"
+
+// AdamW's hyperparameters, field for field as train/adamw.h's AdamWConfig (cuda sits beside model,
+// below train, so it does not include it).
+typedef struct CudaAdamWConfig {
+    float beta1, beta2, epsilon, weight_decay, clip_norm;
+} CudaAdamWConfig;
 
 // ---- device and memory -------------------------------------------------------------------------
 int cuda_device_count(void); // 0 when there is no device or no driver
@@ -117,7 +122,7 @@ int cuda_model_forward(CudaModel *gpu, const ModelBatch *batch, float *logprobs,
 int cuda_model_backward(CudaModel *gpu, const ModelBatch *batch, const float *dlogprobs, Error *err);
 // As adamw_update: clips to config->clip_norm, updates, returns the norm before clipping (NaN/Inf:
 // nothing updated). Weight decay on tensors of rank >= 2, as the CPU.
-double cuda_model_adamw_update(CudaModel *gpu, const AdamWConfig *config, float learning_rate);
+double cuda_model_adamw_update(CudaModel *gpu, const CudaAdamWConfig *config, float learning_rate);
 // Rollouts without a KV cache: each of `n_samples` rows continues `prompt` (images shared) for up
 // to max_new_tokens, re-running the forward over the whole sequence per token. Sampling draws
 // u = rng_hash(seed, sample, RNG_PURPOSE_SAMPLING, position) as model_generate does.

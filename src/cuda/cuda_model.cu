@@ -399,7 +399,7 @@ extern "C" int cuda_model_backward(CudaModel *gpu, const ModelBatch *batch, cons
     return cuda_check("CUDA backward", err);
 }
 
-extern "C" double cuda_model_adamw_update(CudaModel *gpu, const AdamWConfig *c, float learning_rate) {
+extern "C" double cuda_model_adamw_update(CudaModel *gpu, const CudaAdamWConfig *c, float learning_rate) {
     double norm = grad_norm_cuda(gpu->grads, gpu->param_count);
     if (!isfinite(norm)) return norm;
     float scale = 1.0f;

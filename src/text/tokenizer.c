@@ -348,10 +348,10 @@ static int collect_words(int pretokenizer, const char *const *texts, size_t coun
 }
 
 int tokenizer_train(Tokenizer **out, const char *const *texts, size_t count, int vocab_size, Error *err) {
-    return tokenizer_train_pretokenized(out, texts, count, vocab_size, TOKENIZER_DEFAULT_PRETOKENIZER, err);
+    return tokenizer_train_with_pretokenizer(out, texts, count, vocab_size, TOKENIZER_DEFAULT_PRETOKENIZER, err);
 }
 
-int tokenizer_train_pretokenized(Tokenizer **out, const char *const *texts, size_t count, int vocab_size,
+int tokenizer_train_with_pretokenizer(Tokenizer **out, const char *const *texts, size_t count, int vocab_size,
                                  const char *pretokenizer, Error *err) {
     *out = NULL;
     int mode = -1;

@@ -17,7 +17,7 @@ int tokenizer_train(Tokenizer **out, const char *const *texts, size_t count, int
 // (runs ending at . , : ; ? ! > or a newline, tags starting a run: merges may span words, which
 // shortens templated rationales). tokenizer_train uses TOKENIZER_DEFAULT_PRETOKENIZER.
 #define TOKENIZER_DEFAULT_PRETOKENIZER "iar-phrases-v1"
-int tokenizer_train_pretokenized(Tokenizer **out, const char *const *texts, size_t count, int vocab_size,
+int tokenizer_train_with_pretokenizer(Tokenizer **out, const char *const *texts, size_t count, int vocab_size,
                                  const char *pretokenizer, Error *err);
 int tokenizer_load(Tokenizer **out, const char *path, Error *err);
 int tokenizer_save(const Tokenizer *tokenizer, const char *path, Error *err);

@@ -1,4 +1,4 @@
-// distributed.h — data-parallel training across processes with MPI (issue 7). Every rank holds
+// distributed.h — data-parallel training across processes with MPI. Every rank holds
 // the whole model; each global batch is cut into one contiguous slice of rows per rank; gradients
 // are summed over ranks with bucketed MPI_Allreduce before the optimizer step, so every rank applies
 // the same update and parameters stay identical. Checkpoints and logs are written by rank 0 only.

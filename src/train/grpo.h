@@ -1,4 +1,4 @@
-// grpo.h — `iar train grpo`: GRPO on top of an SFT checkpoint (DESIGN §2, issue 5). Each step draws
+// grpo.h — `iar train grpo`: GRPO on top of an SFT checkpoint (DESIGN §2). Each step draws
 // `prompts_per_step` training samples (uniformly by epochs, or weighted by hard-case mining), samples
 // `group_size` completions per sample from the current policy, scores them with the format +
 // accuracy reward, normalises the rewards within each group, and makes `iterations` AdamW updates

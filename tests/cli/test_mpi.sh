@@ -6,10 +6,10 @@ set -u
 IAR=${IAR_BIN:?IAR_BIN not set}
 BUILD=$(dirname "$IAR")
 TEST="$BUILD/tests/test_distributed"
-if ! command -v mpirun >/dev/null 2>&1; then echo "mpirun not found: MPI test skipped"; exit 0; fi
+if ! command -v mpirun >/dev/null 2>&1; then echo "skipped: mpirun not found"; exit 0; fi
 if [ ! -x "$TEST" ]; then echo "FAIL: $TEST not built (make all-tests)"; exit 1; fi
 # does this build have MPI? the one-process run says so in its first line
-if ! "$TEST" 2>&1 | head -1 | grep -q "MPI present"; then echo "this build has no MPI: MPI test skipped"; exit 0; fi
+if ! "$TEST" 2>&1 | head -1 | grep -q "MPI present"; then echo "skipped: this build has no MPI"; exit 0; fi
 fails=0
 # sanitizer builds: OpenMPI's own allocations are reported as leaks; only the leak check is relaxed
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"

@@ -9,7 +9,7 @@ TMP=${IAR_TEST_TMP:-/tmp}/mpi-train-$$
 rm -rf "$TMP"; mkdir -p "$TMP/d/img"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
-if ! command -v mpirun >/dev/null 2>&1; then echo "mpirun not found: MPI test skipped"; exit 0; fi
+if ! command -v mpirun >/dev/null 2>&1; then echo "skipped: mpirun not found"; exit 0; fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 MPIRUN="timeout 300 mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2"
@@ -28,7 +28,7 @@ done > "$TMP/d/data.jsonl"
 S="--data $TMP/d/data.jsonl --config tiny --steps 6 --batch 5 --val-fraction 0.2 --threads 1 --peak-gflops 10 --lr 3e-3"
 "$IAR" train sft $S --out "$TMP/one" > "$TMP/one.txt" 2>&1 || { cat "$TMP/one.txt"; fail "one-process sft failed"; }
 if ! $MPIRUN "$IAR" train sft $S --out "$TMP/two" > "$TMP/two.txt" 2>&1; then
-    if grep -q "built without MPI" "$TMP/two.txt"; then echo "this build has no MPI: MPI test skipped"; rm -rf "$TMP"; exit 0; fi
+    if grep -q "built without MPI" "$TMP/two.txt"; then echo "skipped: this build has no MPI"; rm -rf "$TMP"; exit 0; fi
     cat "$TMP/two.txt"; fail "mpirun -np 2 sft failed"
 fi
 grep -q "on 2 MPI processes" "$TMP/two.txt" || fail "the 2-process run did not report 2 processes"
