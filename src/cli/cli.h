@@ -19,6 +19,7 @@ int cmd_train(int argc, char **argv);
 int cmd_train_grpo(int argc, char **argv); // `iar train grpo`, dispatched from cmd_train
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
 
 // Prints "iar: message" on stderr and returns 1 (for `return cli_fail(...)`).
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -35,5 +36,33 @@ int cli_wants_help(int argc, char **argv);
 // Parses an integer/float option value or fails with a one-line message naming the option.
 int cli_parse_int(const char *option, const char *value, long min, long max, long *out);
 int cli_parse_double(const char *option, const char *value, double min, double max, double *out);
+
+// One option of a subcommand's table (the table ends with an entry whose name is NULL).
+typedef enum CliOptionType { CLI_FLAG, CLI_STRING, CLI_INT, CLI_DOUBLE } CliOptionType;
+typedef struct CliOption {
+    const char *name; // long name without the dashes ("max-tokens")
+    CliOptionType type;
+    void *value;      // int* (FLAG, set to 1), const char ** (STRING), long* (INT), double* (DOUBLE)
+    double min, max;  // the accepted range of INT and DOUBLE values
+    char short_name;  // 0, or a one-letter alias ('o' for -o)
+} CliOption;
+
+// Table entries: OPTION_FLAG("json", &json), OPTION_INT("limit", &limit, 1, 1e9), ...; OPTION_END last.
+#define OPTION_FLAG(name, target) {(name), CLI_FLAG, (target), 0, 0, 0}
+#define OPTION_STRING(name, target) {(name), CLI_STRING, (target), 0, 0, 0}
+#define OPTION_INT(name, target, min, max) {(name), CLI_INT, (target), (min), (max), 0}
+#define OPTION_DOUBLE(name, target, min, max) {(name), CLI_DOUBLE, (target), (min), (max), 0}
+#define OPTION_END {NULL, CLI_FLAG, NULL, 0, 0, 0}
+
+// Parses argv[1..] against `options` (getopt_long: `--opt value`, `--opt=value`, options before or
+// after positionals, `--` ends them). Positionals are moved to argv[*first_positional..argc-1].
+// Returns 0, or 1 after printing a one-line error that names the option.
+int cli_options_parse(const char *command, int argc, char **argv, const CliOption *options, int *first_positional);
+
+// The model `iar screen`, `iar serve` and `iar eval --model native` use when none is named:
+// `given` if not NULL, else $IAR_MODEL, else <the binary's folder>/../models/iar-small, else
+// <PREFIX>/share/iar/models/iar-small. Writes the folder to `out`; returns 0, or 1 after printing
+// a one-line error that says how to get a model.
+int cli_resolve_model(const char *given, char *out, size_t size);
 
 #endif

@@ -72,3 +72,42 @@ int cli_parse_double(const char *option, const char *value, double min, double m
     *out = v;
     return 0;
 }
+
+#ifndef IAR_PREFIX
+#define IAR_PREFIX "/usr/local"
+#endif
+
+static int model_folder_exists(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return access(path, R_OK) == 0;
+}
+
+int cli_resolve_model(const char *given, char *out, size_t size) {
+    if (given) {
+        if (!model_folder_exists(given))
+            return cli_fail("--model %s: no config.json there (a folder from iar train, or models/iar-small)", given);
+        snprintf(out, size, "%s", given);
+        return 0;
+    }
+    const char *environment = getenv("IAR_MODEL");
+    if (environment && environment[0]) {
+        if (!model_folder_exists(environment))
+            return cli_fail("IAR_MODEL=%s: no config.json there (a folder from iar train, or models/iar-small)", environment);
+        snprintf(out, size, "%s", environment);
+        return 0;
+    }
+    char binary[4096];
+    ssize_t n = readlink("/proc/self/exe", binary, sizeof binary - 1);
+    if (n > 0) {
+        binary[n] = 0;
+        char *slash = strrchr(binary, '/');
+        if (slash) *slash = 0;
+        // build/iar in a checkout and PREFIX/bin/iar both find ../models/iar-small
+        if (snprintf(out, size, "%s/../models/iar-small", binary) < (int)size && model_folder_exists(out)) return 0;
+    }
+    if (model_folder_exists(IAR_PREFIX "/share/iar/models/iar-small"))
+        return snprintf(out, size, "%s", IAR_PREFIX "/share/iar/models/iar-small"), 0;
+    return cli_fail("no model: pass --model DIR or set IAR_MODEL (train one with `iar train sft`, or install the "
+                    "shipped one with `make install`)");
+}
