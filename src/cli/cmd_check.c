@@ -7,7 +7,7 @@
 #include "data/dataset.h"
 
 static void check_print_help(void) {
-    printf("usage: iar check DATA.jsonl [--no-images] [--json]\n\n"
+    printf("usage: iar check DATA.jsonl [--no-images] [--json] [--allow-outside]\n\n"
            "Validates a dataset (DESIGN §3): every line a JSON object with id, dimension, original, exactly\n"
            "4 candidates and an answer of letters A-D without repeats; unique ids; image paths relative to the\n"
            "file's folder and inside it; every image present and decodable (PNG or JPEG). Every problem is\n"
@@ -15,7 +15,8 @@ static void check_print_help(void) {
            "per dimension, answer-set sizes, image sizes, rationales, and the random-guess exact score.\n\n"
            "options:\n"
            "  --no-images   check that image files exist, without decoding them (fast)\n"
-           "  --json        print the statistics of a valid file as one JSON object\n\n"
+           "  --json        print the statistics of a valid file as one JSON object\n"
+           "  --allow-outside  accept images that resolve (through symbolic links) outside the file's folder\n\n"
            "example:\n  iar check bench1/data.jsonl\n");
 }
 
@@ -61,10 +62,11 @@ int cmd_check(int argc, char **argv) {
         return 0;
     }
     const char *path = NULL;
-    int check_images = 1, json = 0;
+    int check_images = 1, json = 0, allow_outside = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--no-images") == 0) check_images = 0;
         else if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--allow-outside") == 0) allow_outside = 1;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_fail("check: unknown option '%s' (see iar check --help)", argv[i]);
         else if (path) return cli_fail("check: one dataset at a time ('%s' and '%s')", path, argv[i]);
         else path = argv[i];
@@ -75,7 +77,8 @@ int cmd_check(int argc, char **argv) {
     progress_begin(&progress, check_images ? "decoding images" : "checking files", 0, cli_progress_report, NULL);
     DatasetCheck check;
     Error err = {{0}};
-    int status = dataset_check_with_progress(&check, path, check_images, &progress, &err);
+    DatasetCheckOptions check_options = {.check_images = check_images, .allow_outside = allow_outside, .progress = &progress};
+    int status = dataset_check_run(&check, path, &check_options, &err);
     if (status != 0) return cli_fail_error(&err); // the file never opened: no progress line
     progress_end(&progress);
 

@@ -20,7 +20,10 @@ static void eval_usage(FILE *out) {
             "  --name NAME          display name in tables (default: the backend's name)\n"
             "  --limit N            only the first N selected samples\n"
             "  --ids FILE           only these ids (one a line)\n"
-            "  --retry-failed       re-run ids whose request failed in an earlier attempt\n"
+            "  --retry-failed       also re-run ids refused for good (HTTP 400, unreadable image); failures of\n"
+            "                       transport, key, rate limit or server are always re-run; the exit status\n"
+            "                       is 3 while any failed request remains in the run\n"
+            "  --allow-outside      dataset images may resolve (through symbolic links) outside its folder\n"
             "  --concurrency K      requests in flight for HTTP backends (default 1)\n"
             "  --temperature T      sampling temperature (default 0)\n"
             "  --max-tokens N       output token limit (default 512)\n"
@@ -68,6 +71,7 @@ int cmd_eval(int argc, char **argv) {
         else if (strcmp(arg, "--api-key-env") == 0) { TAKES_VALUE(); options.backend.api_key_env = value; }
         else if (strcmp(arg, "--no-cache") == 0) no_cache = 1;
         else if (strcmp(arg, "--retry-failed") == 0) options.retry_failed = 1;
+        else if (strcmp(arg, "--allow-outside") == 0) options.allow_outside = 1;
         else if (strcmp(arg, "--limit") == 0) {
             if (cli_parse_int(arg, value, 1, 1000000000L, &n)) return 1;
             options.limit = (size_t)n;
@@ -142,6 +146,9 @@ int cmd_eval(int argc, char **argv) {
     else if (s->cost_usd < 0)
         printf("tokens %lld in / %lld out, cost unknown for this model (give --price-in and --price-out)\n", s->prompt_tokens,
                s->completion_tokens);
+    if (result.errors_left)
+        fprintf(stderr, "iar: eval: %zu request%s failed (%zu will be asked again by re-running; --retry-failed asks all)\n",
+                result.errors_left, result.errors_left == 1 ? "" : "s", s->transient_errors);
     eval_run_data_free(&run);
-    return result.failed ? 3 : 0;
+    return result.errors_left ? 3 : 0;
 }

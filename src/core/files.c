@@ -1,21 +1,60 @@
-// files.c — whole-file reads, atomic writes, mkdir -p, and path safety.
+// files.c — whole-file reads, atomic writes, mkdir -p, folder locks, and path safety.
 #include "core/files.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static const char *file_kind(mode_t mode) {
+    return S_ISDIR(mode) ? "a folder" : S_ISFIFO(mode) ? "a pipe (FIFO)" : S_ISSOCK(mode) ? "a socket"
+           : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
+}
+
+FILE *file_open_regular(const char *path, Error *err) {
+    // Refuse by stat first, then open without blocking and check the opened file again: opening a
+    // FIFO for reading blocks until a writer comes, and the path may change between the two looks.
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        error_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error_set(err, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
+        return NULL;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        error_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        error_set(err, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        error_set(err, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
 
 int file_read_all(const char *path, size_t max_bytes, char **out, size_t *out_size, Error *err) {
     *out = NULL;
     if (out_size) *out_size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = file_open_regular(path, err);
+    if (!f) return -1;
     if (fseek(f, 0, SEEK_END) != 0) {
         fclose(f);
-        return error_set(err, "%s: cannot seek (not a regular file?)", path);
+        return error_set(err, "%s: cannot seek", path);
     }
     long size = ftell(f);
     if (size < 0) {
@@ -93,6 +132,42 @@ int dir_create_all(const char *path, Error *err) {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return error_set(err, "%s: not a folder", path);
     return 0;
+}
+
+int dir_lock(const char *dir, const char *name, int *out_fd, long *holder, Error *err) {
+    *out_fd = -1;
+    if (holder) *holder = 0;
+    char *path = path_join(dir, name);
+    if (!path) return error_set(err, "out of memory");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        error_set(err, "%s: cannot create the lock file: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        char text[32] = "";
+        ssize_t got = pread(fd, text, sizeof text - 1, 0);
+        if (holder && got > 0) *holder = strtol(text, NULL, 10);
+        if (busy) error_set(err, "%s: another process holds the lock", dir);
+        else error_set(err, "%s: cannot lock: %s", path, strerror(errno));
+        close(fd);
+        free(path);
+        return busy ? 1 : -1;
+    }
+    // The holder's pid, for the message another process prints; the lock itself is the flock.
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    int recorded = ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) == n;
+    (void)recorded; // without it only the other process's message lacks the pid; the lock holds
+    free(path);
+    *out_fd = fd;
+    return 0;
+}
+
+void dir_unlock(int fd) {
+    if (fd >= 0) close(fd); // closing the last descriptor releases the flock
 }
 
 char *path_join(const char *dir, const char *name) {

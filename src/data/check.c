@@ -1,15 +1,15 @@
 // check.c — `iar check`: every problem of a dataset file with its line number (structure, fields,
-// paths, duplicate ids, missing or undecodable images), and statistics of the valid samples.
+// paths, duplicate ids, missing, outside or undecodable images), and statistics of the valid samples.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/files.h"
 #include "data/dataset.h"
 #include "data/id_index.h"
 #include "data/jsonl.h"
+#include "data/paths.h"
 #include "data/sample_parse.h"
 #include "image/image.h"
 
@@ -46,35 +46,26 @@ static void check_line_free(CheckLine *item) {
     free(item->messages);
 }
 
-static const char *image_name(int index, char *buffer, size_t size) {
-    if (index == 0) snprintf(buffer, size, "original");
-    else snprintf(buffer, size, "candidate %c", 'A' + index - 1);
-    return buffer;
-}
-
-// Existence (and with decode = 1, decoding) of the line's images. Touches only `item`.
-static int check_line_images(CheckLine *item, const char *root, int decode) {
+// Existence (and with decode = 1, decoding) of the line's images under the dataset's path policy.
+// Touches only `item`.
+static int check_line_images(CheckLine *item, const char *root, const DatasetCheckOptions *options) {
     for (int i = 0; i < IMAGES_PER_SAMPLE; i++) {
         const char *rel = i == 0 ? item->sample.original : item->sample.candidates[i - 1];
         if (!rel) continue;
         char name[32];
-        image_name(i, name, sizeof name);
-        char *full = path_join(root, rel);
-        if (!full) return -1;
-        struct stat st;
+        dataset_image_name(i, name, sizeof name);
+        char *real = NULL;
+        Error err = {{0}};
         int status = 0;
-        if (stat(full, &st) != 0) {
-            status = check_line_add(item, "%s image '%s' is missing", name, rel);
-        } else if (!S_ISREG(st.st_mode)) {
-            status = check_line_add(item, "%s image '%s' is not a regular file", name, rel);
-        } else if (decode) {
+        if (data_path_resolve_image(root, rel, options->allow_outside, &real, &err) != 0) {
+            status = check_line_add(item, "%s image %s", name, err.message);
+        } else if (options->check_images) {
             Image image;
-            Error err = {{0}};
-            if (image_load(&image, full, 0, &err) != 0) {
+            if (image_load(&image, real, 0, &err) != 0) {
                 // The decoder names the file first; the line already does.
                 const char *why = err.message;
-                size_t n = strlen(full);
-                if (strncmp(why, full, n) == 0 && why[n] == ':') why += n + 1 + (why[n + 1] == ' ');
+                size_t n = strlen(real);
+                if (strncmp(why, real, n) == 0 && why[n] == ':') why += n + 1 + (why[n + 1] == ' ');
                 status = check_line_add(item, "%s image '%s' does not decode: %s", name, rel, why);
             } else {
                 item->width[i] = image.width;
@@ -82,16 +73,20 @@ static int check_line_images(CheckLine *item, const char *root, int decode) {
                 image_free(&image);
             }
         }
-        free(full);
+        free(real);
         if (status != 0) return -1;
     }
     return 0;
 }
 
 // Reads and parses every line, recording its problems; duplicate ids are found here too.
-static int check_read_lines(const char *path, CheckLine **out_items, size_t *out_count, Error *err) {
+// *out_root: the folder the image paths are relative to.
+static int check_read_lines(const char *path, CheckLine **out_items, size_t *out_count, char **out_root, Error *err) {
     JsonlReader reader;
+    *out_items = NULL;
+    *out_count = 0;
     if (jsonl_reader_open(&reader, path, DATASET_MAX_LINE_BYTES, err) != 0) return -1;
+    *out_root = dataset_root_of(path, reader.is_stream);
     CheckLine *items = NULL;
     size_t count = 0, capacity = 0;
     IdIndex ids = {0};
@@ -185,13 +180,13 @@ static int check_collect_problems(DatasetCheck *out, const CheckLine *items, siz
     return 0;
 }
 
-int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_images, Progress *progress,
-                                Error *err) {
+int dataset_check_run(DatasetCheck *out, const char *path, const DatasetCheckOptions *options, Error *err) {
     memset(out, 0, sizeof *out);
     CheckLine *items = NULL;
     size_t count = 0;
-    int result = check_read_lines(path, &items, &count, err);
-    char *root = path_dirname(path);
+    char *root = NULL;
+    Progress *progress = options->progress;
+    int result = check_read_lines(path, &items, &count, &root, err);
     if (result == 0 && !root) result = error_set(err, "%s: out of memory", path);
     int failed = 0;
     if (result == 0) {
@@ -199,7 +194,7 @@ int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_i
         // Decoding dominates: spread the lines over threads; each touches only its own item.
 #pragma omp parallel for schedule(dynamic, 8) reduction(| : failed)
         for (size_t i = 0; i < count; i++) {
-            failed |= check_line_images(&items[i], root, check_images) != 0;
+            failed |= check_line_images(&items[i], root, options) != 0;
             if (items[i].message_count) items[i].valid = 0;
             if (progress) progress_advance(progress, 1, items[i].message_count ? 1 : 0);
         }
@@ -219,6 +214,12 @@ int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_i
     free(root);
     if (result != 0) dataset_check_free(out);
     return result;
+}
+
+int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_images, Progress *progress,
+                                Error *err) {
+    DatasetCheckOptions options = {.check_images = check_images, .progress = progress};
+    return dataset_check_run(out, path, &options, err);
 }
 
 int dataset_check(DatasetCheck *out, const char *path, int check_images, Error *err) {

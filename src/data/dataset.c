@@ -2,12 +2,14 @@
 // saving, finding samples, and the answer-set statistics shared with `iar check`.
 #include "data/dataset.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/files.h"
 #include "data/id_index.h"
 #include "data/jsonl.h"
+#include "data/paths.h"
 #include "data/sample_parse.h"
 
 int dataset_add(Dataset *dataset, Sample *sample, Error *err) {
@@ -78,18 +80,21 @@ static int dataset_load_lines(Dataset *out, JsonlReader *reader, const char *pat
     return result;
 }
 
+char *dataset_root_of(const char *path, int is_stream) {
+    // A stream (`cat data.jsonl | iar check /dev/stdin`) has no folder of its own: "/dev" is not it.
+    return is_stream ? string_duplicate(".") : path_dirname(path);
+}
+
 int dataset_load(Dataset *out, const char *path, Error *err) {
     memset(out, 0, sizeof *out);
+    JsonlReader reader;
+    if (jsonl_reader_open(&reader, path, DATASET_MAX_LINE_BYTES, err) != 0) return -1;
     out->path = string_duplicate(path);
-    out->root = path_dirname(path);
+    out->root = dataset_root_of(path, reader.is_stream);
     if (!out->path || !out->root) {
+        jsonl_reader_close(&reader);
         dataset_free(out);
         return error_set(err, "%s: out of memory", path);
-    }
-    JsonlReader reader;
-    if (jsonl_reader_open(&reader, path, DATASET_MAX_LINE_BYTES, err) != 0) {
-        dataset_free(out);
-        return -1;
     }
     int result = dataset_load_lines(out, &reader, path, err);
     jsonl_reader_close(&reader);
@@ -117,6 +122,23 @@ char *dataset_image_path(const Dataset *dataset, const Sample *sample, int image
     const char *rel = image_index == 0 ? sample->original : sample->candidates[image_index - 1];
     if (!rel) return NULL;
     return path_join(dataset->root ? dataset->root : ".", rel);
+}
+
+int dataset_image_resolve(const Dataset *dataset, const Sample *sample, int image_index, char **out, Error *err) {
+    *out = NULL;
+    if (image_index < 0 || image_index > CANDIDATE_COUNT) return error_set(err, "no image %d in a sample", image_index);
+    const char *rel = image_index == 0 ? sample->original : sample->candidates[image_index - 1];
+    char name[32];
+    dataset_image_name(image_index, name, sizeof name);
+    if (!rel) return error_set(err, "%s image: no path", name);
+    if (data_path_resolve_image(dataset->root, rel, dataset->allow_outside, out, err) != 0)
+        return error_prefix(err, "%s image ", name);
+    return 0;
+}
+
+void dataset_image_name(int image_index, char *buffer, size_t size) {
+    if (image_index == 0) snprintf(buffer, size, "original");
+    else snprintf(buffer, size, "candidate %c", 'A' + image_index - 1);
 }
 
 const Sample *dataset_find(const Dataset *dataset, const char *id) {

@@ -46,7 +46,8 @@ typedef struct Dataset {
     Sample *samples;
     size_t count, capacity;
     char *path; // the JSONL file
-    char *root; // its folder: image paths are relative to this
+    char *root; // its folder: image paths are relative to this (the current folder for a stream)
+    int allow_outside; // 1: images may resolve outside `root` (--allow-outside); 0 by default
 } Dataset;
 
 // Loads and validates every line (structure, fields, paths; not the pixels). Stops at the first
@@ -59,8 +60,13 @@ void sample_free(Sample *sample);
 // One JSON object on one line, with a trailing newline.
 int sample_write_json(FILE *file, const Sample *sample, Error *err);
 char *sample_to_json(const Sample *sample); // malloc'd single line, no newline
-// Full path of one of the sample's images: index 0 = original, 1..4 = candidates A..D. malloc'd.
+// Lexical path of one of the sample's images: index 0 = original, 1..4 = candidates A..D. malloc'd.
+// For path arithmetic only: whatever opens an image resolves it with dataset_image_resolve.
 char *dataset_image_path(const Dataset *dataset, const Sample *sample, int image_index);
+// The image's resolved path under the dataset's path policy (data_path_resolve_image: a regular file
+// inside the dataset folder unless dataset->allow_outside). malloc'd in *out; on failure err reads
+// "candidate B image 'img/x.png' is missing" (or "... leads outside the dataset folder ...").
+int dataset_image_resolve(const Dataset *dataset, const Sample *sample, int image_index, char **out, Error *err);
 const Sample *dataset_find(const Dataset *dataset, const char *id); // NULL when absent
 
 // `iar check`: collects every problem (not only the first), including images that are missing or
@@ -103,6 +109,14 @@ double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT +
 #define DATASET_MAX_LINE_BYTES ((size_t)1 << 20)
 // `iar check` stops listing after this many problems (and says so in a last problem).
 #define DATASET_CHECK_MAX_PROBLEMS 10000
+
+typedef struct DatasetCheckOptions {
+    int check_images;   // decode every image (slow, thorough)
+    int allow_outside;  // images may resolve outside the dataset folder (--allow-outside)
+    Progress *progress; // counts the samples whose images are checked; may be NULL
+} DatasetCheckOptions;
+// dataset_check with every option (the dataset's path policy included).
+int dataset_check_run(DatasetCheck *out, const char *path, const DatasetCheckOptions *options, Error *err);
 
 // dataset_check with a progress counter over the samples whose images are checked (may be NULL).
 int dataset_check_with_progress(DatasetCheck *out, const char *path, int check_images, Progress *progress,

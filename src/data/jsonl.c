@@ -15,6 +15,7 @@ int jsonl_reader_open(JsonlReader *reader, const char *path, size_t max_line, Er
         jsonl_reader_close(reader);
         return error_set(err, "%s: is a folder; give the dataset's .jsonl file inside it", path);
     }
+    reader->is_stream = !S_ISREG(st.st_mode);
     reader->max_line = max_line;
     reader->capacity = 4096;
     reader->buffer = malloc(reader->capacity);
@@ -22,14 +23,21 @@ int jsonl_reader_open(JsonlReader *reader, const char *path, size_t max_line, Er
         jsonl_reader_close(reader);
         return error_set(err, "%s: out of memory", path);
     }
-    // Skip a UTF-8 byte-order mark, which some editors write at the start of a file.
-    int c0 = getc(reader->file), c1 = EOF, c2 = EOF;
-    if (c0 == 0xEF) {
-        c1 = getc(reader->file);
-        c2 = getc(reader->file);
+    // Skip a UTF-8 byte-order mark, which some editors write at the start of a file. The bytes read
+    // to look for it are kept and returned first: a pipe cannot be rewound.
+    static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
+    int c;
+    while (reader->peeked_count < 3 && (c = getc(reader->file)) != EOF) {
+        reader->peeked[reader->peeked_count++] = (unsigned char)c;
+        if (c != bom[reader->peeked_count - 1]) break;
     }
-    if (!(c0 == 0xEF && c1 == 0xBB && c2 == 0xBF)) rewind(reader->file);
+    if (reader->peeked_count == 3 && memcmp(reader->peeked, bom, 3) == 0) reader->peeked_count = 0;
     return 0;
+}
+
+static int reader_getc(JsonlReader *reader) {
+    if (reader->peeked_next < reader->peeked_count) return reader->peeked[reader->peeked_next++];
+    return getc_unlocked(reader->file);
 }
 
 static int line_is_blank(const char *text, size_t length) {
@@ -42,7 +50,7 @@ int jsonl_reader_next(JsonlReader *reader, JsonlLine *line, Error *err) {
     for (;;) {
         size_t length = 0;
         int c, any = 0;
-        while ((c = getc_unlocked(reader->file)) != EOF) {
+        while ((c = reader_getc(reader)) != EOF) {
             any = 1;
             if (c == '\n') break;
             if (length < reader->max_line) {

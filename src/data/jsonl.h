@@ -14,6 +14,9 @@ typedef struct JsonlReader {
     size_t capacity;
     size_t max_line;    // longer lines are skipped and reported through `oversized`
     size_t line_number; // 1-based number of the line last returned
+    int is_stream;      // 1 when the file is not a regular file (a pipe, /dev/stdin)
+    unsigned char peeked[3]; // bytes read while looking for a byte-order mark, not yet returned
+    int peeked_count, peeked_next;
 } JsonlReader;
 
 typedef struct JsonlLine {
@@ -23,6 +26,7 @@ typedef struct JsonlLine {
     int has_nul;      // 1 when the line contains a NUL byte (text is cut there)
 } JsonlLine;
 
+// Opens a file or a stream (a pipe, /dev/stdin); a stream is read exactly once, never rewound.
 int jsonl_reader_open(JsonlReader *reader, const char *path, size_t max_line, Error *err);
 // Returns 1 with the next non-blank line, 0 at the end of the file, -1 on a read error.
 // A UTF-8 byte-order mark at the start of the file is skipped.

@@ -1,8 +1,10 @@
-// paths.c — lexical absolute and relative paths.
+// paths.c — lexical absolute and relative paths, and the dataset-folder policy on resolved ones.
 #include "data/paths.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/files.h"
@@ -83,4 +85,41 @@ done:
     free(from);
     free(to);
     return result;
+}
+
+// 1 when the resolved path `real` lies strictly below the resolved folder `root`.
+static int path_is_below(const char *real, const char *root) {
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/') return real[0] == '/' && real[1] != 0;
+    return strncmp(real, root, n) == 0 && real[n] == '/' && real[n + 1] != 0;
+}
+
+int data_path_resolve_image(const char *root, const char *rel, int allow_outside, char **out, Error *err) {
+    *out = NULL;
+    char *joined = path_join(root ? root : ".", rel);
+    if (!joined) return error_set(err, "'%s': out of memory", rel);
+    char *real = realpath(joined, NULL);
+    int saved = errno;
+    free(joined);
+    if (!real)
+        return saved == ENOENT || saved == ENOTDIR ? error_set(err, "'%s' is missing", rel)
+                                                   : error_set(err, "'%s' cannot be opened: %s", rel, strerror(saved));
+    // Only a dataset file's own folder confines its images; paths a user names directly (root NULL) do not.
+    if (root && !allow_outside) {
+        char *root_real = realpath(root, NULL);
+        int inside = root_real && path_is_below(real, root_real);
+        free(root_real);
+        if (!inside) {
+            free(real);
+            return error_set(err, "'%s' leads outside the dataset folder (through a symbolic link); "
+                                  "pass --allow-outside to read it", rel);
+        }
+    }
+    struct stat st;
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(real);
+        return error_set(err, "'%s' is not a regular file", rel);
+    }
+    *out = real;
+    return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/files.h"
+#include "core/utf8.h"
 #include "data/dataset.h"
 #include "data/sample_parse.h"
 
@@ -276,6 +277,12 @@ static void parse_images(Sample *out, const cJSON *root, SampleProblems *problem
 int sample_parse_collect(Sample *out, const char *text, SampleProblems *problems) {
     memset(out, 0, sizeof *out);
     memset(problems, 0, sizeof *problems);
+    // JSON is UTF-8; a line that is not would carry its bytes into every file written from it.
+    size_t bad = 0;
+    if (!utf8_is_valid(text, strlen(text), &bad)) {
+        sample_problems_add(problems, "line is not valid UTF-8 (byte %zu: 0x%02X)", bad + 1, (unsigned char)text[bad]);
+        return -1;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {

@@ -20,4 +20,10 @@ void sample_problems_add(SampleProblems *problems, const char *format, ...) __at
 // way. Returns 0 when no problem was found, -1 otherwise (problems->count > 0).
 int sample_parse_collect(Sample *out, const char *text, SampleProblems *problems);
 
+// Folder that a dataset file's image paths are relative to: its own, or the current one for a
+// stream (a pipe or /dev/stdin). malloc'd.
+char *dataset_root_of(const char *path, int is_stream);
+// "original" or "candidate A".."candidate D".
+void dataset_image_name(int image_index, char *buffer, size_t size);
+
 #endif

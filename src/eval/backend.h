@@ -30,6 +30,8 @@ void backend_options_default(BackendOptions *options);
 typedef struct BackendResult {
     const char *text;       // raw model output; NULL when the request failed
     const char *error;      // why it failed (NULL when ok)
+    int error_permanent;    // 1 when asking again cannot help (the input or the request itself is bad);
+                            // 0 (transport, auth, rate limit, server trouble): the next run asks again
     int prompt_tokens;      // -1 when unknown
     int completion_tokens;  // -1 when unknown
     double latency_seconds;

@@ -17,8 +17,8 @@ static int native_load_images(const Dataset *dataset, const Sample *sample, Imag
                               Error *err) {
     memset(images, 0, sizeof(Image) * MODEL_IMAGE_COUNT);
     for (int i = 0; i < MODEL_IMAGE_COUNT; i++) {
-        char *path = dataset_image_path(dataset, sample, i);
-        int rc = path ? image_load(&images[i], path, 0, err) : error_set(err, "out of memory");
+        char *path = NULL; // resolved under the dataset's path policy
+        int rc = dataset_image_resolve(dataset, sample, i, &path, err) == 0 ? image_load(&images[i], path, 0, err) : -1;
         free(path);
         if (rc != 0) return -1;
     }

@@ -25,6 +25,8 @@ typedef struct EvalRecord {
     char *parse_reason;     // NULL when parsed
     char *raw;              // the model's output; NULL when the request failed
     char *error;            // why the request failed; NULL when it did not
+    int error_permanent;    // 1: the failure belongs to the sample (bad input, HTTP 400); 0: transport,
+                            // auth, rate limit or server trouble, which the next run asks again
     double scores[SCORE_KIND_COUNT]; // 0 for failed parses and failed requests: never a guess
     int format_ok;          // answer_format_ok of the raw output
     double latency_seconds;
@@ -46,12 +48,21 @@ void eval_record_clear(EvalRecord *record);
 void eval_records_free(EvalRecords *records);
 
 // Reads predictions.jsonl. A torn last line (no trailing newline: the writer was killed) is
-// ignored; any other bad line is an error naming its line number.
+// ignored; any other bad line is an error naming its line number. Each id is kept once, in the
+// place of its first line: a later line replaces an earlier one, except that a failed request never
+// replaces an answer (a folder written by two processes at once, before the run lock, has both).
 int eval_predictions_load(EvalRecords *out, const char *path, Error *err);
-// Truncates a torn last line (after SIGKILL) so appending continues on a line boundary; with
-// `drop_errors`, rewrites the file without the lines whose request failed (to retry them).
+
+// Which failed requests a run asks again.
+typedef enum EvalRetry {
+    EVAL_RETRY_NONE = 0,  // keep every line
+    EVAL_RETRY_TRANSIENT, // transport, auth, rate-limit and server failures (the default of a run)
+    EVAL_RETRY_ALL,       // every failed request (--retry-failed)
+} EvalRetry;
+// Truncates a torn last line (after SIGKILL) so appending continues on a line boundary, and
+// rewrites the file without the lines of the failed requests that `retry` selects.
 // *kept: complete lines left (may be NULL).
-int eval_predictions_repair(const char *path, int drop_errors, size_t *kept, Error *err);
+int eval_predictions_repair(const char *path, EvalRetry retry, size_t *kept, Error *err);
 
 // run.json: what produced the run, so `iar report` can find the dataset and price the tokens.
 typedef struct EvalRunInfo {
@@ -63,10 +74,14 @@ typedef struct EvalRunInfo {
     double temperature;
     int max_tokens;
     unsigned long long seed;
+    int allow_outside; // the run was allowed to read images outside the dataset folder
 } EvalRunInfo;
 
 int eval_run_info_save(const EvalRunInfo *info, const char *path, Error *err);
 int eval_run_info_load(EvalRunInfo *out, const char *path, Error *err);
+// Makes the names valid UTF-8 (they come from the command line and file names, which are bytes, and
+// go into JSON); a run resumes by comparing them in this form. eval_run_info_load applies it.
+void eval_run_info_make_utf8(EvalRunInfo *info);
 
 typedef struct EvalRunOptions {
     const char *data_path;
@@ -77,7 +92,8 @@ typedef struct EvalRunOptions {
     const char *name;     // display name; NULL: the backend's name
     size_t limit;         // 0: every selected sample
     const char *ids_path; // file with one id per line; NULL: all
-    int retry_failed;     // re-run the ids whose request failed
+    int retry_failed;     // re-run every id whose request failed (transient failures are always re-run)
+    int allow_outside;    // dataset images may resolve outside its folder (a loaded dataset only)
     double price_in_per_million, price_out_per_million; // < 0: from the built-in table
     BackendOptions backend;
 } EvalRunOptions;
@@ -90,10 +106,13 @@ typedef struct EvalRunResult {
     size_t skipped;   // already in predictions.jsonl
     size_t evaluated; // evaluated now
     size_t failed;    // of those, requests that failed
+    size_t errors_left; // failed requests in the whole run folder afterwards (a caller exits non-zero)
 } EvalRunResult;
 
 // Evaluates and writes predictions.jsonl (appended and flushed per result), then summary.json,
-// report.md and report.html. Resumable: ids already present are skipped.
+// report.md and report.html. Resumable: ids already present are skipped, except failed requests
+// (see EvalRetry). Holds the run folder's lock (eval.lock) throughout: a second eval_run on the same
+// folder fails at once, naming the holder.
 int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *out, Error *err);
 // Recomputes summary.json, report.md and report.html of a run folder from its predictions.
 int eval_run_finish(const char *run_dir, const Dataset *dataset, Error *err);

@@ -100,10 +100,11 @@ typedef struct RunLoop {
     char fatal[512];    // set on 401/403: no new request starts, the run fails (and can resume later)
 } RunLoop;
 
-static void finish(RunLoop *loop, Request *r, const char *text, const char *error, int prompt_tokens,
+static void finish(RunLoop *loop, Request *r, const char *text, const char *error, int permanent, int prompt_tokens,
                    int completion_tokens, double latency, int cached) {
     BackendResult result = {.text = text,
                             .error = error,
+                            .error_permanent = error && permanent,
                             .prompt_tokens = prompt_tokens,
                             .completion_tokens = completion_tokens,
                             .latency_seconds = latency,
@@ -124,14 +125,14 @@ static Request *request_create(RunLoop *loop, size_t sample_index) {
     const Sample *sample = &loop->dataset->samples[sample_index];
     if (openai_request_build(&r->body, r->key, loop->state->model, loop->state->base_url, &loop->state->chat,
                              loop->dataset, sample, &loop->state->options, &err) != 0) {
-        finish(loop, r, NULL, err.message, -1, -1, 0.0, 0);
+        finish(loop, r, NULL, err.message, 1, -1, -1, 0.0, 0);
         return NULL;
     }
     if (loop->state->cache) {
         char *text = NULL;
         int prompt_tokens, completion_tokens;
         if (response_cache_get(loop->state->cache, r->key, &text, &prompt_tokens, &completion_tokens, NULL) == 1) {
-            finish(loop, r, text, NULL, prompt_tokens, completion_tokens, 0.0, 1);
+            finish(loop, r, text, NULL, 0, prompt_tokens, completion_tokens, 0.0, 1);
             free(text);
             return NULL;
         }
@@ -155,14 +156,16 @@ static void handle_done(RunLoop *loop, CURLM *multi, CURLMsg *message) {
     r->easy = NULL;
 
     char reason[512];
-    int retryable = 0;
+    int retryable = 0, permanent = 0;
     if (code != CURLE_OK) {
+        permanent = r->response_too_big;
         retryable = !r->response_too_big;
         snprintf(reason, sizeof reason, "%s", r->response_too_big ? "response over 16 MB"
                                               : code == CURLE_OPERATION_TIMEDOUT ? "timed out"
                                               : r->curl_error[0] ? r->curl_error : curl_easy_strerror(code));
     } else if (status != 200) {
         retryable = openai_status_retryable(status);
+        permanent = openai_status_permanent(status);
         snprintf(reason, sizeof reason, "HTTP %ld: %.300s", status, r->response ? r->response : "");
         if ((status == 401 || status == 403) && !loop->fatal[0])
             snprintf(loop->fatal, sizeof loop->fatal, "the server refused the API key (HTTP %ld) at %.300s; check $%.60s",
@@ -174,7 +177,7 @@ static void handle_done(RunLoop *loop, CURLM *multi, CURLMsg *message) {
         Error err = {{0}};
         if (openai_response_parse(r->response ? r->response : "", &text, &prompt_tokens, &completion_tokens, &err) == 0) {
             if (loop->state->cache) response_cache_put(loop->state->cache, r->key, text, prompt_tokens, completion_tokens, NULL);
-            finish(loop, r, text, NULL, prompt_tokens, completion_tokens, latency, 0);
+            finish(loop, r, text, NULL, 0, prompt_tokens, completion_tokens, latency, 0);
             free(text);
             return;
         }
@@ -193,7 +196,7 @@ static void handle_done(RunLoop *loop, CURLM *multi, CURLMsg *message) {
     }
     char error[640];
     snprintf(error, sizeof error, "%s (after %d attempt%s)", reason, r->attempts, r->attempts == 1 ? "" : "s");
-    finish(loop, r, NULL, error, -1, -1, latency, 0);
+    finish(loop, r, NULL, error, permanent, -1, -1, latency, 0);
 }
 
 // The waiting retry whose time has come first, removed from the list; NULL when none is due.
@@ -238,7 +241,7 @@ static int openai_run(Backend *self, const Dataset *dataset, const size_t *indic
             }
             if (!r) break;
             if (request_start(multi, r, state, headers) != 0) {
-                finish(&loop, r, NULL, "cannot create an HTTP request (out of memory?)", -1, -1, 0.0, 0);
+                finish(&loop, r, NULL, "cannot create an HTTP request (out of memory?)", 0, -1, -1, 0.0, 0);
                 continue;
             }
             active++;

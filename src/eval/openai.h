@@ -35,6 +35,9 @@ int openai_request_build(char **body, char key[65], const char *model, const cha
 int openai_response_parse(const char *body, char **text, int *prompt_tokens, int *completion_tokens, Error *err);
 // 1 for HTTP statuses worth retrying (408, 409, 425, 429, 5xx).
 int openai_status_retryable(long status);
+// 1 for HTTP statuses that refuse this request itself (400, 413, 415, 422): the next run does not
+// ask again unless told to (--retry-failed). Every other failure, 401 and 403 included, it does.
+int openai_status_permanent(long status);
 // Backoff before attempt `attempt` + 1 (attempt >= 1): base·2^(attempt-1), capped, with counter-based
 // jitter in [0.5, 1) of it; at least `retry_after` (from the server) when that is > 0, capped too.
 double openai_retry_delay(const BackendOptions *options, uint64_t request_key, int attempt, double retry_after);

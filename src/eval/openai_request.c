@@ -134,9 +134,8 @@ int openai_request_build(char **body, char key[65], const char *model, const cha
     free(question);
     static const char *const LABELS[5] = {"Original image:", "Image A:", "Image B:", "Image C:", "Image D:"};
     for (int i = 0; i < 5; i++) {
-        char *path = dataset_image_path(dataset, sample, i), *url = NULL;
-        if (!path || image_file_data_url(path, &url, err) != 0) {
-            if (!path) error_set(err, "out of memory");
+        char *path = NULL, *url = NULL; // the dataset's path policy decides what may be sent
+        if (dataset_image_resolve(dataset, sample, i, &path, err) != 0 || image_file_data_url(path, &url, err) != 0) {
             free(path);
             cJSON_Delete(root);
             return error_prefix(err, "sample %s: ", sample->id);
@@ -204,6 +203,10 @@ int openai_response_parse(const char *body, char **text, int *prompt_tokens, int
 
 int openai_status_retryable(long status) {
     return status == 408 || status == 409 || status == 425 || status == 429 || (status >= 500 && status <= 599);
+}
+
+int openai_status_permanent(long status) {
+    return status == 400 || status == 413 || status == 415 || status == 422;
 }
 
 double openai_retry_delay(const BackendOptions *options, uint64_t request_key, int attempt, double retry_after) {

@@ -1,14 +1,14 @@
-// predictions.c — the lines of predictions.jsonl (one evaluated sample each), reading them back,
-// repairing a file torn by a kill, and run.json.
+// predictions.c — the lines of predictions.jsonl (one evaluated sample each), reading them back (one
+// record per id), repairing a file torn by a kill or dropping failures to ask again, and run.json.
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/files.h"
+#include "core/utf8.h"
+#include "data/id_index.h"
 #include "eval/eval.h"
 
 int eval_record_from_result(EvalRecord *out, const Sample *sample, const BackendResult *result, Error *err) {
@@ -37,6 +37,7 @@ int eval_record_from_result(EvalRecord *out, const Sample *sample, const Backend
         }
     } else {
         out->error = string_duplicate(result->error ? result->error : "request failed");
+        out->error_permanent = result->error_permanent;
         out->parse_reason = string_duplicate("no output (request failed)");
     }
     if (!out->id || (result->text && !out->raw)) {
@@ -68,15 +69,22 @@ static int letters_parse(const cJSON *array, AnswerSet *out) {
     return 0;
 }
 
+// Model outputs, server replies and names are bytes; what goes into JSON is made valid UTF-8.
+static void add_text(cJSON *object, const char *key, const char *value) {
+    char *clean = utf8_sanitize(value);
+    cJSON_AddItemToObject(object, key, clean ? cJSON_CreateString(clean) : cJSON_CreateNull());
+    free(clean);
+}
+
 static void add_string_or_null(cJSON *object, const char *key, const char *value) {
-    if (value) cJSON_AddStringToObject(object, key, value);
+    if (value) add_text(object, key, value);
     else cJSON_AddNullToObject(object, key);
 }
 
 char *eval_record_to_json(const EvalRecord *record) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    cJSON_AddStringToObject(o, "id", record->id ? record->id : "");
+    add_text(o, "id", record->id ? record->id : "");
     if (record->dimension >= 0 && record->dimension < DIMENSION_COUNT)
         cJSON_AddStringToObject(o, "dimension", dimension_id((Dimension)record->dimension));
     else cJSON_AddNullToObject(o, "dimension");
@@ -92,6 +100,8 @@ char *eval_record_to_json(const EvalRecord *record) {
     cJSON_AddBoolToObject(o, "format_ok", record->format_ok);
     add_string_or_null(o, "raw", record->raw);
     add_string_or_null(o, "error", record->error);
+    if (record->error) cJSON_AddStringToObject(o, "error_kind", record->error_permanent ? "permanent" : "transient");
+    else cJSON_AddNullToObject(o, "error_kind");
     cJSON_AddNumberToObject(o, "latency_s", round(record->latency_seconds * 1e6) / 1e6);
     cJSON_AddNumberToObject(o, "prompt_tokens", record->prompt_tokens);
     cJSON_AddNumberToObject(o, "completion_tokens", record->completion_tokens);
@@ -148,6 +158,9 @@ int eval_record_from_json(EvalRecord *out, const char *line, Error *err) {
     out->parse_reason = json_string_dup(o, "parse_reason");
     out->raw = json_string_dup(o, "raw");
     out->error = json_string_dup(o, "error");
+    // Lines written before failures had a kind count as transient: asking again is the safe side.
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "error_kind"));
+    out->error_permanent = out->error && kind && strcmp(kind, "permanent") == 0;
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(o, "scores");
     for (int k = 0; k < SCORE_KIND_COUNT; k++) out->scores[k] = json_number(scores, score_name((ScoreKind)k), 0.0);
     out->format_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "format_ok"));
@@ -187,10 +200,36 @@ static int records_push(EvalRecords *records, EvalRecord *record, Error *err) {
     return 0;
 }
 
+// Adds a record, or folds it into the earlier record of the same id (see eval_predictions_load).
+static int records_add_unique(EvalRecords *records, IdIndex *ids, EvalRecord *record, Error *err) {
+    size_t at = 0;
+    if (id_index_find(ids, record->id, &at)) {
+        EvalRecord *earlier = &records->items[at];
+        if (!record->error || earlier->error) {
+            // The index borrows the id string: keep the earlier one, take everything else.
+            char *id = earlier->id;
+            earlier->id = record->id;
+            record->id = id;
+            eval_record_clear(earlier);
+            *earlier = *record;
+            earlier->id = id;
+            memset(record, 0, sizeof *record);
+            return 0;
+        }
+        eval_record_clear(record);
+        return 0;
+    }
+    if (records_push(records, record, err) != 0) return -1;
+    if (id_index_insert(ids, records->items[records->count - 1].id, records->count - 1, NULL) < 0)
+        return error_set(err, "out of memory");
+    return 0;
+}
+
 int eval_predictions_load(EvalRecords *out, const char *path, Error *err) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = file_open_regular(path, err);
+    if (!f) return -1;
+    IdIndex ids = {0};
     char *line = NULL;
     size_t capacity = 0, line_number = 0;
     ssize_t length;
@@ -205,19 +244,20 @@ int eval_predictions_load(EvalRecords *out, const char *path, Error *err) {
             status = error_prefix(err, "%s:%zu: ", path, line_number);
             break;
         }
-        if (records_push(out, &record, err) != 0) {
+        if (records_add_unique(out, &ids, &record, err) != 0) {
             eval_record_clear(&record);
             status = -1;
             break;
         }
     }
+    id_index_free(&ids);
     free(line);
     fclose(f);
     if (status != 0) eval_records_free(out);
     return status;
 }
 
-int eval_predictions_repair(const char *path, int drop_errors, size_t *kept, Error *err) {
+int eval_predictions_repair(const char *path, EvalRetry retry, size_t *kept, Error *err) {
     if (kept) *kept = 0;
     if (!file_exists(path)) return 0;
     char *data = NULL;
@@ -237,7 +277,7 @@ int eval_predictions_repair(const char *path, int drop_errors, size_t *kept, Err
         EvalRecord record;
         int keep = 0;
         if (data[start] != 0 && eval_record_from_json(&record, data + start, NULL) == 0) {
-            keep = !(drop_errors && record.error);
+            keep = !(record.error && (retry == EVAL_RETRY_ALL || (retry == EVAL_RETRY_TRANSIENT && !record.error_permanent)));
             eval_record_clear(&record);
         }
         if (keep) {
@@ -258,18 +298,30 @@ int eval_predictions_repair(const char *path, int drop_errors, size_t *kept, Err
     return status;
 }
 
+void eval_run_info_make_utf8(EvalRunInfo *info) {
+    char *fields[] = {info->model_spec, info->backend_name, info->data_path, info->name};
+    size_t sizes[] = {sizeof info->model_spec, sizeof info->backend_name, sizeof info->data_path, sizeof info->name};
+    for (int i = 0; i < 4; i++) {
+        if (utf8_is_valid(fields[i], strlen(fields[i]), NULL)) continue;
+        char *clean = utf8_sanitize(fields[i]);
+        if (clean) snprintf(fields[i], sizes[i], "%.*s", (int)utf8_cut(clean, sizes[i] - 1), clean);
+        free(clean);
+    }
+}
+
 int eval_run_info_save(const EvalRunInfo *info, const char *path, Error *err) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "format_version", EVAL_FORMAT_VERSION);
-    cJSON_AddStringToObject(o, "model", info->model_spec);
-    cJSON_AddStringToObject(o, "backend", info->backend_name);
-    cJSON_AddStringToObject(o, "name", info->name);
-    cJSON_AddStringToObject(o, "data", info->data_path);
+    add_text(o, "model", info->model_spec);
+    add_text(o, "backend", info->backend_name);
+    add_text(o, "name", info->name);
+    add_text(o, "data", info->data_path);
     cJSON_AddNumberToObject(o, "price_in_per_million", info->price_in_per_million);
     cJSON_AddNumberToObject(o, "price_out_per_million", info->price_out_per_million);
     cJSON_AddNumberToObject(o, "temperature", info->temperature);
     cJSON_AddNumberToObject(o, "max_tokens", info->max_tokens);
     cJSON_AddNumberToObject(o, "seed", (double)info->seed);
+    cJSON_AddBoolToObject(o, "allow_outside", info->allow_outside);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     if (!text) return error_set(err, "out of memory");
@@ -310,6 +362,8 @@ int eval_run_info_load(EvalRunInfo *out, const char *path, Error *err) {
     out->temperature = json_number(o, "temperature", 0);
     out->max_tokens = (int)json_number(o, "max_tokens", 0);
     out->seed = (unsigned long long)json_number(o, "seed", 0);
+    out->allow_outside = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "allow_outside"));
     cJSON_Delete(o);
+    eval_run_info_make_utf8(out);
     return 0;
 }

@@ -13,6 +13,7 @@ typedef struct ReportOptions {
     uint64_t bootstrap_seed; // default 0
     size_t gallery_limit;    // samples shown in the HTML gallery; default 200
     int thumbnail_pixels;    // thumbnail width; default 96; 0: no thumbnails
+    size_t text_limit;       // bytes of each model output or error shown in the HTML; default 4000
 } ReportOptions;
 
 void report_options_default(ReportOptions *options);

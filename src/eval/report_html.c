@@ -1,26 +1,43 @@
 // report_html.c — report.html: one self-contained page (no network): the table, a per-dimension bar
 // chart in inline SVG, and a gallery of samples (five thumbnails as data URLs, gold vs predicted, the
 // model's reasoning) filterable to wrong answers and by dimension with a few lines of inline JS.
+// Every text is escaped, made valid UTF-8, and model outputs are cut short (the page stays readable
+// whatever a model replies; predictions.jsonl keeps the whole text).
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
+#include "core/utf8.h"
 #include "data/id_index.h"
 #include "eval/report.h"
 #include "image/image.h"
-#include "core/base64.h"
 
-static void html_escape(FILE *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
+// Escaped text, at most `limit` bytes of it (0: all), invalid UTF-8 bytes shown as U+FFFD.
+static void html_text(FILE *out, const char *text, size_t limit) {
+    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    size_t length = strlen((const char *)p), at = 0;
+    while (at < length && (limit == 0 || at < limit)) {
+        size_t n = utf8_sequence_size(p + at, length - at);
+        if (n == 0) {
+            fputs("\xEF\xBF\xBD", out);
+            at++;
+            continue;
+        }
+        if (limit && at + n > limit) break;
+        switch (p[at]) {
         case '<': fputs("&lt;", out); break;
         case '>': fputs("&gt;", out); break;
         case '&': fputs("&amp;", out); break;
         case '"': fputs("&quot;", out); break;
         case '\'': fputs("&#39;", out); break;
-        default: fputc(*p, out);
+        default: fwrite(p + at, 1, n, out);
         }
+        at += n;
     }
+    if (at < length) fprintf(out, "… (%zu more bytes in predictions.jsonl)", length - at);
 }
+
+static void html_escape(FILE *out, const char *text) { html_text(out, text, 0); }
 
 static const char *const COLUMN_TITLES[SUMMARY_GROUPS] = {"Appearance Deformation", "Lighting &amp; Shadow",
                                                           "Placement Layout", "Extension Rationality", "Overall"};
@@ -95,7 +112,8 @@ static void html_chart(FILE *out, const EvalRunData *runs, size_t count) {
 static void html_thumbnail(FILE *out, const Dataset *dataset, const Sample *sample, int index, int pixels) {
     const char *label = index == 0 ? "original" : (const char *[]){"A", "B", "C", "D"}[index - 1];
     fprintf(out, "<figure><figcaption>%s</figcaption>", label);
-    char *path = dataset ? dataset_image_path(dataset, sample, index) : NULL;
+    char *path = NULL;
+    if (dataset) dataset_image_resolve(dataset, sample, index, &path, NULL); // the dataset's path policy
     Image image = {0}, small = {0};
     uint8_t *jpeg = NULL;
     size_t jpeg_size = 0;
@@ -158,7 +176,7 @@ static void html_gallery(FILE *out, const EvalRunData *runs, size_t count, const
             if (!p) fputs(": –", out);
             else if (p->parse == ANSWER_PARSE_FAILED) {
                 fputs(": <span class=bad>parse failure (", out);
-                html_escape(out, p->error ? p->error : p->parse_reason);
+                html_text(out, p->error ? p->error : p->parse_reason, options->text_limit);
                 fputs(")</span>", out);
             } else {
                 answer_set_format(p->predicted, predicted, sizeof predicted);
@@ -166,7 +184,7 @@ static void html_gallery(FILE *out, const EvalRunData *runs, size_t count, const
             }
             if (p && (p->raw || p->error)) {
                 fputs("<details><summary>output</summary><pre>", out);
-                html_escape(out, p->raw ? p->raw : p->error);
+                html_text(out, p->raw ? p->raw : p->error, options->text_limit);
                 fputs("</pre></details>", out);
             }
             fputs("</li>", out);
@@ -211,8 +229,10 @@ int report_html_write(FILE *out, const EvalRunData *runs, size_t count, const Da
                       const ReportOptions *options, Error *err) {
     if (count == 0) return error_set(err, "no run to report");
     Dataset loaded = {0};
-    if (!dataset && options->thumbnail_pixels > 0 && runs[0].info.data_path[0] && dataset_load(&loaded, runs[0].info.data_path, NULL) == 0)
+    if (!dataset && options->thumbnail_pixels > 0 && runs[0].info.data_path[0] && dataset_load(&loaded, runs[0].info.data_path, NULL) == 0) {
+        loaded.allow_outside = runs[0].info.allow_outside; // what the run itself was allowed to read
         dataset = &loaded;
+    }
     fputs("<!doctype html>\n<html lang=en><head><meta charset='utf-8'><link rel='icon' href='data:,'><title>iar report</title>"
           "<style>", out);
     fputs(STYLE, out);

@@ -10,6 +10,7 @@ void report_options_default(ReportOptions *options) {
     options->bootstrap_resamples = 1000;
     options->gallery_limit = 200;
     options->thumbnail_pixels = 96;
+    options->text_limit = 4000;
 }
 
 static const char *const SHORT_TITLES[DIMENSION_COUNT] = {"Appearance Deformation", "Lighting & Shadow",

@@ -1,6 +1,7 @@
-// run.c — `iar eval` as a library call: select samples, open the backend, append one line per result
-// to predictions.jsonl (flushed, so a kill loses at most the line being written), resume by
-// skipping ids already there, then regenerate summary.json and the reports.
+// run.c — `iar eval` as a library call: lock the run folder, select samples, open the backend, append
+// one line per result to predictions.jsonl (flushed, so a kill loses at most the line being written),
+// resume by skipping ids already there (asking again where a request failed for a passing reason),
+// then regenerate summary.json and the reports.
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -139,9 +140,25 @@ static void run_on_result(void *user, size_t sample_index, const BackendResult *
     eval_record_clear(&record);
 }
 
-// Creates the folder and run.json, or checks that an existing run.json is the same model and data.
-static int run_prepare_folder(const char *dir, EvalRunInfo *info, Error *err) {
+#define RUN_LOCK_NAME "eval.lock"
+
+// Creates the folder and takes its lock (*lock_fd), so a second eval on it refuses at once instead
+// of writing every id twice.
+static int run_lock_folder(const char *dir, int *lock_fd, Error *err) {
     if (dir_create_all(dir, err) != 0) return -1;
+    long holder = 0;
+    int status = dir_lock(dir, RUN_LOCK_NAME, lock_fd, &holder, err);
+    if (status == 1) {
+        if (holder > 0)
+            return error_set(err, "%s: another `iar eval` (pid %ld) is writing this run folder; wait for it to end or pick another --out",
+                             dir, holder);
+        return error_set(err, "%s: another `iar eval` is writing this run folder; wait for it to end or pick another --out", dir);
+    }
+    return status;
+}
+
+// Writes run.json, or checks that an existing run.json is the same model and data.
+static int run_prepare_folder(const char *dir, EvalRunInfo *info, Error *err) {
     char *path = path_join(dir, "run.json");
     if (!path) return error_set(err, "out of memory");
     int status = 0;
@@ -161,9 +178,9 @@ static int run_prepare_folder(const char *dir, EvalRunInfo *info, Error *err) {
     return status;
 }
 
-static int run_load_done(const char *predictions_path, int retry_failed, EvalRecords *done, IdIndex *index, Error *err) {
+static int run_load_done(const char *predictions_path, EvalRetry retry, EvalRecords *done, IdIndex *index, Error *err) {
     memset(done, 0, sizeof *done);
-    if (eval_predictions_repair(predictions_path, retry_failed, NULL, err) != 0) return -1;
+    if (eval_predictions_repair(predictions_path, retry, NULL, err) != 0) return -1;
     if (!file_exists(predictions_path)) return 0;
     if (eval_predictions_load(done, predictions_path, err) != 0) return -1;
     for (size_t i = 0; i < done->count; i++)
@@ -171,9 +188,10 @@ static int run_load_done(const char *predictions_path, int retry_failed, EvalRec
     return 0;
 }
 
-int eval_run_finish(const char *run_dir, const Dataset *dataset, Error *err) {
+static int eval_run_finish_counting(const char *run_dir, const Dataset *dataset, size_t *errors_left, Error *err) {
     EvalRunData run;
     if (eval_run_data_load(&run, run_dir, err) != 0) return -1;
+    if (errors_left) *errors_left = run.summary.request_errors;
     char *summary_path = path_join(run_dir, "summary.json");
     int status = summary_path ? eval_summary_write(&run.summary, &run.info, summary_path, err) : error_set(err, "out of memory");
     free(summary_path);
@@ -182,6 +200,10 @@ int eval_run_finish(const char *run_dir, const Dataset *dataset, Error *err) {
     if (status == 0) status = report_write_files(&run, 1, dataset, run_dir, &report_options, err);
     eval_run_data_free(&run);
     return status;
+}
+
+int eval_run_finish(const char *run_dir, const Dataset *dataset, Error *err) {
+    return eval_run_finish_counting(run_dir, dataset, NULL, err);
 }
 
 int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *out, Error *err) {
@@ -194,9 +216,10 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
     size_t *indices = NULL, *todo = NULL, count = 0;
     char *predictions_path = NULL;
     FILE *file = NULL;
-    int status = -1;
+    int status = -1, lock_fd = -1;
     if (!options->data_path) return error_set(err, "no dataset: use --data DATA.jsonl");
     if (!options->dataset && dataset_load(&loaded, options->data_path, err) != 0) goto done;
+    loaded.allow_outside = options->allow_outside;
     if (select_samples(dataset, options, &indices, &count, err) != 0) goto done;
     if (backend_open(&backend, options->model_spec, &options->backend, err) != 0) goto done;
 
@@ -215,6 +238,8 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
     info.temperature = options->backend.temperature;
     info.max_tokens = options->backend.max_tokens;
     info.seed = (unsigned long long)options->backend.seed;
+    info.allow_outside = dataset->allow_outside;
+    eval_run_info_make_utf8(&info);
     info.price_in_per_million = options->price_in_per_million;
     info.price_out_per_million = options->price_out_per_million;
     if (info.price_in_per_million < 0 || info.price_out_per_million < 0) {
@@ -231,13 +256,18 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
         eval_default_run_name(name, sizeof name, backend.name, options->data_path);
         snprintf(out->run_dir, sizeof out->run_dir, "%s/%s", options->runs_root ? options->runs_root : "runs", name);
     }
+    if (run_lock_folder(out->run_dir, &lock_fd, err) != 0) {
+        out->run_dir[0] = 0; // nothing of this process is in that folder
+        goto done;
+    }
     if (run_prepare_folder(out->run_dir, &info, err) != 0) goto done;
     predictions_path = path_join(out->run_dir, "predictions.jsonl");
     if (!predictions_path) {
         error_set(err, "out of memory");
         goto done;
     }
-    if (run_load_done(predictions_path, options->retry_failed, &done, &done_index, err) != 0) goto done;
+    EvalRetry retry = options->retry_failed ? EVAL_RETRY_ALL : EVAL_RETRY_TRANSIENT;
+    if (run_load_done(predictions_path, retry, &done, &done_index, err) != 0) goto done;
 
     todo = malloc((count + 1) * sizeof *todo);
     if (!todo) {
@@ -274,9 +304,10 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
         goto done;
     }
     if (run_status != 0) goto done;
-    if (eval_run_finish(out->run_dir, dataset, err) != 0) goto done;
+    if (eval_run_finish_counting(out->run_dir, dataset, &out->errors_left, err) != 0) goto done;
     status = 0;
 done:
+    dir_unlock(lock_fd);
     if (file) fclose(file);
     free(predictions_path);
     free(indices);

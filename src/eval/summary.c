@@ -46,6 +46,7 @@ void eval_summary_compute(EvalSummary *out, const EvalRecords *records, const Ev
         if (r->parse == ANSWER_PARSE_FAILED) out->parse_failures++;
         if (r->parse == ANSWER_PARSED_FALLBACK) out->fallback_parses++;
         if (r->error) out->request_errors++;
+        if (r->error && !r->error_permanent) out->transient_errors++;
         if (r->format_ok) out->format_ok++;
         if (r->cached) out->cached++;
         if (!r->error && !r->cached) {
@@ -119,6 +120,7 @@ char *eval_summary_to_json(const EvalSummary *s, const EvalRunInfo *info) {
     cJSON_AddNumberToObject(parse, "fallback", (double)s->fallback_parses);
     cJSON_AddNumberToObject(parse, "format_ok", (double)s->format_ok);
     cJSON_AddNumberToObject(o, "request_errors", (double)s->request_errors);
+    cJSON_AddNumberToObject(o, "request_errors_transient", (double)s->transient_errors);
     cJSON_AddNumberToObject(o, "cached", (double)s->cached);
     cJSON *latency = cJSON_AddObjectToObject(o, "latency_s");
     cJSON_AddNumberToObject(latency, "mean", round(s->latency_mean_seconds * 1e6) / 1e6);

@@ -21,6 +21,7 @@ typedef struct EvalSummary {
     size_t parse_failures;     // outputs that could not be parsed (requests that failed included)
     size_t fallback_parses;    // parsed without tags
     size_t request_errors;     // requests that failed
+    size_t transient_errors;   // of those, the ones the next run asks again (transport, auth, server)
     size_t format_ok;          // outputs passing the strict format check
     size_t cached;
     size_t answer_size_histogram[CANDIDATE_COUNT + 1]; // gold sets of size 0..4

@@ -1,4 +1,5 @@
-// example.c — a dataset sample as JSON with inline images, for the web page's example button.
+// example.c — a dataset sample as JSON with inline images, for the web page's example button. Images
+// are read under the dataset's path policy: a symbolic link out of its folder is never served.
 #include "serve/example.h"
 
 #include <stdint.h>
@@ -27,7 +28,10 @@ char *example_json(const Dataset *dataset, size_t index, Error *err) {
         error_set(err, "no example dataset: start the server with --example DATA.jsonl");
         return NULL;
     }
-    index %= dataset->count;
+    if (index >= dataset->count) {
+        error_set(err, "example: no sample %zu (the dataset has %zu, numbered from 0)", index, dataset->count);
+        return NULL;
+    }
     const Sample *sample = &dataset->samples[index];
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "index", (double)index);
@@ -41,9 +45,8 @@ char *example_json(const Dataset *dataset, size_t index, Error *err) {
     }
     cJSON *candidates = cJSON_AddArrayToObject(root, "candidates");
     for (int i = 0; i <= CANDIDATE_COUNT; i++) {
-        char *path = dataset_image_path(dataset, sample, i);
-        char *url = path ? example_image_url(path, err) : NULL;
-        if (!path) error_set(err, "example: out of memory");
+        char *path = NULL;
+        char *url = dataset_image_resolve(dataset, sample, i, &path, err) == 0 ? example_image_url(path, err) : NULL;
         free(path);
         if (!url) {
             cJSON_Delete(root);

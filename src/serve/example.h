@@ -11,7 +11,8 @@
 #define EXAMPLE_MAX_IMAGE_BYTES ((size_t)16 << 20)
 
 // {"index":i,"count":n,"id":…,"dimension":…,"answer":["B"],"original":URL,"candidates":[URL×4]};
-// `index` wraps around the dataset. malloc'd; NULL with err on failure.
+// `index` must be below the dataset's count. Images resolve under the dataset's path policy
+// (dataset_image_resolve). malloc'd; NULL with err on failure.
 char *example_json(const Dataset *dataset, size_t index, Error *err);
 
 #endif

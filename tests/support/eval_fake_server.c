@@ -91,6 +91,7 @@ static enum MHD_Result fake_answer(EvalFakeServer *server, struct MHD_Connection
     int faulty = before < atoi(count);
     if (faulty && strcmp(mode, "429") == 0) return fake_reply(connection, 429, "{\"error\":{\"message\":\"rate limited\"}}", retry_after);
     if (faulty && strcmp(mode, "401") == 0) return fake_reply(connection, 401, "{\"error\":{\"message\":\"bad key\"}}", NULL);
+    if (faulty && strcmp(mode, "400") == 0) return fake_reply(connection, 400, "{\"error\":{\"message\":\"image refused\"}}", NULL);
     if (faulty && strcmp(mode, "500") == 0) return fake_reply(connection, 500, "{\"error\":{\"message\":\"boom\"}}", NULL);
     if (faulty && strcmp(mode, "malformed") == 0) return fake_reply(connection, 200, "{\"choices\":[{\"message\":", NULL);
     if (faulty && strcmp(mode, "drop") == 0) return MHD_NO;

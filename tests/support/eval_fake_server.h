@@ -1,7 +1,7 @@
 // eval_fake_server.h — an OpenAI-compatible Chat Completions server on a loopback port (libmicrohttpd)
 // that misbehaves on request. A request's behaviour comes from a marker in its text:
 //   [[id=s00003 mode=429 n=2 ra=1 answer=BD]]
-// mode: ok | 429 (with Retry-After: ra seconds) | 401 | 500 | slow (replies after delay_ms) | malformed
+// mode: ok | 429 (with Retry-After: ra seconds) | 400 | 401 | 500 | slow (replies after delay_ms) | malformed
 // (200 with broken JSON) | drop (closes the connection without a reply) | unparseable (a reply with no
 // answer); sleep=MS delays every reply of that id; the fault repeats for the first n requests of that id (n=99: always), then it answers
 // "<think>…</think><answer>letters</answer>". Without a marker it answers A at once.
