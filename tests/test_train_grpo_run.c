@@ -20,6 +20,7 @@ static void omp_set_num_threads(int n) { (void)n; }
 
 #include "core/files.h"
 #include "core/rng.h"
+#include "core/utf8.h"
 #include "image/image.h"
 #include "support/train_fixture.h"
 #include "train/grpo.h"
@@ -126,6 +127,14 @@ static void toy_options(GrpoOptions *o, const char *out) {
     o->threads = 1;
 }
 
+static char *read_file_text(const char *dir, const char *name, size_t *size) {
+    char *path = path_join(dir, name), *text = NULL;
+    Error err;
+    if (file_read_all(path, 0, &text, size, &err) != 0) fail_msg("%s", err.message);
+    free(path);
+    return text;
+}
+
 static void test_grpo_raises_the_reward_on_a_toy_task(void **state) {
     (void)state;
     char *out = path_join(toy_dir, "grpo");
@@ -147,19 +156,19 @@ static void test_grpo_raises_the_reward_on_a_toy_task(void **state) {
         if (!file_exists(path)) fail_msg("missing %s", path);
         free(path);
     }
+    // JSON readers refuse anything but UTF-8, whatever bytes the policy sampled
+    for (int i = 0; i < 2; i++) {
+        size_t size = 0;
+        char *text = read_file_text(out, files[i], &size);
+        assert_true(utf8_is_valid(text, size, NULL));
+        free(text);
+    }
     // a second run into the same folder without --resume is refused
     assert_int_equal(grpo_train(&o, NULL, &result, &err), -1);
     assert_non_null(strstr(err.message, "--resume"));
     free(out);
 }
 
-static char *read_file_text(const char *dir, const char *name, size_t *size) {
-    char *path = path_join(dir, name), *text = NULL;
-    Error err;
-    if (file_read_all(path, 0, &text, size, &err) != 0) fail_msg("%s", err.message);
-    free(path);
-    return text;
-}
 
 // Drops the wall-clock fields so two logs of the same run compare equal.
 static void strip_timings(char *text) {

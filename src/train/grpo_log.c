@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/rng.h"
+#include "core/utf8.h"
 #include "train/grpo_internal.h"
 
 uint64_t grpo_rollout_seed(uint64_t seed, long step, uint64_t slot) {
@@ -99,7 +100,9 @@ int grpo_log_rollouts(GrpoRun *run, long step, int prompts, Error *err) {
         cJSON_AddStringToObject(json, "dimension", dimension_id(sample->dimension));
         cJSON_AddStringToObject(json, "gold", gold);
         cJSON_AddStringToObject(json, "predicted", rows->rewards[i].parsed ? predicted : "(unparsed)");
-        cJSON_AddStringToObject(json, "completion", rows->completions[i] ? rows->completions[i] : "");
+        char *completion = utf8_sanitize(rows->completions[i]); // model bytes; JSON needs UTF-8
+        cJSON_AddStringToObject(json, "completion", completion ? completion : "");
+        free(completion);
         cJSON_AddNumberToObject(json, "format", rows->rewards[i].format);
         cJSON_AddNumberToObject(json, "accuracy", rows->rewards[i].accuracy);
         cJSON_AddNumberToObject(json, "reward", rows->rewards[i].total);
