@@ -192,9 +192,9 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
 
-$(BUILD)/fuzz/serve_fuzz_request: fuzz/serve_fuzz_request.c src/serve/request.c $(FUZZ_LIB_SRC)
+$(BUILD)/fuzz/serve_fuzz_request: fuzz/serve_fuzz_request.c src/serve/request.c src/serve/multipart.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -o $@ $< src/serve/request.c $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -o $@ $< src/serve/request.c src/serve/multipart.c $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
 
 $(BUILD)/fuzz/make_seeds: fuzz/make_seeds.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)

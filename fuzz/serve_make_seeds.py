@@ -29,6 +29,21 @@ seeds = {
                                          "question": "q"}).encode(),
     "screen_remote": b"\x00" + json.dumps({"original": "https://x/y.png", "candidates": images[1:]}).encode(),
 }
+
+def form(fields):
+    """A multipart/form-data body with boundary b0 (as the harness declares it)."""
+    body = b"preamble\r\n"
+    for name, value in fields:
+        file = isinstance(value, bytes) and value.startswith(b"\x89PNG")
+        body += b"--b0\r\nContent-Disposition: form-data; name=\"" + name.encode() + b"\""
+        body += (b"; filename=\"" + name.encode() + b".png\"\r\nContent-Type: image/png" if file else b"") + b"\r\n\r\n"
+        body += value + b"\r\n"
+    return body + b"--b0--\r\n"
+
+pngs = [png(4, 4, level) for level in (128, 128, 200, 128, 40)]
+seeds["form"] = b"\x02" + form(list(zip(["original", "a", "b", "c", "d"], pngs)) + [("dimension", b"lighting"), ("seed", b"3")])
+seeds["form_candidates"] = b"\x02" + form([("original", pngs[0])] + [("candidates", p) for p in pngs[1:]])
+seeds["form_missing"] = b"\x02" + form(list(zip(["original", "a", "b"], pngs)))
 for name, data in seeds.items():
     with open(os.path.join(out, name), "wb") as f:
         f.write(data)

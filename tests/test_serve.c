@@ -54,7 +54,7 @@ static void server_up_limited(TestServer *t, int workers, int sleep_ms, int max_
     ServeOptions options;
     serve_options_default(&options);
     if (max_concurrent) options.max_concurrent = max_concurrent;
-    if (timeout_seconds > 0) options.timeout_seconds = timeout_seconds;
+    if (timeout_seconds > 0) options.timeout_seconds = options.idle_timeout_seconds = timeout_seconds;
     server_up(t, workers, sleep_ms, &options);
 }
 
@@ -540,7 +540,7 @@ static void test_waiting_past_the_timeout_gets_504(void **state) {
     server_down(&t);
 }
 
-// A client that sends half a request and stalls is disconnected after --timeout (slowloris).
+// A client that sends half a request and stalls is disconnected after --idle-timeout (slowloris).
 static void test_stalled_connection_is_closed(void **state) {
     (void)state;
     TestServer t;

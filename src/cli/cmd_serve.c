@@ -18,27 +18,33 @@ static void on_signal(int signal_number) {
 }
 
 static void print_help(void) {
-    printf("usage: iar serve --model CKPT [options]\n\n"
+    printf("usage: iar serve [--model DIR] [options]\n\n"
            "Serves a trained screener over HTTP (loopback only unless --host says otherwise):\n"
-           "  POST /v1/chat/completions  OpenAI-compatible (five image_url parts: original, A, B, C, D; stream)\n"
+           "  POST /v1/chat/completions  OpenAI-compatible (five image_url parts: original, A, B, C, D; stream, stop)\n"
            "  GET  /v1/models\n"
-           "  POST /v1/screen            {\"original\": IMG, \"candidates\": [IMG x4], \"dimension\": ID} -> verdicts\n"
+           "  POST /v1/screen            {\"original\": IMG, \"candidates\": [IMG x4], \"dimension\": ID} -> verdicts,\n"
+           "                             or multipart: curl -F original=@o.png -F a=@a.png ... -F d=@d.png\n"
            "  GET  /health   GET /metrics (Prometheus)   GET / (web page)\n\n"
            "options:\n"
-           "  --model CKPT          checkpoint folder (from iar train sft/grpo)\n"
-           "  --host ADDR           address to bind (default 127.0.0.1)\n"
-           "  --port N              TCP port (default 8080; 0 picks a free one)\n"
-           "  --name ID             model id reported by the API (default iar)\n"
-           "  --api-key-env NAME    require 'Authorization: Bearer $NAME' on /v1/* routes\n"
-           "  --max-body MB         request body limit in MiB; larger get 413 (default 32)\n"
-           "  --max-pixels N        per-image pixel limit (default 16777216)\n"
-           "  --max-tokens N        largest max_tokens a request may ask for (default 4096; 512 when absent)\n"
-           "  --max-concurrent N    screening requests queued or running; more get 503 (default 16)\n"
-           "  --workers N           model instances running in parallel (default 1)\n"
-           "  --threads N           connection threads (default 4)\n"
-           "  --timeout S           idle-connection timeout and longest wait for a worker, 504 (default 60)\n"
-           "  --example DATA.jsonl  dataset behind the page's example button\n"
-           "  --quiet               no per-request log lines on stderr\n\n"
+           "  --model DIR              model folder (default: $IAR_MODEL, else the shipped models/iar-small)\n"
+           "  --host ADDR              address to bind (default 127.0.0.1)\n"
+           "  --port N                 TCP port (default 8080; 0 picks a free one)\n"
+           "  --name ID                model id reported by the API (default iar)\n"
+           "  --api-key-env NAME       require 'Authorization: Bearer $NAME' on /v1/* routes\n"
+           "  --max-body MB            request body limit in MiB; larger get 413 (default 32)\n"
+           "  --max-pixels N           per-image pixel limit (default 16777216)\n"
+           "  --max-request-pixels N   the five images together; more get 413 (default 20971520)\n"
+           "  --max-server-pixels N    decoded pixels held by all requests; beyond get 503 (default 83886080)\n"
+           "  --max-tokens N           largest max_tokens a request may ask for (default 4096; 512 when absent)\n"
+           "  --max-concurrent N       screening requests queued or running; more get 503 (default 16)\n"
+           "  --max-connections N      open connections in all (default 1024)\n"
+           "  --per-ip N               open connections from one address; more are refused (default 32)\n"
+           "  --workers N              model instances running in parallel (default 1)\n"
+           "  --threads N              connection threads (default 4)\n"
+           "  --timeout S              longest wait for a model worker, then 504 (default 60)\n"
+           "  --idle-timeout S         close a connection silent this long (default 10)\n"
+           "  --example DATA.jsonl     dataset behind the page's example button\n"
+           "  --quiet                  no per-request log lines on stderr\n\n"
            "example:\n"
            "  iar serve --model runs/sft-small --example bench1/data.jsonl --port 8080\n"
            "  curl -s localhost:8080/health\n");
@@ -56,51 +62,52 @@ int cmd_serve(int argc, char **argv) {
     }
     ServeOptions options;
     serve_options_default(&options);
-    const char *model = NULL, *name = "iar", *api_key_env = NULL;
-    long workers = 1, value = 0;
-    double seconds = 0;
+    const char *model_arg = NULL, *name = "iar", *api_key_env = NULL;
+    long workers = 1, port = options.port, max_body = 32, max_pixels = (long)options.limits.max_pixels;
+    long max_request_pixels = (long)options.limits.max_request_pixels, max_server_pixels = (long)options.max_server_pixels;
+    long max_tokens = options.limits.max_tokens, max_concurrent = options.max_concurrent, threads = options.threads;
+    long max_connections = options.max_connections, per_ip = options.per_ip_connections;
+    double timeout = options.timeout_seconds, idle_timeout = options.idle_timeout_seconds;
     int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--quiet") == 0) {
-            quiet = 1;
-            continue;
-        }
-        if (arg[0] == '-' && !next) return cli_fail("serve: %s needs a value", arg);
-        i++;
-        if (strcmp(arg, "--model") == 0) model = next;
-        else if (strcmp(arg, "--host") == 0) options.host = next;
-        else if (strcmp(arg, "--name") == 0) name = next;
-        else if (strcmp(arg, "--api-key-env") == 0) api_key_env = next;
-        else if (strcmp(arg, "--example") == 0) options.example_path = next;
-        else if (strcmp(arg, "--port") == 0) {
-            if (cli_parse_int(arg, next, 0, 65535, &value)) return 1;
-            options.port = (int)value;
-        } else if (strcmp(arg, "--max-body") == 0) {
-            if (cli_parse_int(arg, next, 1, 4096, &value)) return 1;
-            options.max_body_bytes = (size_t)value << 20;
-        } else if (strcmp(arg, "--max-pixels") == 0) {
-            if (cli_parse_int(arg, next, 1, 400000000L, &value)) return 1;
-            options.limits.max_pixels = (size_t)value;
-        } else if (strcmp(arg, "--max-tokens") == 0) {
-            if (cli_parse_int(arg, next, 1, 65536, &value)) return 1;
-            options.limits.max_tokens = (int)value;
-        } else if (strcmp(arg, "--max-concurrent") == 0) {
-            if (cli_parse_int(arg, next, 1, 100000, &value)) return 1;
-            options.max_concurrent = (int)value;
-        } else if (strcmp(arg, "--workers") == 0) {
-            if (cli_parse_int(arg, next, 1, 64, &workers)) return 1;
-        } else if (strcmp(arg, "--threads") == 0) {
-            if (cli_parse_int(arg, next, 1, 256, &value)) return 1;
-            options.threads = (int)value;
-        } else if (strcmp(arg, "--timeout") == 0) {
-            if (cli_parse_double(arg, next, 1, 86400, &seconds)) return 1;
-            options.timeout_seconds = seconds;
-        } else {
-            return cli_fail("serve: unknown option '%s' (iar serve --help lists them)", arg);
-        }
-    }
-    if (!model) return cli_fail("serve: --model CKPT is required (a folder from iar train sft)");
+    const CliOption OPTIONS[] = {
+        OPTION_STRING("model", &model_arg),
+        OPTION_STRING("host", &options.host),
+        OPTION_INT("port", &port, 0, 65535),
+        OPTION_STRING("name", &name),
+        OPTION_STRING("api-key-env", &api_key_env),
+        OPTION_INT("max-body", &max_body, 1, 4096),
+        OPTION_INT("max-pixels", &max_pixels, 1, 400000000),
+        OPTION_INT("max-request-pixels", &max_request_pixels, 1, 2000000000),
+        OPTION_INT("max-server-pixels", &max_server_pixels, 1, 8e18),
+        OPTION_INT("max-tokens", &max_tokens, 1, 65536),
+        OPTION_INT("max-concurrent", &max_concurrent, 1, 100000),
+        OPTION_INT("max-connections", &max_connections, 1, 1000000),
+        OPTION_INT("per-ip", &per_ip, 1, 1000000),
+        OPTION_INT("workers", &workers, 1, 64),
+        OPTION_INT("threads", &threads, 1, 256),
+        OPTION_DOUBLE("timeout", &timeout, 1, 86400),
+        OPTION_DOUBLE("idle-timeout", &idle_timeout, 1, 86400),
+        OPTION_STRING("example", &options.example_path),
+        OPTION_FLAG("quiet", &quiet),
+        OPTION_END,
+    };
+    int first = 0;
+    if (cli_options_parse("serve", argc, argv, OPTIONS, &first) != 0) return 1;
+    if (first < argc) return cli_fail("serve: unexpected argument '%s' (iar serve --help)", argv[first]);
+    options.port = (int)port;
+    options.max_body_bytes = (size_t)max_body << 20;
+    options.limits.max_pixels = (size_t)max_pixels;
+    options.limits.max_request_pixels = (size_t)max_request_pixels;
+    options.max_server_pixels = (size_t)max_server_pixels;
+    options.limits.max_tokens = (int)max_tokens;
+    options.max_concurrent = (int)max_concurrent;
+    options.max_connections = (int)max_connections;
+    options.per_ip_connections = (int)per_ip;
+    options.threads = (int)threads;
+    options.timeout_seconds = timeout;
+    options.idle_timeout_seconds = idle_timeout;
+    char model[4096];
+    if (cli_resolve_model(model_arg, model, sizeof model) != 0) return 1;
     if (api_key_env) {
         options.api_key = getenv(api_key_env);
         if (!options.api_key || !options.api_key[0])
@@ -124,10 +131,10 @@ int cmd_serve(int argc, char **argv) {
     sigaction(SIGTERM, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
     const char *host = options.host;
-    int port = serve_server_port(server);
+    int bound_port = serve_server_port(server);
     // Tests and scripts read this line to learn the port (with --port 0).
     fprintf(stderr, "iar serve: listening on http://%s%s%s:%d/ (model %s%s)\n", strchr(host, ':') ? "[" : "", host,
-            strchr(host, ':') ? "]" : "", port, screener.model_id, options.api_key ? ", API key required" : "");
+            strchr(host, ':') ? "]" : "", bound_port, screener.model_id, options.api_key ? ", API key required" : "");
     while (!stop_requested) pause();
     fprintf(stderr, "iar serve: stopping, finishing requests in flight\n");
     serve_server_stop(server, options.timeout_seconds);

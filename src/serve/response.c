@@ -71,16 +71,38 @@ char *response_error_json(int status, const char *message) {
 }
 
 static const char *finish_reason(const ScreenRequest *request, const ScreenOutput *output) {
-    return output->completion_tokens >= request->max_tokens ? "length" : "stop";
+    (void)request;
+    return output->truncated ? "length" : "stop";
 }
 
-static void add_usage(cJSON *parent, const ScreenRequest *request, const ScreenOutput *outputs) {
+void response_apply_stop(const ScreenRequest *request, ScreenOutput *outputs) {
+    for (int i = 0; i < request->choices; i++) {
+        char *text = outputs[i].text, *cut = NULL;
+        for (int k = 0; text && k < request->stop_count; k++) {
+            char *at = strstr(text, request->stop[k]);
+            if (at && (!cut || at < cut)) cut = at;
+        }
+        if (!cut) continue;
+        *cut = 0;
+        outputs[i].truncated = 0;
+        outputs[i].answer = answer_parse(text);
+    }
+}
+
+static void add_usage(cJSON *parent, const ResponseContext *context, const ScreenRequest *request,
+                      const ScreenOutput *outputs) {
     int completion = 0;
     for (int i = 0; i < request->choices; i++) completion += outputs[i].completion_tokens;
+    // The prompt is what the model read: the images' positions, then the prompt text (the n
+    // completions share it, as in the OpenAI API's usage).
+    int prompt = outputs[0].prompt_tokens + context->image_tokens;
     cJSON *usage = cJSON_AddObjectToObject(parent, "usage");
-    cJSON_AddNumberToObject(usage, "prompt_tokens", outputs[0].prompt_tokens);
+    cJSON_AddNumberToObject(usage, "prompt_tokens", prompt);
     cJSON_AddNumberToObject(usage, "completion_tokens", completion);
-    cJSON_AddNumberToObject(usage, "total_tokens", outputs[0].prompt_tokens + completion);
+    cJSON_AddNumberToObject(usage, "total_tokens", prompt + completion);
+    cJSON *details = cJSON_AddObjectToObject(usage, "prompt_tokens_details");
+    cJSON_AddNumberToObject(details, "image_tokens", context->image_tokens);
+    cJSON_AddNumberToObject(details, "text_tokens", outputs[0].prompt_tokens);
 }
 
 static cJSON *chat_object(const ResponseContext *context, const char *object) {
@@ -108,7 +130,7 @@ char *response_chat_json(const ResponseContext *context, const ScreenRequest *re
         cJSON_AddStringToObject(choice, "finish_reason", finish_reason(request, &outputs[i]));
         cJSON_AddItemToArray(choices, choice);
     }
-    add_usage(root, request, outputs);
+    add_usage(root, context, request, outputs);
     return json_print_and_delete(root);
 }
 
@@ -184,7 +206,7 @@ char *response_chat_stream(const ResponseContext *context, const ScreenRequest *
     if (!failed && request->include_usage) {
         cJSON *chunk = chat_object(context, "chat.completion.chunk");
         cJSON_AddArrayToObject(chunk, "choices");
-        add_usage(chunk, request, outputs);
+        add_usage(chunk, context, request, outputs);
         failed |= stream_append(&body, &size, chunk);
     }
     char *grown = failed ? NULL : realloc(body, size + 15);
@@ -227,6 +249,9 @@ char *response_screen_json(const ResponseContext *context, const ScreenRequest *
         cJSON *verdict = cJSON_CreateObject();
         cJSON_AddStringToObject(verdict, "candidate", letter);
         cJSON_AddStringToObject(verdict, "verdict", !ok ? "unknown" : bad ? "flawed" : "ok");
+        // the candidate head's P(flawed): evidence beside the text's verdict, null without a head
+        if (output->has_evidence) cJSON_AddNumberToObject(verdict, "p_flawed", output->evidence[i]);
+        else cJSON_AddNullToObject(verdict, "p_flawed");
         cJSON_AddItemToArray(verdicts, verdict);
     }
     char *reasoning = extract_reasoning(text);
@@ -241,9 +266,8 @@ char *response_screen_json(const ResponseContext *context, const ScreenRequest *
     cJSON_AddNumberToObject(timing, "queue_ms", context->queue_seconds * 1000);
     cJSON_AddNumberToObject(timing, "inference_ms", context->inference_seconds * 1000);
     cJSON_AddNumberToObject(timing, "total_ms", context->total_seconds * 1000);
-    cJSON *usage = cJSON_AddObjectToObject(root, "usage");
-    cJSON_AddNumberToObject(usage, "prompt_tokens", output->prompt_tokens);
-    cJSON_AddNumberToObject(usage, "completion_tokens", output->completion_tokens);
+    cJSON_AddBoolToObject(root, "truncated", output->truncated);
+    add_usage(root, context, request, output);
     return json_print_and_delete(root);
 }
 

@@ -21,7 +21,13 @@ typedef struct ResponseContext {
     const char *model_id; // the served model's name
     long long created;    // Unix seconds
     double queue_seconds, inference_seconds, total_seconds;
+    int image_tokens;     // positions the five images take in the model's sequence (counted in usage)
 } ResponseContext;
+
+// Cuts each output before the first of the request's `stop` strings (then it ended by a stop, not
+// by the length cap). finish_reason is "length" for an output cut by max_tokens or by the model's
+// context, else "stop".
+void response_apply_stop(const ScreenRequest *request, ScreenOutput *outputs);
 
 // A chat.completion object with request->choices choices; malloc'd.
 char *response_chat_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs);

@@ -23,6 +23,7 @@ typedef struct ScreenerInput {
 typedef struct Screener {
     char model_id[64]; // reported by /v1/models and in every response
     int worker_count;
+    int image_tokens; // positions the five images take in the model's sequence (0: unknown)
     void *state;
     // Writes input->choices outputs (texts malloc'd; the caller frees them) or fails with err.
     int (*screen)(struct Screener *self, int worker, const ScreenerInput *input, ScreenOutput *outputs, Error *err);

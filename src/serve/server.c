@@ -17,6 +17,7 @@
 #include "serve/example.h"
 #include "serve/job_queue.h"
 #include "serve/metrics.h"
+#include "serve/multipart.h"
 #include "serve/page.h"
 #include "serve/response.h"
 
@@ -31,6 +32,7 @@ struct ServeServer {
     int has_examples;
     int stopping; // set once by serve_server_stop; read with __atomic_load_n by connection threads
     int port;
+    size_t pixels_in_use; // decoded pixels held by requests (atomic); bounded by max_server_pixels
     unsigned long long next_id;
     long long started_unix;
 };
@@ -49,6 +51,7 @@ typedef struct RequestState {
     size_t discarded;
     int status;    // HTTP status sent (for metrics and the log)
     int job_state; // 0: none, 1: queued or running, 2: done
+    size_t pixels_reserved; // of the server's pixel budget, released when the request completes
     ScreenJob job;
     char method[8];
     char path[160];
@@ -61,8 +64,14 @@ void serve_options_default(ServeOptions *options) {
     options->max_body_bytes = (size_t)32 << 20;
     options->max_concurrent = 16;
     options->timeout_seconds = 60;
+    options->idle_timeout_seconds = 10;
+    options->max_connections = 1024;
+    options->per_ip_connections = 32;
     options->threads = 4;
     options->limits.max_pixels = (size_t)4096 * 4096;
+    // five 2048² images: 63 MB decoded; the server holds four such requests' pixels at most
+    options->limits.max_request_pixels = (size_t)5 * 2048 * 2048;
+    options->max_server_pixels = 4 * options->limits.max_request_pixels;
     options->limits.max_tokens = 4096;
     options->limits.default_tokens = 512;
     options->limits.max_choices = SCREENER_MAX_CHOICES;
@@ -92,6 +101,8 @@ static enum MHD_Result respond(RequestState *state, int status, char *body, size
     if (status == 401) MHD_add_response_header(response, "WWW-Authenticate", "Bearer");
     if (status == 405) MHD_add_response_header(response, "Allow", state->route == ROUTE_CHAT || state->route == ROUTE_SCREEN ? "POST" : "GET, HEAD");
     if (strcmp(content_type, "text/event-stream") == 0) MHD_add_response_header(response, "X-Accel-Buffering", "no");
+    // While stopping, nobody may keep a connection open for the next request.
+    if (server_stopping(state->server)) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result result = MHD_queue_response(state->connection, (unsigned)status, response);
     MHD_destroy_response(response);
     state->status = status;
@@ -184,11 +195,19 @@ static enum MHD_Result handle_get(RequestState *state) {
         if (!server->has_examples)
             return respond_error(state, 404, "no example dataset: start the server with --example DATA.jsonl");
         const char *value = MHD_lookup_connection_value(state->connection, MHD_GET_ARGUMENT_KIND, "index");
-        char *end = NULL;
-        unsigned long long index = value ? strtoull(value, &end, 10) : 0;
-        if (value && (end == value || *end)) return respond_error(state, 400, "'index' must be a non-negative integer");
+        size_t index = 0, digits = 0;
+        for (; value && value[digits] >= '0' && value[digits] <= '9' && index < server->examples.count; digits++)
+            index = index * 10 + (size_t)(value[digits] - '0');
+        if (value && (digits == 0 || (value[digits] && index < server->examples.count)))
+            return respond_error(state, 400, "'index' must be a non-negative integer");
+        if (index >= server->examples.count) {
+            char message[96];
+            snprintf(message, sizeof message, "no example %s: the dataset has %zu (0..%zu)", value, server->examples.count,
+                     server->examples.count - 1);
+            return respond_error(state, 404, message);
+        }
         Error err = {{0}};
-        char *json = example_json(&server->examples, (size_t)(index % server->examples.count), &err);
+        char *json = example_json(&server->examples, index, &err);
         return json ? respond_json(state, 200, json) : respond_error(state, 500, err.message);
     }
     default:
@@ -204,16 +223,37 @@ static void job_done(ScreenJob *job) {
     MHD_resume_connection(state->connection);
 }
 
+// The server's pixel budget, asked by the request parser before it decodes (RequestLimits).
+static int reserve_pixels(void *user, size_t pixels) {
+    RequestState *state = user;
+    ServeServer *server = state->server;
+    size_t in_use = __atomic_load_n(&server->pixels_in_use, __ATOMIC_RELAXED);
+    do {
+        if (pixels > server->options.max_server_pixels || in_use > server->options.max_server_pixels - pixels) return -1;
+    } while (!__atomic_compare_exchange_n(&server->pixels_in_use, &in_use, in_use + pixels, 1, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_RELAXED));
+    state->pixels_reserved += pixels;
+    return 0;
+}
+
 static enum MHD_Result submit_job(RequestState *state) {
     ServeServer *server = state->server;
     Error err = {{0}};
     ScreenRequest *request = &state->job.request;
-    int rc = state->route == ROUTE_CHAT
-                 ? request_parse_chat(request, state->body, state->body_size, &server->options.limits, &err)
-                 : request_parse_screen(request, state->body, state->body_size, &server->options.limits, &err);
+    RequestLimits limits = server->options.limits;
+    limits.reserve_pixels = reserve_pixels;
+    limits.reserve_user = state;
+    const char *content_type = MHD_lookup_connection_value(state->connection, MHD_HEADER_KIND, "Content-Type");
+    int rc = state->route == ROUTE_CHAT ? request_parse_chat(request, state->body, state->body_size, &limits, &err)
+             : multipart_is_form(content_type)
+                 ? request_parse_screen_form(request, content_type, state->body, state->body_size, &limits, &err)
+                 : request_parse_screen(request, state->body, state->body_size, &limits, &err);
     free(state->body);
     state->body = NULL;
-    if (rc != 0) return respond_error(state, 400, err.message);
+    if (rc != 0) {
+        if (request->error_status == 503) metrics_add(&server->metrics, &server->metrics.rejected, 1);
+        return respond_error(state, request->error_status ? request->error_status : 400, err.message);
+    }
     if (server_stopping(server) || job_queue_reserve(&server->queue) != 0) {
         request_free(request);
         metrics_add(&server->metrics, &server->metrics.rejected, 1);
@@ -245,7 +285,9 @@ static enum MHD_Result finish_job(RequestState *state) {
         .queue_seconds = job->started_seconds - job->enqueued_seconds,
         .inference_seconds = job->finished_seconds - job->started_seconds,
         .total_seconds = time_now_seconds() - state->start_seconds,
+        .image_tokens = server->screener->image_tokens,
     };
+    response_apply_stop(&job->request, job->outputs);
     if (state->route == ROUTE_SCREEN) return respond_json(state, 200, response_screen_json(&context, &job->request, job->outputs));
     if (!job->request.stream) return respond_json(state, 200, response_chat_json(&context, &job->request, job->outputs));
     size_t size = 0;
@@ -360,6 +402,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     }
     request_free(&state->job.request);
     job_outputs_free(&state->job);
+    if (state->pixels_reserved) __atomic_sub_fetch(&server->pixels_in_use, state->pixels_reserved, __ATOMIC_ACQ_REL);
     free(state->body);
     free(state);
 }
@@ -393,8 +436,9 @@ int serve_server_start(ServeServer **out, const ServeOptions *options, Screener 
     *out = NULL;
     if (!screener || !screener->screen || screener->worker_count < 1) return error_set(err, "serve: no screener");
     if (options->port < 0 || options->port > 65535) return error_set(err, "serve: port %d is outside 0..65535", options->port);
-    if (options->max_concurrent < 1 || options->threads < 1 || options->max_body_bytes < 1)
-        return error_set(err, "serve: --max-concurrent, threads and --max-body must be positive");
+    if (options->max_concurrent < 1 || options->threads < 1 || options->max_body_bytes < 1 || options->max_connections < 1 ||
+        options->per_ip_connections < 1 || options->max_server_pixels < 1)
+        return error_set(err, "serve: --max-concurrent, threads, --max-body, connection limits and pixel budgets must be positive");
     ServeServer *server = calloc(1, sizeof *server);
     if (!server) return error_set(err, "serve: out of memory");
     server->options = *options;
@@ -423,12 +467,13 @@ int serve_server_start(ServeServer **out, const ServeOptions *options, Screener 
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_AUTO;
     if (address.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    unsigned timeout = options->timeout_seconds >= 1 ? (unsigned)options->timeout_seconds : 1;
+    unsigned timeout = options->idle_timeout_seconds >= 1 ? (unsigned)options->idle_timeout_seconds : 1;
     server->daemon = MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, handle_request, server,
                                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
                                       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)options->threads,
                                       MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)(options->max_concurrent * 4 + 64),
+                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)options->max_connections,
+                                      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)options->per_ip_connections,
                                       MHD_OPTION_NOTIFY_COMPLETED, request_completed, server,
                                       MHD_OPTION_END);
     if (!server->daemon) {

@@ -47,6 +47,13 @@ static int fake_screen(Screener *self, int worker, const ScreenerInput *input, S
         }
         outputs[c].prompt_tokens = 100;
         outputs[c].completion_tokens = (int)strlen(outputs[c].text) / 4;
+        // a reply longer than max_tokens (four characters a token) is cut, as the model's would be
+        int cap = input->generate.max_new_tokens;
+        if (cap > 0 && outputs[c].completion_tokens > cap) {
+            outputs[c].text[cap * 4] = 0;
+            outputs[c].completion_tokens = cap;
+            outputs[c].truncated = 1;
+        }
     }
     pthread_mutex_lock(&state->lock);
     state->busy[worker] = 0;
@@ -73,6 +80,7 @@ int fake_screener_open(Screener *out, int workers, int sleep_ms) {
     state->sleep_ms = sleep_ms;
     snprintf(out->model_id, sizeof out->model_id, "iar");
     out->worker_count = workers;
+    out->image_tokens = 80; // as if each image took 16 positions
     out->state = state;
     out->screen = fake_screen;
     out->destroy = fake_destroy;
@@ -130,11 +138,13 @@ static size_t collect_header(char *data, size_t size, size_t count, void *user) 
 }
 
 static int http_perform(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
-                        int chunked, HttpResult *out) {
+                        int chunked, const char *content_type, HttpResult *out) {
     memset(out, 0, sizeof *out);
     CURL *curl = curl_easy_init();
     if (!curl) return -1;
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char type_header[256];
+    snprintf(type_header, sizeof type_header, "Content-Type: %s", content_type ? content_type : "application/json");
+    struct curl_slist *headers = curl_slist_append(NULL, type_header);
     char auth[256];
     if (bearer) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer);
@@ -165,14 +175,18 @@ static int http_perform(const char *method, const char *url, const char *body, s
 
 int http_call(const char *method, const char *url, const char *body, size_t body_size, const char *bearer,
               HttpResult *out) {
-    return http_perform(method, url, body, body_size, bearer, 0, out);
+    return http_perform(method, url, body, body_size, bearer, 0, NULL, out);
 }
 
 int http_call_chunked(const char *url, const char *body, size_t body_size, HttpResult *out) {
-    return http_perform("POST", url, body, body_size, NULL, 1, out);
+    return http_perform("POST", url, body, body_size, NULL, 1, NULL, out);
 }
 
 void http_result_free(HttpResult *result) {
     free(result->body);
     result->body = NULL;
+}
+
+int http_call_content_type(const char *url, const char *body, size_t body_size, const char *content_type, HttpResult *out) {
+    return http_perform("POST", url, body, body_size, NULL, 0, content_type, out);
 }

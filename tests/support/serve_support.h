@@ -40,6 +40,8 @@ int http_call(const char *method, const char *url, const char *body, size_t body
               HttpResult *out);
 // The same, sending the body with chunked transfer encoding (no Content-Length).
 int http_call_chunked(const char *url, const char *body, size_t body_size, HttpResult *out);
+// A POST with this Content-Type (e.g. "multipart/form-data; boundary=X").
+int http_call_content_type(const char *url, const char *body, size_t body_size, const char *content_type, HttpResult *out);
 void http_result_free(HttpResult *result);
 
 #endif
