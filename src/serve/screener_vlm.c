@@ -50,6 +50,7 @@ int screener_vlm_open(Screener *out, const char *checkpoint_dir, const char *mod
         state->count = i + 1;
     }
     out->worker_count = workers;
+    out->image_tokens = MODEL_IMAGE_COUNT * model_image_tokens(&state->models[0].model.config);
     if (model_id && model_id[0]) {
         snprintf(out->model_id, sizeof out->model_id, "%s", model_id);
     } else {
