@@ -17,6 +17,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_train_grpo(int argc, char **argv); // `iar train grpo`, dispatched from cmd_train
+int cmd_train_vision(int argc, char **argv); // `iar train vision`, dispatched from cmd_train
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_screen(int argc, char **argv);

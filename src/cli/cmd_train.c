@@ -1,4 +1,4 @@
-// cmd_train.c — `iar train tokenizer|sft|grpo`: argument parsing and printing only; the work is in
+// cmd_train.c — `iar train tokenizer|vision|sft|grpo`: argument parsing and printing only; the work is in
 // src/train (sft.h) and src/text (tokenizer.h). `grpo` is dispatched to cmd_train_grpo.
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +29,8 @@ static void sft_usage(FILE *f) {
           "                          small:pointer+refine; docs/MODEL.md)\n"
           "  --aux-weight W            weight of the auxiliary per-candidate flaw loss (default 0.5; needs the head)\n"
           "  --init CKPT               start from a checkpoint's weights and tokenizer (curriculum stages)\n"
+          "  --init-vision DIR         read the images through this pretrained tower (`iar train vision`),\n"
+          "                            frozen; the language side of --config learns on top of it\n"
           "  --tokenizer FILE          use this tokenizer.json (default: the init's, else trained on the data)\n"
           "  --vocab N                 vocabulary when the tokenizer is trained here (default 1024)\n"
           "  --steps N | --epochs E    length of the run (default 900 steps: ~5 min of small on 2 cores)\n"
@@ -133,7 +135,8 @@ static int sft_parse_option(SftOptions *o, int argc, char **argv, int *i) {
         const char *name;
         const char **target;
     } strings[] = {{"--data", &o->data_path},   {"--out", &o->out_dir},           {"--config", &o->config_name},
-                   {"--init", &o->init_dir},    {"--tokenizer", &o->tokenizer_path}, {"--cache-dir", &o->cache_dir}};
+                   {"--init", &o->init_dir},    {"--tokenizer", &o->tokenizer_path}, {"--cache-dir", &o->cache_dir},
+                   {"--init-vision", &o->init_vision}};
     for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
         if (strcmp(name, strings[k].name) == 0) {
             if (!value) return cli_fail("%s needs a value", name), -1;
@@ -241,5 +244,6 @@ int cmd_train(int argc, char **argv) {
     if (strcmp(argv[1], "tokenizer") == 0) return cmd_train_tokenizer(argc - 1, argv + 1);
     if (strcmp(argv[1], "sft") == 0) return cmd_train_sft(argc - 1, argv + 1);
     if (strcmp(argv[1], "grpo") == 0) return cmd_train_grpo(argc - 1, argv + 1);
-    return cli_fail("train: unknown stage '%s' (use tokenizer, sft or grpo)", argv[1]);
+    if (strcmp(argv[1], "vision") == 0) return cmd_train_vision(argc - 1, argv + 1);
+    return cli_fail("train: unknown stage '%s' (use tokenizer, vision, sft or grpo)", argv[1]);
 }

@@ -46,6 +46,7 @@ typedef struct ModelConfig {
     // 1: the image tokens come from a pretrained, frozen vision tower (`tower`, saved as "tower.*"
     // in model.safetensors) through one projection, instead of the stem (docs/MODEL.md).
     int vision_tower;
+    int vision_pool; // the tower's tokens are averaged over vision_pool² blocks (1: as they are)
     TowerConfig tower;
 } ModelConfig;
 
@@ -55,6 +56,7 @@ int model_config_validate(const ModelConfig *config, Error *err);
 // Puts a pretrained tower under the config (vision_tower = 1, the tower's image size; no stem and no
 // candidate head: the tower's flaw head is the evidence).
 void model_config_attach_tower(ModelConfig *config, const TowerConfig *tower);
+
 int model_image_tokens(const ModelConfig *config); // per image
 size_t model_parameter_count(const ModelConfig *config);
 // Training FLOPs (forward + backward) per text token position at full length, for MFU.
@@ -96,6 +98,10 @@ typedef struct ModelBatch {
     float aux_weight;
     const int *dimension; // (B) each row's dimension 0..3 or -1 (read by the vision tower); NULL: unknown
 } ModelBatch;
+
+// Copies a pretrained tower (DIR/tower.safetensors + tower.json, `iar train vision`) into the
+// model's frozen tower; its config must be the one attached.
+int model_tower_load(Model *model, const char *dir, Error *err);
 
 int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err);
 void model_free(Model *model);

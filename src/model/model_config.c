@@ -73,6 +73,9 @@ void model_config_attach_tower(ModelConfig *c, const TowerConfig *tower) {
     c->vision_tower = 1;
     c->tower = *tower;
     c->image_size = tower->image_size;
+    // 2x2 blocks keep the language model's sequence as short as the stem's was (16 tokens per image
+    // for an 8x8 tower); the block's evidence is averaged, its region logit max-pooled
+    c->vision_pool = tower_token_side(tower) >= 8 && tower_token_side(tower) % 2 == 0 ? 2 : 1;
     c->candidate_head = c->candidate_pointer = c->candidate_max_pool = 0;
     c->stem_refine = 0;
 }
@@ -86,6 +89,9 @@ int model_config_validate(const ModelConfig *c, Error *err) {
     if (c->vision_tower) {
         if (c->vision_tower != 1) return error_set(err, "model config: vision_tower %d must be 0 or 1", c->vision_tower);
         if (tower_config_validate(&c->tower, err) != 0) return error_prefix(err, "model config: ");
+        if (c->vision_pool < 1 || tower_token_side(&c->tower) % c->vision_pool != 0)
+            return error_set(err, "model config: vision_pool %d does not divide the tower's %d tokens per side",
+                             c->vision_pool, tower_token_side(&c->tower));
         if (c->image_size != c->tower.image_size)
             return error_set(err, "model config: image_size %d differs from the tower's %d", c->image_size,
                              c->tower.image_size);
@@ -119,7 +125,10 @@ int model_config_validate(const ModelConfig *c, Error *err) {
 }
 
 int model_image_tokens(const ModelConfig *config) {
-    if (config->vision_tower) return tower_tokens(&config->tower);
+    if (config->vision_tower) {
+        int side = tower_token_side(&config->tower) / config->vision_pool;
+        return side * side;
+    }
     int side = config->image_size >> config->stem_layers;
     return side * side;
 }

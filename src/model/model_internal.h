@@ -32,6 +32,7 @@ typedef struct LayerParams {
 
 // Pointers into params or grads, in the order model_layout lays them out.
 typedef struct ModelParams {
+    float *vision_weight, *vision_bias; // (D, model_vision_width), (D); NULL without vision_tower
     float *stem_weight[MODEL_MAX_STEM_CONVS], *stem_bias[MODEL_MAX_STEM_CONVS];
     float *stem_norm_weight[MODEL_MAX_STEM_CONVS], *stem_norm_bias[MODEL_MAX_STEM_CONVS]; // NULL: no stem_norm
     float *image_index_embedding, *image_position_embedding, *token_embedding, *text_position_embedding;
@@ -59,6 +60,9 @@ typedef struct ModelState {
     float *stem_input, *stem_col[MODEL_MAX_STEM_CONVS], *stem_conv[MODEL_MAX_STEM_CONVS],
         *stem_normed[MODEL_MAX_STEM_CONVS], *stem_norm_mean[MODEL_MAX_STEM_CONVS],
         *stem_norm_rstd[MODEL_MAX_STEM_CONVS], *stem_gelu[MODEL_MAX_STEM_CONVS];
+    // vision tower (config.vision_tower): per image token the frozen tower's features
+    // [token (C), evidence (H), flaw logit, region logit] (B*5, P, U), their projection (B*5, P, D)
+    float *vision_features, *vision_tokens, *dvision_tokens;
     float *encoded; // (B, N, D)
     LayerActivations *layers;
     float *final_ln, *final_mean, *final_rstd; // text rows only: (B, T, D)
@@ -92,6 +96,11 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base);
 // (ModelState.final_ln); every layer's qkv stays in its activations. Used by model_forward and,
 // for the images + prompt prefix, by generation. batch->targets may be NULL.
 int model_forward_hidden(Model *model, const ModelBatch *batch, Error *err);
+// Width U of a vision feature row: tower tokens C + evidence H + flaw logit + region logit.
+int model_vision_width(const ModelConfig *config);
+// Runs the frozen tower (running statistics) over the whole batch and fills vision_features and
+// candidate_flaw_prob (model_vision.c).
+int model_vision_forward(Model *model, const ModelBatch *batch, Error *err);
 const KernelOps *model_kernels(const Model *model);
 
 // Candidate parts (model_candidate.c), for rows [b0, b0 + B) of a batch whose full size is

@@ -14,15 +14,15 @@
 static const char *const config_int_fields[] = {"image_size", "stem_layers", "stem_channels", "vocab_size",
                                                 "max_text_len", "dim", "layers", "heads", "mlp_hidden",
                                                 "candidate_head", "candidate_pointer", "stem_norm", "stem_refine",
-                                                "candidate_max_pool", "vision_tower"};
-#define CONFIG_INT_FIELDS 15
+                                                "candidate_max_pool", "vision_tower", "vision_pool"};
+#define CONFIG_INT_FIELDS 16
 #define CONFIG_REQUIRED_FIELDS 9 // the candidate switches, stem_norm, stem_refine, candidate_max_pool came later: absent means off
 
 static int *config_int_field(ModelConfig *c, int i) {
     int *fields[CONFIG_INT_FIELDS] = {&c->image_size, &c->stem_layers, &c->stem_channels, &c->vocab_size,
                                       &c->max_text_len, &c->dim, &c->layers, &c->heads, &c->mlp_hidden,
                                       &c->candidate_head, &c->candidate_pointer, &c->stem_norm,
-                                      &c->stem_refine, &c->candidate_max_pool, &c->vision_tower};
+                                      &c->stem_refine, &c->candidate_max_pool, &c->vision_tower, &c->vision_pool};
     return fields[i];
 }
 

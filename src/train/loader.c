@@ -20,10 +20,11 @@ int loader_batch_create(LoaderBatch *out, int capacity, const ModelConfig *confi
     out->prefix_len = malloc((size_t)capacity * sizeof *out->prefix_len);
     out->sample_indices = malloc((size_t)capacity * sizeof *out->sample_indices);
     out->candidate_flawed = malloc((size_t)capacity * 4 * sizeof *out->candidate_flawed);
+    out->dimension = malloc((size_t)capacity * sizeof *out->dimension);
     out->capacity = capacity;
     out->max_text_len = config->max_text_len;
     if (!out->images || !out->tokens || !out->targets || !out->text_len || !out->prefix_len || !out->sample_indices ||
-        !out->candidate_flawed) {
+        !out->candidate_flawed || !out->dimension) {
         loader_batch_free(out);
         return error_set(err, "out of memory for a batch of %d rows", capacity);
     }
@@ -38,6 +39,7 @@ void loader_batch_free(LoaderBatch *batch) {
     free(batch->prefix_len);
     free(batch->sample_indices);
     free(batch->candidate_flawed);
+    free(batch->dimension);
     memset(batch, 0, sizeof *batch);
 }
 
@@ -58,6 +60,7 @@ static void batch_pack(LoaderBatch *out, const Dataset *dataset, const ImageShar
         out->text_len[b] = text_len[b];
         out->prefix_len[b] = prefix_len[b];
         out->sample_indices[b] = sample_indices[b];
+        out->dimension[b] = (int)dataset->samples[sample_indices[b]].dimension;
         for (int c = 0; c < 4; c++)
             out->candidate_flawed[b * 4 + c] = (dataset->samples[sample_indices[b]].answer >> c) & 1 ? 1.0f : 0.0f;
         image_shard_read(shard, sample_indices[b], out->images + (size_t)b * shard->values_per_sample);
@@ -69,7 +72,8 @@ static void batch_pack(LoaderBatch *out, const Dataset *dataset, const ImageShar
                               .targets = out->targets,
                               .text_len = out->text_len,
                               .prefix_len = out->prefix_len,
-                              .candidate_flawed = out->candidate_flawed};
+                              .candidate_flawed = out->candidate_flawed,
+                              .dimension = out->dimension};
 }
 
 int loader_batch_fill(LoaderBatch *out, const Dataset *dataset, const ImageShard *shard, const Tokenizer *tokenizer,

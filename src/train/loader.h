@@ -28,6 +28,7 @@ typedef struct LoaderBatch {
     int *text_len, *prefix_len;
     size_t *sample_indices;  // dataset index of each row
     float *candidate_flawed; // (capacity, 4) 1 = candidate A-D flawed in the gold answer (auxiliary loss)
+    int *dimension;          // (capacity) each row's dimension (read by a vision tower)
     int capacity;
     int max_text_len;
     long target_count;       // positions with a target (the SFT loss normaliser)

@@ -145,7 +145,13 @@ static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trai
     }
     ModelConfig config;
     if (model_config_preset(&config, o->config_name, tokenizer_vocab_size(run->tokenizer), err) != 0) return -1;
+    if (o->init_vision) {
+        TowerConfig tower;
+        if (tower_config_load(&tower, o->init_vision, err) != 0) return -1;
+        model_config_attach_tower(&config, &tower);
+    }
     if (model_create(&run->model, &config, o->batch_size, o->seed, err) != 0) return -1;
+    if (o->init_vision && model_tower_load(&run->model, o->init_vision, err) != 0) return -1;
     run->model_ready = 1;
     return 0;
 }

@@ -17,6 +17,8 @@ typedef struct SftOptions {
     const char *out_dir;
     const char *config_name;    // tiny | small | base (ignored with init_dir: the init's config is used)
     const char *init_dir;       // start from this checkpoint's weights (and its tokenizer); NULL: from scratch
+    const char *init_vision;    // a pretrained tower folder (`iar train vision`): the model reads images through
+                                // it, frozen; NULL: the config's own stem
     const char *tokenizer_path; // use this tokenizer.json; NULL: the init's, else trained on the data
     const char *cache_dir;      // image cache folder; NULL: the dataset's folder
     int vocab_size;             // when the tokenizer is trained here (default 1024)

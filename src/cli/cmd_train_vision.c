@@ -1,0 +1,129 @@
+// cmd_train_vision.c — `iar train vision`: argument parsing and printing only; the work is in
+// src/train/vision.c.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "train/vision.h"
+
+static void usage(void) {
+    fputs("usage: iar train vision --out DIR [options]\n"
+          "Pretrains the vision tower without text: per-candidate flawed/ok plus the generator's dense targets\n"
+          "(defect region per token, product and frame boxes, surface and base rows, light and shadow side,\n"
+          "defect kind), on samples rendered in memory for every step (the data never repeats).\n"
+          "  --out DIR            checkpoint folder: tower.safetensors, tower.json, state.bin, train_log.jsonl\n"
+          "  --config NAME        tower preset: tiny | small (128 px, default) | base\n"
+          "  --image-size PX      override the preset's input size (a multiple of the tower's stride)\n"
+          "  --steps N            optimizer updates (default 4000); raise it with --resume to extend a run\n"
+          "  --stop-at N          stop after step N as if interrupted (resume later)\n"
+          "  --batch N            samples per step (default 16)\n"
+          "  --lr X               peak learning rate (default 0.002), --warmup N (default 100)\n"
+          "  --weight-decay X     default 0.01; --clip X gradient-norm clip (default 1)\n"
+          "  --seed S             initialisation and dimension dropout (default 1)\n"
+          "  --data-seed S        generator seed of the training stream (default 1000)\n"
+          "  --val-seed S         generator seed of the validation set (default 999)\n"
+          "  --val-samples N      validation samples (default 200), --val-every N (default 500)\n"
+          "  --save-every N       checkpoint every N steps (default 250)\n"
+          "  --render-size PX     generator canvas (default: the tower's input size)\n"
+          "  --difficulty D       easy | medium | hard | mix (default mix)\n"
+          "  --dimension-dropout P  share of samples whose dimension is hidden from the tower (default 0.2)\n"
+          "  --resume             continue DIR's state.bin\n"
+          "  --threads N          OpenMP threads (default: all cores)\n"
+          "example: iar train vision --out runs/tower --steps 4000\n",
+          stdout);
+}
+
+static void on_start(void *user, const TowerConfig *c, size_t parameters, long start, long total, int resumed) {
+    fprintf(stderr, "[vision] tower %s: %d px, %d convs, %d tokens/image, %zu parameters; %s at step %ld of %ld\n",
+            c->name, c->image_size, c->convs, tower_tokens(c), parameters, resumed ? "resuming" : "starting", start,
+            total);
+}
+
+static void print_score(const char *name, const VisionScore *s) {
+    if (s->samples)
+        fprintf(stderr, "  %-12s per candidate %.3f  exact %5.1f  (%zu samples)\n", name, vision_score_accuracy(s),
+                100 * vision_score_exact(s), s->samples);
+}
+
+static void on_validation(void *user, long step, const VisionEvaluation *e) {
+    fprintf(stderr, "\n[vision] validation at step %ld: loss %.4f\n", step, e->loss);
+    print_score("overall", &e->overall);
+    static const char *const dims[4] = {"deformation", "lighting", "placement", "extension"};
+    for (int d = 0; d < 4; d++) print_score(dims[d], &e->dimension[d]);
+}
+
+int cmd_train_vision(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        usage();
+        return 0;
+    }
+    VisionOptions o;
+    vision_options_default(&o);
+    const char *out = NULL, *config = o.config_name, *difficulty = "mix";
+    long image_size = 0, steps = o.steps, stop_at = 0, batch = o.batch_size, warmup = o.warmup_steps, seed = 1;
+    long data_seed = (long)o.data_seed, val_seed = (long)o.val_seed, val_samples = o.val_samples,
+         val_every = o.val_every, save_every = o.save_every, render_size = 0, threads = 0;
+    double lr = o.learning_rate, weight_decay = o.weight_decay, clip = o.clip_norm, dropout = o.dimension_dropout;
+    int resume = 0, first = 0;
+    const CliOption options[] = {
+        OPTION_STRING("out", &out),
+        OPTION_STRING("config", &config),
+        OPTION_INT("image-size", &image_size, 8, 1024),
+        OPTION_INT("steps", &steps, 1, 1e9),
+        OPTION_INT("stop-at", &stop_at, 0, 1e9),
+        OPTION_INT("batch", &batch, 1, 4096),
+        OPTION_DOUBLE("lr", &lr, 0, 1),
+        OPTION_INT("warmup", &warmup, 0, 1e9),
+        OPTION_DOUBLE("weight-decay", &weight_decay, 0, 10),
+        OPTION_DOUBLE("clip", &clip, 0, 1e9),
+        OPTION_INT("seed", &seed, 0, 9.0e18),
+        OPTION_INT("data-seed", &data_seed, 0, 9.0e18),
+        OPTION_INT("val-seed", &val_seed, 0, 9.0e18),
+        OPTION_INT("val-samples", &val_samples, 0, 100000),
+        OPTION_INT("val-every", &val_every, 0, 1e9),
+        OPTION_INT("save-every", &save_every, 0, 1e9),
+        OPTION_INT("render-size", &render_size, 0, 1024),
+        OPTION_STRING("difficulty", &difficulty),
+        OPTION_DOUBLE("dimension-dropout", &dropout, 0, 1),
+        OPTION_FLAG("resume", &resume),
+        OPTION_INT("threads", &threads, 0, 1024),
+        OPTION_END,
+    };
+    if (cli_options_parse("train vision", argc, argv, options, &first) != 0) return 1;
+    if (first < argc) return cli_fail("train vision: unexpected argument '%s' (see --help)", argv[first]);
+    if (!out) return cli_fail("train vision: --out is required (see --help)");
+    if (synth_difficulty_parse(difficulty, &o.difficulty) != 0)
+        return cli_fail("train vision: unknown --difficulty '%s' (easy, medium, hard, mix)", difficulty);
+    o.out_dir = out;
+    o.config_name = config;
+    o.image_size = (int)image_size;
+    o.steps = steps;
+    o.stop_at = stop_at;
+    o.batch_size = (int)batch;
+    o.learning_rate = (float)lr;
+    o.warmup_steps = warmup;
+    o.weight_decay = (float)weight_decay;
+    o.clip_norm = (float)clip;
+    o.seed = (uint64_t)seed;
+    o.data_seed = (uint64_t)data_seed;
+    o.val_seed = (uint64_t)val_seed;
+    o.val_samples = (int)val_samples;
+    o.val_every = val_every;
+    o.save_every = save_every;
+    o.render_size = (int)render_size;
+    o.dimension_dropout = dropout;
+    o.resume = resume;
+    o.threads = (int)threads;
+    Progress progress;
+    progress_begin(&progress, "vision", 0, cli_progress_report, NULL);
+    VisionEvents events = {&progress, on_start, on_validation, NULL};
+    VisionResult result;
+    Error err = {0};
+    int rc = vision_train(&o, &events, &result, &err);
+    progress_end(&progress);
+    synth_release_static_data();
+    if (rc != 0) return cli_fail_error(&err);
+    fprintf(stderr, "[vision] %ld steps; rendering %.1f samples/s, training %.1f samples/s; tower in %s\n",
+            result.steps_done, result.render_samples_per_second, result.train_samples_per_second, out);
+    return 0;
+}
