@@ -44,6 +44,7 @@ static void print_help(void) {
            "  --timeout S              longest wait for a model worker, then 504 (default 60)\n"
            "  --idle-timeout S         close a connection silent this long (default 10)\n"
            "  --example DATA.jsonl     dataset behind the page's example button\n"
+           "  --allow-outside          its images may resolve (through symbolic links) outside its folder\n"
            "  --quiet                  no per-request log lines on stderr\n\n"
            "example:\n"
            "  iar serve --model runs/sft-small --example bench1/data.jsonl --port 8080\n"
@@ -68,7 +69,7 @@ int cmd_serve(int argc, char **argv) {
     long max_tokens = options.limits.max_tokens, max_concurrent = options.max_concurrent, threads = options.threads;
     long max_connections = options.max_connections, per_ip = options.per_ip_connections;
     double timeout = options.timeout_seconds, idle_timeout = options.idle_timeout_seconds;
-    int quiet = 0;
+    int quiet = 0, allow_outside = 0;
     const CliOption OPTIONS[] = {
         OPTION_STRING("model", &model_arg),
         OPTION_STRING("host", &options.host),
@@ -88,6 +89,7 @@ int cmd_serve(int argc, char **argv) {
         OPTION_DOUBLE("timeout", &timeout, 1, 86400),
         OPTION_DOUBLE("idle-timeout", &idle_timeout, 1, 86400),
         OPTION_STRING("example", &options.example_path),
+        OPTION_FLAG("allow-outside", &allow_outside),
         OPTION_FLAG("quiet", &quiet),
         OPTION_END,
     };
@@ -106,6 +108,7 @@ int cmd_serve(int argc, char **argv) {
     options.threads = (int)threads;
     options.timeout_seconds = timeout;
     options.idle_timeout_seconds = idle_timeout;
+    options.example_allow_outside = allow_outside;
     char model[4096];
     if (cli_resolve_model(model_arg, model, sizeof model) != 0) return 1;
     if (api_key_env) {

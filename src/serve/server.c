@@ -453,6 +453,7 @@ int serve_server_start(ServeServer **out, const ServeOptions *options, Screener 
         }
         server->has_examples = server->examples.count > 0;
         if (!server->has_examples) dataset_free(&server->examples);
+        server->examples.allow_outside = options->example_allow_outside;
     }
     struct sockaddr_storage address;
     socklen_t address_size = 0;

@@ -31,6 +31,7 @@ typedef struct ServeOptions {
     int threads;            // connection threads (libmicrohttpd pool); default 4
     RequestLimits limits;   // per-image and per-request pixel caps, max_tokens cap, n cap
     const char *example_path; // dataset JSONL for GET /v1/example; NULL: none
+    int example_allow_outside; // its images may resolve outside its folder (--allow-outside)
     // One line per finished request ("POST /v1/screen 200 12.3 ms"); may be NULL. Called from
     // connection threads.
     void (*log)(void *user, const char *line);
