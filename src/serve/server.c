@@ -51,6 +51,7 @@ typedef struct RequestState {
     size_t discarded;
     int status;    // HTTP status sent (for metrics and the log)
     int job_state; // 0: none, 1: queued or running, 2: done
+    int started_while_stopping; // a request begun after shutdown began gets 503; earlier ones are finished
     size_t pixels_reserved; // of the server's pixel budget, released when the request completes
     ScreenJob job;
     char method[8];
@@ -254,11 +255,11 @@ static enum MHD_Result submit_job(RequestState *state) {
         if (request->error_status == 503) metrics_add(&server->metrics, &server->metrics.rejected, 1);
         return respond_error(state, request->error_status ? request->error_status : 400, err.message);
     }
-    if (server_stopping(server) || job_queue_reserve(&server->queue) != 0) {
+    if (state->started_while_stopping || job_queue_reserve(&server->queue) != 0) {
         request_free(request);
         metrics_add(&server->metrics, &server->metrics.rejected, 1);
         return respond_error(state, 503,
-                             server_stopping(server) ? "the server is shutting down"
+                             state->started_while_stopping ? "the server is shutting down"
                                               : "the server is at its limit of concurrent screening requests; retry after 1 s");
     }
     state->job.user = state;
@@ -367,6 +368,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
         state->server = server;
         state->connection = connection;
         state->start_seconds = time_now_seconds();
+        state->started_while_stopping = server_stopping(server);
         *request_cls = state;
         metrics_add(&server->metrics, &server->metrics.in_flight, 1);
         return handle_start(state, url, method);
@@ -453,7 +455,6 @@ int serve_server_start(ServeServer **out, const ServeOptions *options, Screener 
         }
         server->has_examples = server->examples.count > 0;
         if (!server->has_examples) dataset_free(&server->examples);
-        server->examples.allow_outside = options->example_allow_outside;
     }
     struct sockaddr_storage address;
     socklen_t address_size = 0;

@@ -135,11 +135,13 @@ for i in native:
 print("identical raw outputs on %d samples (%d distinct)" % (len(native), len({r["raw"] for r in native.values()})))
 PY
 
-# SIGTERM while a request is in flight: it is answered, then the server exits 0.
-curl -s -o "$TMP/inflight.txt" -w "%{http_code}" -H "Authorization: Bearer $IAR_TEST_KEY" \
-    --data-binary @"$TMP/screen.json" "$URL/v1/screen" > "$TMP/inflight.status" &
+# SIGTERM while a request is in flight: it is answered, then the server exits 0. The body is
+# padded and sent at 40 kB/s, so the request is surely in flight (uploading) when the signal lands.
+{ cat "$TMP/screen.json"; head -c 60000 /dev/zero | tr '\0' ' '; } > "$TMP/screen_slow.json"
+curl -s -o "$TMP/inflight.txt" -w "%{http_code}" -H "Authorization: Bearer $IAR_TEST_KEY" --limit-rate 40k \
+    --data-binary @"$TMP/screen_slow.json" "$URL/v1/screen" > "$TMP/inflight.status" &
 CURL=$!
-sleep 0.05
+sleep 0.5
 kill -TERM "$PID"
 wait "$CURL"
 wait "$PID"; rc=$?

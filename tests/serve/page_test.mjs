@@ -2,8 +2,11 @@
 //   node tests/serve/page_test.mjs BASE_URL IMAGE_DIR SCREENSHOT.png [EXPECTED_FLAWED] [API_KEY]
 // Uploads original.png and A..D.png into the five slots, presses Screen, waits for the verdict,
 // checks it (e.g. "B, D"; "" accepts any verdict, incl. an unreadable answer) and the slot
-// markings, saves a screenshot; then the example button
-// loads a sample and screens it. Exits non-zero on any failure.
+// markings, saves a screenshot; picks the five files at once under names that sort the wrong way
+// ("a.png" before "orig.png") and checks the order rule put each in its slot; at phone width (390
+// px) checks nothing overflows; then the example button loads a sample, screens it, and checks
+// the mismatch marks against the dataset's answer. Exits non-zero on any failure.
+import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
@@ -43,6 +46,34 @@ try {
   if ((await page.$$(".slot.ok, .slot.unknown")).length + marked.length !== 4)
     throw new Error("not every candidate got a verdict");
 
+  // Five files picked at once: the order rule, not the name order, decides the slots.
+  await page.click("#clear");
+  await page.waitForLoadState("load");
+  if (apiKey) await page.fill("#apikey", apiKey);
+  const file = (name, as) => ({ name: as, mimeType: "image/png", buffer: fs.readFileSync(path.join(imageDir, name + ".png")) });
+  await page.setInputFiles("#files", [file("A", "a.png"), file("B", "gen_b.png"), file("C", "c.png"), file("D", "D.png"),
+                                      file("original", "orig.png")]);
+  await page.waitForFunction(() => !document.getElementById("screen").disabled, null, { timeout: 10000 });
+  const placed = await page.$$eval(".slot .file", (els) => els.map((e) => e.textContent));
+  if (placed.join(",") !== "orig.png,a.png,gen_b.png,c.png,D.png") throw new Error("order rule placed " + placed.join(","));
+  if (!(await page.textContent("#placement")).includes("orig.png → Original")) throw new Error("placement not shown");
+  await page.click("#screen");
+  await page.waitForFunction((re) => new RegExp(re).test(document.getElementById("verdict").textContent),
+    VERDICT.source, { timeout: 30000 });
+  if (expected !== undefined && (await page.textContent("#verdict")) !== (expected ? "Flawed: " + expected : "No flawed candidates"))
+    throw new Error("after the order rule the verdict is " + (await page.textContent("#verdict")));
+
+  // Phone width: nothing wider than the screen, every slot visible.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const layout = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    slots: Array.from(document.querySelectorAll(".slot")).map((e) => e.getBoundingClientRect()),
+  }));
+  if (layout.scroll > 390) throw new Error("at 390 px the page is " + layout.scroll + " px wide");
+  if (layout.slots.some((r) => r.width < 100 || r.right > 390)) throw new Error("a slot is cut at 390 px");
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "_phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1200, height: 800 });
+
   // The example button (only when the server has --example).
   const exampleStatus = await page.evaluate(async (key) =>
     (await fetch("/v1/example", { headers: key ? { Authorization: "Bearer " + key } : {} })).status, apiKey);
@@ -53,7 +84,13 @@ try {
     await page.click("#screen");
     await page.waitForFunction((re) => new RegExp(re).test(document.getElementById("verdict").textContent),
       VERDICT.source, { timeout: 30000 });
-    console.log("example: " + (await page.textContent("#gold")) + " | " + (await page.textContent("#verdict")));
+    const goldLine = await page.textContent("#gold");
+    console.log("example: " + goldLine + " | " + (await page.textContent("#verdict")));
+    // the mismatch mark: as many marked slots as the line says, none when the model agrees
+    const marks = (await page.$$(".slot.mismatch")).length;
+    const said = goldLine.match(/MISMATCH: the model differs on (\d+)/);
+    if (said ? Number(said[1]) !== marks : !goldLine.includes("the model agrees") || marks !== 0)
+      throw new Error("mismatch marks (" + marks + ") disagree with: " + goldLine);
   }
   if (errors.length) throw new Error("page errors: " + errors.join("; "));
 } catch (e) {
