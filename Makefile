@@ -5,7 +5,7 @@
 #   make demo       the embedded default: benchmark, training, evaluation, report
 #   make bench      builds the benchmark programs (build/bench/) and lists each benchmark's command
 #   make fuzz       builds the libFuzzer harnesses (build/fuzz/, clang); fuzz/run.sh runs them
-#   make reference  regenerates the PyTorch fixture of the model test (needs python3-torch)
+#   make reference  regenerates the PyTorch fixtures of the model and tower tests (needs python3-torch)
 # Options: WERROR=1 (warnings are errors), BUILD=dir, SANITIZE=1,
 #          NO_OMP=1 (no OpenMP: one thread, same results), PORTABLE=1 (-march=x86-64: no AVX2, the
 #          scalar kernels), CUDA=0|1 (default: 1 when nvcc is found and a GPU driver is present),
@@ -204,6 +204,7 @@ fuzz: $(FUZZ_BIN)
 
 reference:
 	/usr/bin/python3 tools/reference_model.py tests/fixtures/model_reference.bin
+	/usr/bin/python3 tools/reference_tower.py tests/fixtures/tower_reference.bin
 
 clean:
 	rm -rf build build-asan build-portable
