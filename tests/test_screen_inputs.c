@@ -18,6 +18,7 @@
 #include "eval/eval.h"
 #include "image/image.h"
 #include "model/model.h"
+#include "synth/contact_sheet.h"
 
 static Image solid(int width, int height, uint8_t r, uint8_t g, uint8_t b) {
     Image image;
@@ -66,6 +67,38 @@ static void test_letterbox_square_is_a_resize(void **state) {
             assert_float_equal(out[c * 16 + p], resized.data[p * 3 + c] * (2.0f / 255.0f) - 1.0f, 1e-6);
     image_free(&resized);
     image_free(&square);
+}
+
+static char *temp_dir(const char *name);
+static void write_text(const char *dir, const char *name, const char *text);
+
+// `iar show` letterboxes too: a 2:1 red image fills the tile's width and leaves grey bars above
+// and below (tile 64 at (4, 17): bars 16 px high), and an unlabelled sample's gold is "unknown".
+static void test_contact_sheet_letterboxes(void **state) {
+    (void)state;
+    char *dir = temp_dir("sheet");
+    Image wide = solid(40, 20, 255, 0, 0);
+    Error err = {{0}};
+    char *path = path_join(dir, "w.png");
+    assert_int_equal(image_save_png(&wide, path, &err), 0);
+    write_text(dir, "data.jsonl",
+               "{\"id\":\"w1\",\"dimension\":\"lighting\",\"original\":\"w.png\",\"candidates\":[\"w.png\",\"w.png\",\"w.png\",\"w.png\"]}\n");
+    char *data = path_join(dir, "data.jsonl");
+    Dataset dataset;
+    assert_int_equal(dataset_load(&dataset, data, &err), 0);
+    const Sample *rows[1] = {&dataset.samples[0]};
+    Image sheet;
+    if (contact_sheet_render(&sheet, &dataset, rows, 1, 64, &err) != 0) fail_msg("%s", err.message);
+    const uint8_t *bar = sheet.data + ((size_t)(17 + 4) * sheet.width + (4 + 20)) * sheet.channels;
+    const uint8_t *inside = sheet.data + ((size_t)(17 + 32) * sheet.width + (4 + 20)) * sheet.channels;
+    assert_int_equal(bar[0], 128);
+    assert_int_equal(bar[1], 128);
+    assert_int_equal(inside[0], 255);
+    assert_int_equal(inside[1], 0);
+    image_free(&sheet);
+    dataset_free(&dataset);
+    image_free(&wide);
+    free(data), free(path), free(dir);
 }
 
 static char *temp_dir(const char *name) {
@@ -180,7 +213,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_letterbox_keeps_aspect), cmocka_unit_test(test_letterbox_square_is_a_resize),
         cmocka_unit_test(test_sets_from_csv),          cmocka_unit_test(test_sets_from_folders),
-        cmocka_unit_test(test_unlabelled_sample),
+        cmocka_unit_test(test_unlabelled_sample),      cmocka_unit_test(test_contact_sheet_letterboxes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,18 +11,31 @@
 
 #define CAPTION_LINES 2
 
-// Copies an RGB/RGBA image, resized to tile x tile, into the RGB24 surface at (x, y).
+// Copies an RGB/RGBA image into the tile x tile square at (x, y) of the RGB24 surface, letterboxed:
+// the longer side fills the tile, the shorter one is centred on grey, so nothing is stretched.
 static int blit_tile(cairo_surface_t *surface, const Image *image, int x, int y, int tile, Error *err) {
+    int fit_width = tile, fit_height = tile;
+    if (image->width >= image->height) fit_height = (int)(((long long)image->height * tile + image->width / 2) / image->width);
+    else fit_width = (int)(((long long)image->width * tile + image->height / 2) / image->height);
+    if (fit_width < 1) fit_width = 1;
+    if (fit_height < 1) fit_height = 1;
+    int x0 = (tile - fit_width) / 2, y0 = (tile - fit_height) / 2;
     Image scaled;
-    if (image_resize(&scaled, image, tile, tile, err) != 0) return -1;
+    if (image_resize(&scaled, image, fit_width, fit_height, err) != 0) return -1;
     cairo_surface_flush(surface);
     int stride = cairo_image_surface_get_stride(surface);
     unsigned char *data = cairo_image_surface_get_data(surface);
     for (int j = 0; j < tile; j++) {
         uint32_t *row = (uint32_t *)(data + (size_t)(y + j) * stride) + x;
-        const uint8_t *src = scaled.data + (size_t)j * tile * scaled.channels;
-        for (int i = 0; i < tile; i++, src += scaled.channels)
+        for (int i = 0; i < tile; i++) {
+            int sx = i - x0, sy = j - y0;
+            if (sx < 0 || sy < 0 || sx >= fit_width || sy >= fit_height) {
+                row[i] = 0xff808080u; // the letterbox bars
+                continue;
+            }
+            const uint8_t *src = scaled.data + ((size_t)sy * fit_width + sx) * scaled.channels;
             row[i] = 0xff000000u | (uint32_t)src[0] << 16 | (uint32_t)src[1] << 8 | src[2];
+        }
     }
     cairo_surface_mark_dirty(surface);
     image_free(&scaled);
@@ -51,7 +64,8 @@ static int render_row(cairo_surface_t *surface, cairo_t *cr, const Dataset *data
                       int tile, int line, Error *err) {
     int gap = tile / 32 + 2;
     char answer[16], header[256];
-    answer_set_format(sample->answer, answer, sizeof answer);
+    if (sample->answer_unknown) snprintf(answer, sizeof answer, "unknown");
+    else answer_set_format(sample->answer, answer, sizeof answer);
     snprintf(header, sizeof header, "%s   %s   gold: %s", sample->id, dimension_id(sample->dimension), answer);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     paint_set_label_font(cr, 1);
@@ -73,7 +87,7 @@ static int render_row(cairo_surface_t *surface, cairo_t *cr, const Dataset *data
         char title[64], detail[96];
         int flawed = i > 0 && ((sample->answer >> (i - 1)) & 1);
         if (i == 0) snprintf(title, sizeof title, "original");
-        else snprintf(title, sizeof title, "%c  %s", 'A' + i - 1, flawed ? "FLAWED" : "ok");
+        else snprintf(title, sizeof title, "%c  %s", 'A' + i - 1, sample->answer_unknown ? "" : flawed ? "FLAWED" : "ok");
         if (i == 0) detail[0] = 0;
         else caption_from_meta(meta, i - 1, detail, sizeof detail);
         Rgb colour = flawed ? (Rgb){0.75, 0.1, 0.1} : (Rgb){0.1, 0.45, 0.15};
