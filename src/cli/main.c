@@ -13,6 +13,7 @@ typedef struct Command {
 static const Command COMMANDS[] = {
     {"synth", cmd_synth, "generate a procedural screening benchmark with known defects"},
     {"screen", cmd_screen, "screen your own images: ORIGINAL A B C D, or --batch FILE|DIR"},
+    {"import", cmd_import, "your own image sets + a labels file (CSV/JSON) -> a dataset"},
     {"check", cmd_check, "validate a dataset and print its statistics"},
     {"show", cmd_show, "draw a contact sheet of samples (original, A-D, gold, defects)"},
     {"convert", cmd_convert, "convert to/from the conversational messages+images format"},

@@ -65,9 +65,7 @@ int image_sets_from_paths(Dataset *out, const char *id, const char *const paths[
 
 // ---- CSV ----
 
-// Splits one CSV record in place (RFC 4180 quotes; "" inside quotes is a quote). Returns the field
-// count, or -1 for an unterminated quote. *next: the start of the following line.
-static int csv_split(char *line, char **fields, int max_fields, char **next) {
+int image_sets_csv_split(char *line, char **fields, int max_fields, char **next) {
     int count = 0;
     char *in = line, *out = line;
     for (;;) {
@@ -97,6 +95,8 @@ static int csv_split(char *line, char **fields, int max_fields, char **next) {
     }
 }
 
+void image_sets_row_id(size_t line, char *buffer, size_t size) { snprintf(buffer, size, "row%06zu", line - 1); }
+
 static int column_role(const char *name) {
     static const char *const NAMES[][3] = {{"original", "orig", "o"}, {"a", "candidate_a", "A"},
                                            {"b", "candidate_b", "B"}, {"c", "candidate_c", "C"},
@@ -121,7 +121,7 @@ static int load_csv(Dataset *out, const char *path, int dimension, Error *err) {
     while (rc == 0 && *cursor) {
         line++;
         char *next = cursor + strlen(cursor);
-        int count = csv_split(cursor, fields, CSV_MAX_COLUMNS, &next);
+        int count = image_sets_csv_split(cursor, fields, CSV_MAX_COLUMNS, &next);
         cursor = next;
         if (count < 0) {
             rc = error_set(err, "%s:%zu: unterminated quote or more than %d columns", path, line, CSV_MAX_COLUMNS);
@@ -142,7 +142,7 @@ static int load_csv(Dataset *out, const char *path, int dimension, Error *err) {
         const char *paths[5];
         for (int role = 0; role < 5; role++) paths[role] = column_of[role] < count ? fields[column_of[role]] : NULL;
         char id[64];
-        snprintf(id, sizeof id, "row%06zu", line - 1);
+        image_sets_row_id(line, id, sizeof id);
         const char *given_id = column_of[5] >= 0 && column_of[5] < count && fields[column_of[5]][0] ? fields[column_of[5]] : id;
         int row_dimension = dimension;
         if (column_of[6] >= 0 && column_of[6] < count && fields[column_of[6]][0]) {

@@ -20,4 +20,13 @@ int image_sets_load(Dataset *out, const char *path, int dimension, Error *err);
 // The same for one set given as five paths (original, A, B, C, D), with id `id`.
 int image_sets_from_paths(Dataset *out, const char *id, const char *const paths[5], int dimension, Error *err);
 
+// Splits one CSV record in place (RFC 4180 quotes; "" inside quotes is a quote). Returns the field
+// count, or -1 for an unterminated quote or more than max_fields. *next: the start of the following
+// line. Shared with the label files of `iar import` (data/import.c), so both read CSV alike.
+int image_sets_csv_split(char *line, char **fields, int max_fields, char **next);
+
+// The id a CSV row without an id column gets ("row000001" for the first data row): `line` is the
+// 1-based line of the record in the file, the header being line 1.
+void image_sets_row_id(size_t line, char *buffer, size_t size);
+
 #endif
