@@ -119,6 +119,9 @@ extern "C" int cuda_model_create(CudaModel *gpu, const Model *host, int max_batc
         return error_set(err, "CUDA model: config '%s' has the candidate head/pointer, which the GPU build does not "
                               "implement yet; use the plain variant (e.g. --config %s:plain)",
                          c->name, c->name);
+    if (c->vision_tower)
+        return error_set(err, "CUDA model: config '%s' reads images through a vision tower, which the GPU build "
+                              "does not implement yet; train it on the CPU", c->name);
     gpu->config = *c;
     gpu->max_batch = max_batch;
     gpu->param_count = host->param_count;

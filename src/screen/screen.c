@@ -53,6 +53,7 @@ int screen_prepared(Model *model, const Tokenizer *tokenizer, ScreenScratch *scr
     GenerateOptions run = {.max_new_tokens = 0, .temperature = 0, .top_p = 1, .seed = 0};
     if (options) run = *options;
     run.eos_token = TOKEN_EOS;
+    run.dimension = dimension >= 0 ? &dimension : NULL; // a vision tower reads it, as in training
     if (run.max_new_tokens <= 0 || run.max_new_tokens > L - prompt_len) run.max_new_tokens = L - prompt_len;
     scratch->prompt_len = prompt_len;
     scratch->max_new_tokens = run.max_new_tokens;

@@ -173,11 +173,12 @@ static int grpo_allocate(GrpoRun *run, Error *err) {
     run->group_images = malloc((size_t)G * run->image_values * sizeof(float));
     run->group_tokens = malloc((size_t)G * T * sizeof(int));
     run->group_targets = malloc((size_t)G * T * sizeof(int));
+    run->group_dimension = malloc((size_t)G * sizeof(int));
     run->order = malloc(run->train.count * sizeof *run->order);
     run->scratch_indices = malloc(run->train.count * sizeof *run->scratch_indices);
     run->step_samples = malloc((size_t)o->prompts_per_step * sizeof *run->step_samples);
     if (!run->logprobs || !run->old_logprobs || !run->ref_logprobs || !run->dlogprobs || !run->entropy ||
-        !run->group_images || !run->group_tokens || !run->group_targets || !run->order || !run->scratch_indices || !run->step_samples)
+        !run->group_images || !run->group_tokens || !run->group_targets || !run->group_dimension || !run->order || !run->scratch_indices || !run->step_samples)
         return error_set(err, "GRPO: out of memory for %d rows of %d tokens", rows, T);
     run->order_epoch = UINT64_MAX;
     if (o->hcm) {
@@ -235,6 +236,7 @@ static void grpo_run_free(GrpoRun *run) {
     free(run->entropy);
     free(run->group_images);
     free(run->group_tokens);
+    free(run->group_dimension);
     free(run->group_targets);
     free(run->order);
     free(run->scratch_indices);

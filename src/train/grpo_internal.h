@@ -46,6 +46,7 @@ typedef struct GrpoRun {
     float *logprobs, *old_logprobs, *ref_logprobs, *dlogprobs, *entropy; // (P·G, T)
     float *group_images;      // (G, 5, 3, S, S)
     int *group_tokens, *group_targets; // (G, T): one group's rows packed to its longest row
+    int *group_dimension;              // (G): the group's sample dimension (a vision tower reads it)
     size_t image_values;      // floats per sample's five images
     size_t *order;            // this epoch's permutation of the training set
     uint64_t order_epoch;     // epoch `order` belongs to (UINT64_MAX: none yet)

@@ -25,6 +25,9 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
     }
     grpo_rollout_images(&run->train_source, rows->sample_index[group * G], G, run->image_values,
                         run->group_images);
+    // the sampler saw the sample's dimension (screen_prepared): the trainer must compute the same function
+    int dimension = (int)run->train_source.dataset->samples[rows->sample_index[group * G]].dimension;
+    for (int i = 0; i < G; i++) run->group_dimension[i] = dimension;
     ModelBatch batch = {
         .batch_size = G,
         .text_len_max = stride,
@@ -33,6 +36,7 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
         .targets = run->group_targets,
         .text_len = rows->text_len + group * G,
         .prefix_len = rows->prefix_len + group * G,
+        .dimension = run->group_dimension,
     };
     return batch;
 }
