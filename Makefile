@@ -128,7 +128,7 @@ FUZZ_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -lm
 FUZZ_LIB_SRC := $(wildcard src/core/*.c src/image/*.c src/data/*.c) src/text/answer.c src/text/prompt.c
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_jsonl $(BUILD)/fuzz/fuzz_image $(BUILD)/fuzz/serve_fuzz_request $(BUILD)/fuzz/make_seeds
 
-.PHONY: all test test-asan demo bench fuzz reference clean deps all-tests
+.PHONY: all test test-asan demo bench fuzz reference clean deps all-tests install FORCE
 all: $(BUILD)/iar
 
 deps:
@@ -148,6 +148,27 @@ $(BUILD)/libiar.a: $(LIB_OBJ)
 
 $(BUILD)/iar: $(CLI_OBJ) $(BUILD)/libiar.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libiar.a $(LDLIBS)
+
+# ---- version and install -----------------------------------------------------------------------------
+# `iar --version` says `git describe`; the binary looks for the shipped model under PREFIX (cli_util.c).
+PREFIX ?= /usr/local
+IAR_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+BUILD_INFO := version $(IAR_VERSION) prefix $(PREFIX)
+$(BUILD)/build-info.txt: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(BUILD_INFO)" ] || echo "$(BUILD_INFO)" > $@
+$(BUILD)/obj/src/cli/main.o $(BUILD)/obj/src/cli/cli_util.o: $(BUILD)/build-info.txt
+$(BUILD)/obj/src/cli/main.o: CFLAGS += -DIAR_VERSION='"$(IAR_VERSION)"'
+$(BUILD)/obj/src/cli/cli_util.o: CFLAGS += -DIAR_PREFIX='"$(PREFIX)"'
+FORCE:
+
+# make install PREFIX=/opt/iar [DESTDIR=staging]: the binary, the shipped model when present, docs
+install: $(BUILD)/iar
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/iar/models $(DESTDIR)$(PREFIX)/share/doc/iar
+	install -m 755 $(BUILD)/iar $(DESTDIR)$(PREFIX)/bin/iar
+	if [ -f models/iar-small/config.json ]; then rm -rf $(DESTDIR)$(PREFIX)/share/iar/models/iar-small && \
+	    cp -r models/iar-small $(DESTDIR)$(PREFIX)/share/iar/models/iar-small; fi
+	install -m 644 LICENSE README.md $(DESTDIR)$(PREFIX)/share/doc/iar/
 
 # Tests link cmocka; the product does not. Building a single test: make build/tests/test_rng
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(BUILD)/libiar.a

@@ -62,8 +62,8 @@ typedef struct CliOption {
 int cli_options_parse(const char *command, int argc, char **argv, const CliOption *options, int *first_positional);
 
 // The model `iar screen`, `iar serve` and `iar eval --model native` use when none is named:
-// `given` if not NULL, else $IAR_MODEL, else <the binary's folder>/../models/iar-small, else
-// <PREFIX>/share/iar/models/iar-small. Writes the folder to `out`; returns 0, or 1 after printing
+// `given` if not NULL, else $IAR_MODEL, else <the binary's folder>/../models/iar-small (a checkout)
+// or ../share/iar/models/iar-small (an installed tree), else <PREFIX>/share/iar/models/iar-small. Writes the folder to `out`; returns 0, or 1 after printing
 // a one-line error that says how to get a model.
 int cli_resolve_model(const char *given, char *out, size_t size);
 

@@ -103,8 +103,11 @@ int cli_resolve_model(const char *given, char *out, size_t size) {
         binary[n] = 0;
         char *slash = strrchr(binary, '/');
         if (slash) *slash = 0;
-        // build/iar in a checkout and PREFIX/bin/iar both find ../models/iar-small
+        // build/iar in a checkout finds ../models/iar-small; an installed PREFIX/bin/iar finds
+        // ../share/iar/models/iar-small wherever the tree was moved (DESTDIR, a copied prefix)
         if (snprintf(out, size, "%s/../models/iar-small", binary) < (int)size && model_folder_exists(out)) return 0;
+        if (snprintf(out, size, "%s/../share/iar/models/iar-small", binary) < (int)size && model_folder_exists(out))
+            return 0;
     }
     if (model_folder_exists(IAR_PREFIX "/share/iar/models/iar-small"))
         return snprintf(out, size, "%s", IAR_PREFIX "/share/iar/models/iar-small"), 0;

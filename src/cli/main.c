@@ -26,13 +26,21 @@ static const Command COMMANDS[] = {
 
 static void print_usage(FILE *out) {
     fprintf(out, "iar — image aesthetic reasoning: screening AI-generated product images\n\n"
-                 "usage: iar COMMAND [options]   (iar COMMAND --help for each)\n\ncommands:\n");
+                 "usage: iar COMMAND [options]   (iar COMMAND --help for each; iar --version)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(out, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out, "\nexample:\n  iar synth --out bench1 --n 200 && iar eval --data bench1/data.jsonl --model random\n");
 }
 
+#ifndef IAR_VERSION
+#define IAR_VERSION "unknown"
+#endif
+
 int main(int argc, char **argv) {
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+        printf("iar %s\n", IAR_VERSION);
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
