@@ -110,7 +110,7 @@ LIB_OBJ += $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
 endif
 
 # benchmark programs (bench/*.c), linked against the library
-BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load
+BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load tower_bench
 ifeq ($(MPI),1)
 BENCH_PROGRAMS += mpi_bench
 endif
