@@ -17,7 +17,9 @@ mypaint-data-extras 2.0.1-9 9d5971baa5eb411309940ea2cfe11aa7f6ec2c39e7f9ecd2bbef
 M=usr/share/backgrounds/mate/nature
 K=usr/share/wallpapers
 R=usr/share/mypaint/backgrounds/ramon
-PHOTOS="mate-backgrounds|$M/Wood.jpg|mate-wood.jpg|surface,wall|0|1
+# IAR_PHOTO_LIST replaces this list (tools/fetch_realset_photos.sh: the held-out check-set photographs)
+PHOTOS=${IAR_PHOTO_LIST:-}
+[ -n "$PHOTOS" ] || PHOTOS="mate-backgrounds|$M/Wood.jpg|mate-wood.jpg|surface,wall|0|1
 mate-backgrounds|$M/Dune.jpg|mate-dune.jpg|wall|0|1
 mate-backgrounds|$M/Aqua.jpg|mate-aqua.jpg|wall|0|1
 mate-backgrounds|$M/GreenMeadow.jpg|mate-meadow.jpg|wall|0|1
