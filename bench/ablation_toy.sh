@@ -92,5 +92,5 @@ EOF
 curves=""
 for variant in exact prop dpa dpa50; do curves="$curves $W/$variant-s1=$variant"; done
 # shellcheck disable=SC2086
-"$IAR" train grpo --curve --field exact_mean "$W/curves.svg" $curves >/dev/null
+"$IAR" plot --field exact_mean "$W/curves.svg" $curves >/dev/null
 log "done: $W/report/report.md"

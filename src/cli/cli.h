@@ -21,6 +21,7 @@ int cmd_train_vision(int argc, char **argv); // `iar train vision`, dispatched f
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_screen(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 
 // Prints "iar: message" on stderr and returns 1 (for `return cli_fail(...)`).

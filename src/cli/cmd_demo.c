@@ -52,46 +52,47 @@ static void usage(FILE *out) {
 }
 
 // Splits `args` (with {D} replaced) into an argv; returns argc. Memory: one buffer in *storage.
+// Splits the step's template on spaces first, then puts the demo folder in place of "{D}" inside
+// each word, so a folder whose name has spaces stays one argument. One allocation (*storage).
 static int demo_build_argv(const char *args, const char *dir, char **argv, int max, char **storage) {
-    size_t n = strlen(args) + 1;
+    size_t n = 2 * strlen(args) + 2;
     for (const char *p = strstr(args, "{D}"); p; p = strstr(p + 3, "{D}")) n += strlen(dir);
     char *buffer = malloc(n);
     if (!buffer) return -1;
     char *w = buffer;
-    for (const char *p = args; *p;) {
-        if (strncmp(p, "{D}", 3) == 0) {
-            w += sprintf(w, "%s", dir);
-            p += 3;
-        } else {
-            *w++ = *p++;
-        }
-    }
-    *w = 0;
     int argc = 0;
-    for (char *tok = strtok(buffer, " "); tok && argc < max - 1; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    for (const char *p = args; *p && argc < max - 1;) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        argv[argc++] = w;
+        while (*p && *p != ' ') {
+            if (strncmp(p, "{D}", 3) == 0) {
+                w += sprintf(w, "%s", dir);
+                p += 3;
+            } else {
+                *w++ = *p++;
+            }
+        }
+        *w++ = 0;
+    }
     argv[argc] = NULL;
     *storage = buffer;
     return argc;
 }
 
 int cmd_demo(int argc, char **argv) {
-    const char *dir = "demo";
-    long from = 1;
-    int from_given = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
-            if (cli_parse_int("--from", argv[++i], 1, 100, &from)) return 1;
-            from_given = 1;
-        } else {
-            usage(stderr);
-            return cli_fail("demo: unknown option '%s'", argv[i]);
-        }
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
     }
+    const char *dir = "demo";
+    long from = 0; // 0: not given (resume after the last finished step)
+    const CliOption OPTIONS[] = {OPTION_STRING("out", &dir), OPTION_INT("from", &from, 1, 100), OPTION_END};
+    int first = 0;
+    if (cli_options_parse("demo", argc, argv, OPTIONS, &first) != 0) return 1;
+    if (first < argc) return cli_fail("demo: unexpected argument '%s' (iar demo --help)", argv[first]);
+    int from_given = from > 0;
+    if (!from_given) from = 1;
     Error err = {{0}};
     if (dir_create_all(dir, &err) != 0) return cli_fail_error(&err);
     int steps = (int)(sizeof STEPS / sizeof STEPS[0]);

@@ -14,7 +14,8 @@ static void eval_usage(FILE *out) {
             "usage: iar eval --data DATA.jsonl --model SPEC [options]\n\n"
             "Evaluates a model on a screening dataset into a resumable run folder (predictions.jsonl,\n"
             "summary.json, report.md, report.html) and prints the per-dimension table.\n\n"
-            "SPEC: random | all | native:CKPT | openai:MODEL[@BASE_URL]  (BASE_URL default https://api.openai.com/v1)\n\n"
+            "SPEC: random | all | native[:DIR] | openai:MODEL[@BASE_URL]  (BASE_URL default https://api.openai.com/v1)\n"
+            "      native alone is the default model: $IAR_MODEL, else the shipped models/iar-small\n\n"
             "options:\n"
             "  --out DIR            run folder (default runs/<model>_<dataset>_<YYYYMMDD>); re-running resumes it\n"
             "  --name NAME          display name in tables (default: the backend's name)\n"
@@ -49,78 +50,58 @@ int cmd_eval(int argc, char **argv) {
     }
     EvalRunOptions options;
     eval_run_options_default(&options);
-    const char *cache_path = NULL;
-    int no_cache = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        double x;
-#define TAKES_VALUE()                                               \
-    do {                                                            \
-        if (!value) return cli_fail("eval: %s needs a value", arg); \
-        i++;                                                        \
-    } while (0)
-        if (strcmp(arg, "--data") == 0) { TAKES_VALUE(); options.data_path = value; }
-        else if (strcmp(arg, "--model") == 0) { TAKES_VALUE(); options.model_spec = value; }
-        else if (strcmp(arg, "--out") == 0) { TAKES_VALUE(); options.out_dir = value; }
-        else if (strcmp(arg, "--name") == 0) { TAKES_VALUE(); options.name = value; }
-        else if (strcmp(arg, "--ids") == 0) { TAKES_VALUE(); options.ids_path = value; }
-        else if (strcmp(arg, "--template") == 0) { TAKES_VALUE(); options.backend.prompt_template_path = value; }
-        else if (strcmp(arg, "--cache") == 0) { TAKES_VALUE(); cache_path = value; }
-        else if (strcmp(arg, "--api-key-env") == 0) { TAKES_VALUE(); options.backend.api_key_env = value; }
-        else if (strcmp(arg, "--no-cache") == 0) no_cache = 1;
-        else if (strcmp(arg, "--retry-failed") == 0) options.retry_failed = 1;
-        else if (strcmp(arg, "--allow-outside") == 0) options.allow_outside = 1;
-        else if (strcmp(arg, "--limit") == 0) {
-            if (cli_parse_int(arg, value, 1, 1000000000L, &n)) return 1;
-            options.limit = (size_t)n;
-            i++;
-        } else if (strcmp(arg, "--concurrency") == 0) {
-            if (cli_parse_int(arg, value, 1, 256, &n)) return 1;
-            options.backend.concurrency = (int)n;
-            i++;
-        } else if (strcmp(arg, "--max-tokens") == 0) {
-            if (cli_parse_int(arg, value, 1, 1000000, &n)) return 1;
-            options.backend.max_tokens = (int)n;
-            i++;
-        } else if (strcmp(arg, "--retries") == 0) {
-            if (cli_parse_int(arg, value, 0, 100, &n)) return 1;
-            options.backend.max_retries = (int)n;
-            i++;
-        } else if (strcmp(arg, "--seed") == 0) {
-            if (cli_parse_int(arg, value, 0, 0x7fffffffffffffffL, &n)) return 1;
-            options.backend.seed = (uint64_t)n;
-            i++;
-        } else if (strcmp(arg, "--temperature") == 0) {
-            if (cli_parse_double(arg, value, 0.0, 2.0, &x)) return 1;
-            options.backend.temperature = (float)x;
-            i++;
-        } else if (strcmp(arg, "--timeout") == 0) {
-            if (cli_parse_double(arg, value, 0.001, 86400.0, &x)) return 1;
-            options.backend.timeout_seconds = x;
-            i++;
-        } else if (strcmp(arg, "--price-in") == 0) {
-            if (cli_parse_double(arg, value, 0.0, 1e6, &x)) return 1;
-            options.price_in_per_million = x;
-            i++;
-        } else if (strcmp(arg, "--price-out") == 0) {
-            if (cli_parse_double(arg, value, 0.0, 1e6, &x)) return 1;
-            options.price_out_per_million = x;
-            i++;
-        } else if (strcmp(arg, "--api-key") == 0) {
-            return cli_fail("eval: keys never go on the command line; put it in an environment variable (--api-key-env NAME)");
-        } else {
-            return cli_fail("eval: unknown option '%s' (iar eval --help)", arg);
-        }
-#undef TAKES_VALUE
-    }
+    BackendOptions *backend = &options.backend;
+    long limit = 0, concurrency = backend->concurrency, max_tokens = backend->max_tokens, retries = backend->max_retries;
+    long seed = (long)backend->seed;
+    double temperature = backend->temperature, timeout = backend->timeout_seconds;
+    double price_in = options.price_in_per_million, price_out = options.price_out_per_million;
+    const char *api_key = NULL;
+    const CliOption OPTIONS[] = {
+        OPTION_STRING("data", &options.data_path),
+        OPTION_STRING("model", &options.model_spec),
+        OPTION_STRING("out", &options.out_dir),
+        OPTION_STRING("name", &options.name),
+        OPTION_STRING("ids", &options.ids_path),
+        OPTION_STRING("template", &backend->prompt_template_path),
+        OPTION_STRING("cache", &backend->cache_path),
+        OPTION_FLAG("no-cache", &options.no_cache),
+        OPTION_STRING("api-key-env", &backend->api_key_env),
+        OPTION_STRING("api-key", &api_key),
+        OPTION_FLAG("retry-failed", &options.retry_failed),
+        OPTION_FLAG("allow-outside", &options.allow_outside),
+        OPTION_INT("limit", &limit, 1, 1e9),
+        OPTION_INT("concurrency", &concurrency, 1, 256),
+        OPTION_INT("max-tokens", &max_tokens, 1, 1000000),
+        OPTION_INT("retries", &retries, 0, 100),
+        OPTION_INT("seed", &seed, 0, 9e18),
+        OPTION_DOUBLE("temperature", &temperature, 0, 2),
+        OPTION_DOUBLE("timeout", &timeout, 0.001, 86400),
+        OPTION_DOUBLE("price-in", &price_in, 0, 1e6),
+        OPTION_DOUBLE("price-out", &price_out, 0, 1e6),
+        OPTION_END,
+    };
+    int first = 0;
+    if (cli_options_parse("eval", argc, argv, OPTIONS, &first) != 0) return 1;
+    if (api_key) return cli_fail("eval: keys never go on the command line; put it in an environment variable (--api-key-env NAME)");
+    if (first < argc) return cli_fail("eval: unexpected argument '%s' (iar eval --help)", argv[first]);
+    options.limit = (size_t)limit;
+    backend->concurrency = (int)concurrency;
+    backend->max_tokens = (int)max_tokens;
+    backend->max_retries = (int)retries;
+    backend->seed = (uint64_t)seed;
+    backend->temperature = (float)temperature;
+    backend->timeout_seconds = timeout;
+    options.price_in_per_million = price_in;
+    options.price_out_per_million = price_out;
     if (!options.data_path) return cli_fail("eval: --data DATA.jsonl is required (iar eval --help)");
-    if (!options.model_spec) return cli_fail("eval: --model SPEC is required: random, all, native:CKPT or openai:MODEL[@URL]");
-    if (!no_cache) options.backend.cache_path = cache_path ? cache_path : (strncmp(options.model_spec, "openai:", 7) == 0 ? "runs/cache.sqlite" : NULL);
-    if (options.backend.cache_path && !cache_path) {
-        Error err;
-        if (dir_create_all("runs", &err) != 0) return cli_fail_error(&err);
+    if (!options.model_spec) return cli_fail("eval: --model SPEC is required: random, all, native[:DIR] or openai:MODEL[@URL]");
+    // `native` alone is the default model (--model DIR of iar screen, $IAR_MODEL, the shipped one)
+    char native_spec[4200];
+    if (strcmp(options.model_spec, "native") == 0) {
+        char model[4096];
+        if (cli_resolve_model(NULL, model, sizeof model) != 0) return 1;
+        snprintf(native_spec, sizeof native_spec, "native:%s", model);
+        options.model_spec = native_spec;
     }
 
     Progress progress;

@@ -33,47 +33,25 @@ int cmd_report(int argc, char **argv) {
     ReportOptions options;
     report_options_default(&options);
     const char *out_dir = NULL;
-    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    size_t count = 0;
-    if (!dirs) return cli_fail("report: out of memory");
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        int bad = 0;
-        if (strcmp(arg, "-o") == 0 || strcmp(arg, "--out") == 0) {
-            if (!value) bad = cli_fail("report: %s needs a folder", arg);
-            out_dir = value;
-            i++;
-        } else if (strcmp(arg, "--resamples") == 0) {
-            bad = cli_parse_int(arg, value, 1, 1000000, &n);
-            options.bootstrap_resamples = (int)n;
-            i++;
-        } else if (strcmp(arg, "--seed") == 0) {
-            bad = cli_parse_int(arg, value, 0, 0x7fffffffffffffffL, &n);
-            options.bootstrap_seed = (uint64_t)n;
-            i++;
-        } else if (strcmp(arg, "--gallery") == 0) {
-            bad = cli_parse_int(arg, value, 0, 100000000, &n);
-            options.gallery_limit = (size_t)n;
-            i++;
-        } else if (strcmp(arg, "--thumbnail") == 0) {
-            bad = cli_parse_int(arg, value, 0, 1024, &n);
-            options.thumbnail_pixels = (int)n;
-            i++;
-        } else if (arg[0] == '-') {
-            bad = cli_fail("report: unknown option '%s' (iar report --help)", arg);
-        } else {
-            dirs[count++] = argv[i];
-        }
-        if (bad) {
-            free(dirs);
-            return 1;
-        }
-    }
-    if (count == 0) {
-        free(dirs);
-        return cli_fail("report: give at least one run folder (iar report --help)");
-    }
+    long resamples = options.bootstrap_resamples, seed = (long)options.bootstrap_seed;
+    long gallery = (long)options.gallery_limit, thumbnail = options.thumbnail_pixels;
+    const CliOption OPTIONS[] = {
+        {"out", CLI_STRING, &out_dir, 0, 0, 'o'},
+        OPTION_INT("resamples", &resamples, 1, 1000000),
+        OPTION_INT("seed", &seed, 0, 9e18),
+        OPTION_INT("gallery", &gallery, 0, 100000000),
+        OPTION_INT("thumbnail", &thumbnail, 0, 1024),
+        OPTION_END,
+    };
+    int first = 0;
+    if (cli_options_parse("report", argc, argv, OPTIONS, &first) != 0) return 1;
+    options.bootstrap_resamples = (int)resamples;
+    options.bootstrap_seed = (uint64_t)seed;
+    options.gallery_limit = (size_t)gallery;
+    options.thumbnail_pixels = (int)thumbnail;
+    char **dirs = argv + first;
+    size_t count = (size_t)(argc - first);
+    if (count == 0) return cli_fail("report: give at least one run folder (iar report --help)");
     EvalRunData *runs = calloc(count, sizeof *runs);
     Error err = {{0}};
     int status = runs ? 0 : cli_fail("report: out of memory");
@@ -90,23 +68,13 @@ int cmd_report(int argc, char **argv) {
         char *table = report_table_markdown(runs, count);
         printf("%s", table ? table : "");
         free(table);
-        if (count > 1) {
-            char *text = NULL;
-            size_t size = 0;
-            FILE *memory = open_memstream(&text, &size);
-            if (memory) {
-                report_markdown_write(memory, runs, count, &options, &err);
-                fclose(memory);
-                const char *comparison = strstr(text, "\n## Differences");
-                if (comparison) printf("%s", comparison);
-                free(text);
-            }
-        }
+        char *comparison = report_comparison_markdown(runs, count, &options, &err);
+        printf("%s", comparison ? comparison : "");
+        free(comparison);
         if (report_write_files(runs, count, NULL, out_dir, &options, &err) != 0) status = cli_fail_error(&err);
         else printf("\nwrote %s/report.md and %s/report.html\n", out_dir, out_dir);
     }
     for (size_t i = 0; i < loaded; i++) eval_run_data_free(&runs[i]);
     free(runs);
-    free(dirs);
     return status;
 }

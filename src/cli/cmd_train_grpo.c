@@ -1,5 +1,5 @@
 // cmd_train_grpo.c — `iar train grpo`: argument parsing for GRPO / DPA-GRPO training (the library
-// does the work: src/train/grpo.c), and `iar train grpo --curve OUT.svg RUN...` for training curves.
+// does the work: src/train/grpo.c). Curves of finished runs are drawn by `iar plot` (cmd_plot.c).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,6 @@ static void grpo_print_help(void) {
     size_t count = 0;
     const RewardEntry *table = reward_table(&count);
     printf("usage: iar train grpo --data TRAIN.jsonl --init SFT_CKPT --out CKPT [options]\n"
-           "       iar train grpo --curve [--field NAME] OUT.svg RUN_DIR[=LABEL] ...\n"
            "         (NAME: a train_log.jsonl step field, default accuracy_mean; exact_mean compares rewards)\n\n"
            "GRPO on top of an SFT checkpoint: G sampled completions per prompt, a format + accuracy reward,\n"
            "group-normalised advantages, a clipped-ratio loss with a KL penalty to the SFT policy.\n\n"
@@ -48,39 +47,7 @@ static void grpo_print_help(void) {
            "example:\n"
            "  iar train grpo --data bench/train/data.jsonl --val bench/val/data.jsonl --init runs/sft \\\n"
            "      --out runs/dpa --reward dpa --steps 60 --group 8 --prompts-per-step 4 --hcm\n"
-           "  iar train grpo --curve curves.svg runs/grpo-exact=exact runs/dpa=DPA\n");
-}
-
-static int grpo_curve_command(int argc, char **argv, int first) {
-    const char *field = NULL;
-    if (first + 1 < argc && strcmp(argv[first], "--field") == 0) {
-        field = argv[first + 1];
-        first += 2;
-    }
-    if (first >= argc) return cli_fail("--curve needs OUT.svg and run folders");
-    const char *svg = argv[first];
-    int count = argc - first - 1;
-    if (count < 1) return cli_fail("--curve OUT.svg needs at least one run folder");
-    char **logs = calloc((size_t)count, sizeof *logs), **labels = calloc((size_t)count, sizeof *labels);
-    if (!logs || !labels) return cli_fail("out of memory");
-    for (int i = 0; i < count; i++) {
-        char *arg = argv[first + 1 + i], *eq = strchr(arg, '=');
-        size_t dir_len = eq ? (size_t)(eq - arg) : strlen(arg);
-        labels[i] = strdup(eq ? eq + 1 : arg);
-        logs[i] = malloc(dir_len + 32);
-        if (logs[i]) snprintf(logs[i], dir_len + 32, "%.*s/train_log.jsonl", (int)dir_len, arg);
-    }
-    Error err = {{0}};
-    int rc = grpo_curve_write_svg((const char *const *)logs, (const char *const *)labels, count, field, svg, &err);
-    for (int i = 0; i < count; i++) {
-        free(logs[i]);
-        free(labels[i]);
-    }
-    free(logs);
-    free(labels);
-    if (rc != 0) return cli_fail_error(&err);
-    printf("%s\n", svg);
-    return 0;
+           "  iar plot curves.svg runs/grpo-exact=exact runs/dpa=DPA   (curves of finished runs)\n");
 }
 
 // Parses "--name value" pairs into the options; returns 0, or 1 after printing the error.
@@ -185,11 +152,8 @@ int cmd_train_grpo(int argc, char **argv) {
         return 0;
     }
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--curve") == 0) {
-            if (i != 1 || argc < 3)
-                return cli_fail("usage: iar train grpo --curve [--field NAME] OUT.svg RUN_DIR[=LABEL] ...");
-            return grpo_curve_command(argc, argv, 2);
-        }
+        if (strcmp(argv[i], "--curve") == 0)
+            return cli_fail("train grpo: curves moved to `iar plot OUT.svg RUN_DIR[=LABEL] ... [--field NAME]`");
     GrpoOptions options;
     grpo_options_default(&options);
     if (grpo_parse(argc, argv, &options) != 0) return 1;

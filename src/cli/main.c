@@ -18,6 +18,7 @@ static const Command COMMANDS[] = {
     {"show", cmd_show, "draw a contact sheet of samples (original, A-D, gold, defects)"},
     {"convert", cmd_convert, "convert to/from the conversational messages+images format"},
     {"eval", cmd_eval, "evaluate a model (random, all, native:CKPT, openai:MODEL[@URL])"},
+    {"plot", cmd_plot, "training curves of runs from their train_log.jsonl (SVG)"},
     {"report", cmd_report, "tables, comparisons and HTML reports of eval runs"},
     {"train", cmd_train, "train the native model: tokenizer, sft, grpo"},
     {"serve", cmd_serve, "serve a trained model: OpenAI-compatible API, /v1/screen, web page"},

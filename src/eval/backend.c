@@ -16,6 +16,11 @@ void backend_options_default(BackendOptions *options) {
     options->retry_max_seconds = 60.0;
 }
 
+const char *backend_default_cache_name(const char *spec) {
+    // remote answers cost money and time: worth keeping; local ones are recomputed as fast
+    return spec && strncmp(spec, "openai:", 7) == 0 ? "cache.sqlite" : NULL;
+}
+
 int backend_open(Backend *out, const char *spec, const BackendOptions *options, Error *err) {
     memset(out, 0, sizeof *out);
     if (!spec || !spec[0]) return error_set(err, "no model given: use --model random|all|native:CKPT|openai:MODEL[@URL]");

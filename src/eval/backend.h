@@ -53,6 +53,9 @@ typedef struct Backend {
 
 // SPEC: random | all | native:CKPT | openai:MODEL[@BASE_URL]
 int backend_open(Backend *out, const char *spec, const BackendOptions *options, Error *err);
+// The response cache a backend uses when the caller names none: a file name inside the runs folder
+// ("cache.sqlite" for openai:), or NULL for backends whose answers are as cheap to recompute.
+const char *backend_default_cache_name(const char *spec);
 void backend_close(Backend *backend);
 
 // Each implementation's constructor (backend_open dispatches on the spec's prefix).

@@ -93,6 +93,8 @@ typedef struct EvalRunOptions {
     size_t limit;         // 0: every selected sample
     const char *ids_path; // file with one id per line; NULL: all
     int retry_failed;     // re-run every id whose request failed (transient failures are always re-run)
+    int no_cache;         // 1: no response cache; else backend.cache_path, or the backend's default
+                          // (backend_default_cache_name) inside runs_root
     int allow_outside;    // dataset images may resolve outside its folder (a loaded dataset only)
     double price_in_per_million, price_out_per_million; // < 0: from the built-in table
     BackendOptions backend;

@@ -24,6 +24,9 @@ char *report_table_markdown(const EvalRunData *runs, size_t count); // malloc'd
 // report.md: the table, more scores, latency/tokens/cost and (for several runs) the differences
 // against the first run with 95% paired bootstrap intervals.
 int report_markdown_write(FILE *out, const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err);
+// The "## Differences against FIRST" section alone (paired bootstrap per dimension), "" for one run;
+// malloc'd.
+char *report_comparison_markdown(const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err);
 // report.html: self-contained (no network). `dataset` supplies the thumbnails; NULL: the report
 // loads runs[0]'s dataset when its file still exists, else shows no thumbnails.
 int report_html_write(FILE *out, const EvalRunData *runs, size_t count, const Dataset *dataset,

@@ -89,6 +89,16 @@ static void comparison_write(FILE *out, const EvalRunData *runs, size_t count, c
     }
 }
 
+char *report_comparison_markdown(const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out) return NULL;
+    if (count > 1) comparison_write(out, runs, count, options, err);
+    fclose(out);
+    return text;
+}
+
 int report_markdown_write(FILE *out, const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err) {
     fprintf(out, "# Screening evaluation\n\nexact-match accuracy ×100 per dimension (the headline score); prop = "
                  "proportional partial credit ×100; random baseline = expected exact ×100 of a uniform guess over the "

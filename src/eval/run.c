@@ -214,14 +214,29 @@ int eval_run(const EvalRunOptions *options, Progress *progress, EvalRunResult *o
     EvalRecords done = {0};
     IdIndex done_index = {0};
     size_t *indices = NULL, *todo = NULL, count = 0;
-    char *predictions_path = NULL;
+    char *predictions_path = NULL, *default_cache = NULL;
     FILE *file = NULL;
     int status = -1, lock_fd = -1;
     if (!options->data_path) return error_set(err, "no dataset: use --data DATA.jsonl");
     if (!options->dataset && dataset_load(&loaded, options->data_path, err) != 0) goto done;
     loaded.allow_outside = options->allow_outside;
     if (select_samples(dataset, options, &indices, &count, err) != 0) goto done;
-    if (backend_open(&backend, options->model_spec, &options->backend, err) != 0) goto done;
+    BackendOptions backend_options = options->backend;
+    // the cache policy is the backend's, not the caller's
+    const char *cache_name = backend_default_cache_name(options->model_spec);
+    if (options->no_cache) {
+        backend_options.cache_path = NULL;
+    } else if (!backend_options.cache_path && cache_name) {
+        const char *root = options->runs_root ? options->runs_root : "runs";
+        default_cache = path_join(root, cache_name);
+        if (!default_cache) {
+            error_set(err, "out of memory");
+            goto done;
+        }
+        if (dir_create_all(root, err) != 0) goto done;
+        backend_options.cache_path = default_cache;
+    }
+    if (backend_open(&backend, options->model_spec, &backend_options, err) != 0) goto done;
 
     EvalRunInfo info;
     memset(&info, 0, sizeof info);
@@ -315,6 +330,7 @@ done:
     eval_records_free(&done);
     id_index_free(&done_index);
     if (backend.destroy) backend_close(&backend);
+    free(default_cache); // after the backend, which may hold the path
     dataset_free(&loaded);
     return status;
 }

@@ -75,6 +75,23 @@ sed 's/,"answer":\["B"\]//' "$TMP/d/data.jsonl" > "$TMP/d/unlabelled.jsonl"
     && fail "training accepted an unlabelled dataset"
 grep -q "answer" "$TMP/err.txt" || fail "unlabelled training error does not name the missing answer"
 
+# `iar eval --model native` is the same default model (here through $IAR_MODEL), with --opt=value
+IAR_MODEL="$TMP/ck" "$IAR" eval --data="$TMP/d/data.jsonl" --model=native --out="$TMP/run-eval" --limit=2 > "$TMP/out.txt" 2>&1 \
+    || { cat "$TMP/out.txt"; fail "eval --model native failed"; }
+grep -q "\"model\":[[:space:]]*\"native:$TMP/ck\"" "$TMP/run-eval/run.json" || fail "eval --model native did not use \$IAR_MODEL"
+"$IAR" eval --data "$TMP/d/data.jsonl" --model random --frobnicate > /dev/null 2>"$TMP/err.txt" && fail "eval: unknown option accepted"
+[ "$(wc -l < "$TMP/err.txt")" -eq 1 ] && grep -q -- "--frobnicate" "$TMP/err.txt" || fail "eval: unknown option error: $(cat "$TMP/err.txt")"
+"$IAR" screen --json=yes "$M/photo.jpg" "$M/wide.png" "$M/b.png" "$M/c.png" "$M/d.png" > /dev/null 2>"$TMP/err.txt" \
+    && fail "a flag with a value was accepted"
+"$IAR" report "$TMP/run-eval" --resamples=abc > /dev/null 2>"$TMP/err.txt" && fail "report --resamples=abc accepted"
+grep -q -- "--resamples" "$TMP/err.txt" || fail "report: a bad value's error does not name the option"
+
+# `iar plot` draws curves from a run's train_log.jsonl (training no longer plots)
+"$IAR" plot "$TMP/curve.svg" "$TMP/ck=tiny" --field=loss > /dev/null 2>"$TMP/err.txt" || { cat "$TMP/err.txt"; fail "iar plot failed"; }
+grep -q "<svg" "$TMP/curve.svg" && grep -q "tiny" "$TMP/curve.svg" || fail "iar plot: no SVG with the run's label"
+"$IAR" train grpo --curve x.svg "$TMP/ck" > /dev/null 2>"$TMP/err.txt" && fail "train grpo --curve still accepted"
+grep -q "iar plot" "$TMP/err.txt" || fail "train grpo --curve does not point to iar plot"
+
 # resumable: 100 sets, killed with SIGKILL part way, re-run: each id exactly once
 printf 'id,original,a,b,c,d,dimension\n' > "$TMP/many.csv"
 i=0; while [ $i -lt 100 ]; do printf 's%03d,mine/photo.jpg,mine/wide.png,mine/b.png,mine/c.png,mine/d.png,extension\n' $i >> "$TMP/many.csv"; i=$((i+1)); done
