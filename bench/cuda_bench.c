@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
     enum { GROUP = 8 };
     int prompt_len = 40 < config.max_text_len ? 40 : config.max_text_len / 2;
     int new_tokens = config.max_text_len - prompt_len;
-    GenerateOptions o = {new_tokens, 1.0f, 1.0f, 3, -1};
+    GenerateOptions o = {.max_new_tokens = new_tokens, .temperature = 1.0f, .top_p = 1.0f, .seed = 3, .eos_token = -1};
     int *tokens = malloc(sizeof(int) * GROUP * new_tokens), lengths[GROUP];
     double t0 = time_now_seconds();
     if (model_generate(&model, b.images, b.tokens, prompt_len, GROUP, &o, tokens, lengths, NULL, &err) != 0)

@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
            best * 1e3, best_forward * 1e3, total / steps * 1e3, batch / best, flops / best * 1e-9, 100.0 * flops / best * 1e-9 / peak);
 
     // generation: a 24-token prompt, 64 new tokens, no EOS so every sample runs to the end
-    GenerateOptions options = {64, 0.0f, 1.0f, 1, -1};
+    GenerateOptions options = {.max_new_tokens = 64, .temperature = 0.0f, .top_p = 1.0f, .seed = 1, .eos_token = -1};
     int out_tokens[8 * 64], lengths[8];
     for (int samples = 1; samples <= 8; samples *= 8) {
         double t0 = now_seconds();

@@ -78,7 +78,7 @@ static StepTimes grpo_step(Model *model, AdamW *opt, const BenchBatch *prompts, 
     for (size_t p = begin; p < begin + count; p++) {
         const float *image = prompts->images + p * image_floats;
         const int *prompt = prompts->tokens + p * prompts->batch.text_len_max;
-        GenerateOptions o = {new_tokens, 1.0f, 1.0f, (uint64_t)(step * 1000 + p), -1};
+        GenerateOptions o = {.max_new_tokens = new_tokens, .temperature = 1.0f, .top_p = 1.0f, .seed = (uint64_t)(step * 1000 + p), .eos_token = -1};
         double r0 = time_now_seconds();
         if (model_generate(model, image, prompt, prompt_len, G, &o, generated, lengths, NULL, &err) != 0)
             fail("generate", &err);

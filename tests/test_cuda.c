@@ -472,7 +472,7 @@ static void test_generation(void **state) {
     int prompt_len = 6, cpu_tokens[SAMPLES * NEW], gpu_tokens[SAMPLES * NEW], cpu_len[SAMPLES], gpu_len[SAMPLES];
     const float temperatures[2] = {0.0f, 1.0f};
     for (int k = 0; k < 2; k++) {
-        GenerateOptions o = {NEW, temperatures[k], k ? 0.9f : 1.0f, 11, 2};
+        GenerateOptions o = {.max_new_tokens = NEW, .temperature = temperatures[k], .top_p = k ? 0.9f : 1.0f, .seed = 11, .eos_token = 2};
         if (model_generate(&t.cpu, t.batch.images, t.batch.tokens, prompt_len, SAMPLES, &o, cpu_tokens, cpu_len, NULL,
                            &err) != 0)
             fail_msg("%s", err.message);

@@ -272,7 +272,7 @@ static void generate_matches_forward(const ModelConfig *config_in) {
     int len[1] = {prompt_len}, prefix[1] = {prompt_len};
     ModelSupportBatch prompt;
     model_support_batch(&prompt, &config, 1, len, prefix, 11);
-    GenerateOptions options = {max_new, 1.0f, 1.0f, 99, 2, NULL};
+    GenerateOptions options = {.max_new_tokens = max_new, .temperature = 1.0f, .top_p = 1.0f, .seed = 99, .eos_token = 2};
     int tokens[4 * 12], lengths[4];
     float logprobs[4 * 12];
     assert_int_equal(model_generate(&model, prompt.images, prompt.tokens, prompt_len, samples, &options, tokens, lengths,
@@ -395,7 +395,8 @@ static void test_save_load_round_trip(void **state) {
     model_free(&model);
 }
 
-// Five decoded images (different sizes, one RGBA) become (5, 3, S, S) floats in [-1, 1].
+// Five decoded images (different sizes, one RGBA) become (5, 3, S, S) floats in [-1, 1], letterboxed:
+// these are wider than tall, so rows above and below the picture hold the mid-grey pad (0).
 static void test_prepare_images(void **state) {
     (void)state;
     ModelConfig config = model_support_tiny_config(VOCAB);
@@ -418,9 +419,14 @@ static void test_prepare_images(void **state) {
     assert_int_equal(model_prepare_images(&config, views, out, &err), 0);
     for (int i = 0; i < MODEL_IMAGE_COUNT; i++) {
         float expect[3] = {-1.0f, 1.0f, 51 * i * (2.0f / 255.0f) - 1.0f};
+        size_t width = (size_t)images[i].width, height = (size_t)images[i].height;
+        size_t fit = (height * S + width / 2) / width, top = (S - fit) / 2;
         for (int c = 0; c < 3; c++)
-            for (size_t p = 0; p < plane; p += 37)
-                assert_true(fabsf(out[((size_t)i * 3 + c) * plane + p] - expect[c]) < 1e-5f);
+            for (size_t p = 0; p < plane; p += 37) {
+                size_t row = p / S;
+                float want = row >= top && row < top + fit ? expect[c] : 0.0f;
+                assert_true(fabsf(out[((size_t)i * 3 + c) * plane + p] - want) < 1e-5f);
+            }
     }
     views[2] = NULL;
     assert_int_equal(model_prepare_images(&config, views, out, &err), -1);

@@ -195,7 +195,7 @@ static int generate_run(Model *model, const float *images, const int *prompt, in
                       D, V);
     for (int sample = 1; sample < n_samples; sample++)
         memcpy(cache->logits + (size_t)sample * V, cache->logits, sizeof(float) * V);
-    int active = n_samples;
+    int active = n_samples, stopped = 0;
     for (int r = 0; r < n_samples; r++) cache->active[r] = r;
     for (int step = 0; step < max_new && active > 0; step++) {
         int position = prompt_len + step, still = 0;
@@ -207,13 +207,14 @@ static int generate_run(Model *model, const float *images, const int *prompt, in
             out_tokens[(size_t)sample * options->max_new_tokens + step] = token;
             if (out_logprobs) out_logprobs[(size_t)sample * options->max_new_tokens + step] = logprob;
             out_lengths[sample] = step + 1;
+            if (options->on_token && options->on_token(options->on_token_user, sample, token) != 0) stopped = 1;
             if (token == options->eos_token || step + 1 == max_new) continue;
             // compact the unfinished rows to the front; r only grows faster than still
             cache->active[still] = sample;
             cache->tokens[still] = token;
             still++;
         }
-        active = still;
+        active = stopped ? 0 : still;
         if (active > 0) generate_decode_step(model, cache, active, n_samples, capacity, position, prefix + step);
     }
     return 0;

@@ -126,6 +126,10 @@ typedef struct GenerateOptions {
     uint64_t seed;
     int eos_token;     // generation of a row stops after emitting it
     const int *dimension; // the sample's dimension 0..3 (read by the vision tower); NULL: unknown
+    // Called on the generating thread after each token of each row, as it is picked (streaming);
+    // a nonzero return stops the whole generation there (the client went away). NULL: none.
+    int (*on_token)(void *user, int row, int token);
+    void *on_token_user;
 } GenerateOptions;
 
 // images: (5, 3, S, S) as in ModelBatch; prompt: prompt_len token ids.

@@ -33,6 +33,8 @@ static void job_run(JobQueue *queue, int worker, ScreenJob *job) {
     input.generate.seed = request->seed;
     input.generate.eos_token = 2; // TOKEN_EOS
     input.choices = request->choices;
+    input.on_text = job->on_text;
+    input.on_text_user = job->user;
     memset(job->outputs, 0, sizeof job->outputs);
     if (queue->screener->screen(queue->screener, worker, &input, job->outputs, &job->err) != 0) {
         job_outputs_free(job);

@@ -16,6 +16,8 @@ typedef struct ScreenJob {
     int http_status; // 200, or 500 (model failed) / 504 (waited too long) with `err`
     Error err;
     double enqueued_seconds, started_seconds, finished_seconds;
+    // Streaming (may be NULL): each new piece of text as it is generated (ScreenerInput.on_text).
+    int (*on_text)(void *user, int choice, const char *text, size_t size);
     // Called on the worker thread when the job is done (the server resumes the connection here).
     void (*on_done)(struct ScreenJob *job);
     void *user;

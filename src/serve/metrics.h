@@ -34,6 +34,7 @@ typedef struct ServeMetrics {
     int64_t queued;     // screening jobs waiting for a model worker
     int64_t rejected;   // 503: over --max-concurrent or shutting down
     int64_t timed_out;  // 504: waited for a worker longer than --timeout
+    int64_t cancelled;  // streamed generations stopped because the client went away
     int64_t completion_tokens;
     double start_seconds;
 } ServeMetrics;

@@ -187,36 +187,58 @@ static size_t stream_piece_size(const char *text) {
     return n;
 }
 
-char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs,
-                           size_t *out_size) {
-    char *body = NULL;
-    size_t size = 0;
+int response_stream_delta(char **body, size_t *size, const ResponseContext *context, int index, const char *role,
+                          const char *content, size_t content_size) {
+    char *piece = content ? strndup(content, content_size) : NULL;
+    char *clean = piece ? response_utf8_sanitize(piece) : NULL;
+    free(piece);
+    if (content && !clean) return -1;
+    int rc = stream_append(body, size, stream_chunk(context, index, role, clean, clean ? strlen(clean) : 0, NULL));
+    free(clean);
+    return rc;
+}
+
+int response_stream_end(char **body, size_t *size, const ResponseContext *context, const ScreenRequest *request,
+                        const ScreenOutput *outputs, const size_t *text_sent) {
     int failed = 0;
     for (int i = 0; i < request->choices && !failed; i++) {
-        char *text = response_utf8_sanitize(outputs[i].text);
-        failed |= !text || stream_append(&body, &size, stream_chunk(context, i, "assistant", "", 0, NULL));
-        for (size_t at = 0, n; !failed && text[at]; at += n) {
+        const char *text = outputs[i].text ? outputs[i].text : "";
+        size_t length = strlen(text), at = text_sent ? text_sent[i] : 0;
+        // what was not streamed yet, in pieces of a few characters (a whole reply when not streamed)
+        for (size_t n; !failed && at < length; at += n) {
             n = stream_piece_size(text + at);
-            failed |= stream_append(&body, &size, stream_chunk(context, i, NULL, text + at, n, NULL));
+            failed |= response_stream_delta(body, size, context, i, NULL, text + at, n);
         }
-        free(text);
         if (!failed)
-            failed |= stream_append(&body, &size, stream_chunk(context, i, NULL, NULL, 0, finish_reason(request, &outputs[i])));
+            failed |= stream_append(body, size, stream_chunk(context, i, NULL, NULL, 0, finish_reason(request, &outputs[i])));
     }
     if (!failed && request->include_usage) {
         cJSON *chunk = chat_object(context, "chat.completion.chunk");
         cJSON_AddArrayToObject(chunk, "choices");
         add_usage(chunk, context, request, outputs);
-        failed |= stream_append(&body, &size, chunk);
+        failed |= stream_append(body, size, chunk);
     }
-    char *grown = failed ? NULL : realloc(body, size + 15);
-    if (!grown) {
+    char *grown = failed ? NULL : realloc(*body, *size + 15);
+    if (!grown) return -1;
+    memcpy(grown + *size, "data: [DONE]\n\n", 15);
+    *size += 14;
+    *body = grown;
+    return 0;
+}
+
+char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs,
+                           size_t *out_size) {
+    char *body = NULL;
+    size_t size = 0;
+    int failed = 0;
+    for (int i = 0; i < request->choices && !failed; i++)
+        failed |= response_stream_delta(&body, &size, context, i, "assistant", "", 0);
+    if (failed || response_stream_end(&body, &size, context, request, outputs, NULL) != 0) {
         free(body);
         return NULL;
     }
-    memcpy(grown + size, "data: [DONE]\n\n", 15);
-    *out_size = size + 14;
-    return grown;
+    *out_size = size;
+    return body;
 }
 
 // The text between <think> and </think> (or the whole text before <answer> when untagged); malloc'd.

@@ -35,6 +35,14 @@ char *response_chat_json(const ResponseContext *context, const ScreenRequest *re
 // characters each, a finish chunk per choice, the usage chunk when asked, then "data: [DONE]".
 char *response_chat_stream(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *outputs,
                            size_t *out_size);
+// Streaming as it is generated: appends one "data: {chunk}\n\n" event with a delta (role and/or
+// content, made valid UTF-8) for choice `index` to a growing buffer; -1 when out of memory.
+int response_stream_delta(char **body, size_t *size, const ResponseContext *context, int index, const char *role,
+                          const char *content, size_t content_size);
+// The closing events: each choice's text past text_sent[i] bytes (NULL: all of it), its finish
+// chunk, the usage chunk when asked, then "data: [DONE]".
+int response_stream_end(char **body, size_t *size, const ResponseContext *context, const ScreenRequest *request,
+                        const ScreenOutput *outputs, const size_t *text_sent);
 // The /v1/screen answer: flawed letters, a verdict per candidate, reasoning, raw text, timing.
 char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *output);
 // {"object":"list","data":[{"id":model_id,…}]}

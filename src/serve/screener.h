@@ -18,6 +18,10 @@ typedef struct ScreenerInput {
     const char *question;                   // NULL: the model's default question
     GenerateOptions generate;               // max_new_tokens, temperature, top_p, seed
     int choices;                            // 1..SCREENER_MAX_CHOICES completions
+    // Streaming (may be NULL): called on the worker with each new piece of choice `choice`'s text
+    // as it is generated (whole UTF-8 sequences); a nonzero return stops the generation.
+    int (*on_text)(void *user, int choice, const char *text, size_t size);
+    void *on_text_user;
 } ScreenerInput;
 
 typedef struct Screener {

@@ -11,14 +11,60 @@ typedef struct ScreenWorkers {
     int count;
 } ScreenWorkers;
 
+// Token ids to text pieces for ScreenerInput.on_text. A byte-level token may end inside a UTF-8
+// sequence: those bytes wait (at most 3) for the token that completes them.
+typedef struct TextStream {
+    const ScreenerInput *input;
+    const Tokenizer *tokenizer;
+    char pending[SCREENER_MAX_CHOICES][8];
+    size_t pending_size[SCREENER_MAX_CHOICES];
+} TextStream;
+
+// Bytes of `text` that end on a whole UTF-8 sequence.
+static size_t utf8_complete_prefix(const char *text, size_t size) {
+    size_t end = size;
+    for (size_t back = 1; back <= 3 && back <= size; back++) {
+        unsigned char c = (unsigned char)text[size - back];
+        if ((c & 0xC0) == 0x80) continue; // a continuation byte: look further back for the lead
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (need > back) end = size - back;
+        break;
+    }
+    return end;
+}
+
+static int stream_token(void *user, int row, int token) {
+    TextStream *stream = user;
+    if (row < 0 || row >= SCREENER_MAX_CHOICES) return 0;
+    char *piece = tokenizer_decode(stream->tokenizer, &token, 1);
+    if (!piece) return 0;
+    char joined[96];
+    size_t size = stream->pending_size[row], add = strlen(piece);
+    if (size + add > sizeof joined) add = sizeof joined - size;
+    memcpy(joined, stream->pending[row], size);
+    memcpy(joined + size, piece, add);
+    size += add;
+    free(piece);
+    size_t complete = utf8_complete_prefix(joined, size);
+    stream->pending_size[row] = size - complete;
+    memcpy(stream->pending[row], joined + complete, size - complete);
+    if (complete == 0) return 0;
+    return stream->input->on_text(stream->input->on_text_user, row, joined, complete);
+}
+
 static int screener_vlm_screen(Screener *self, int worker, const ScreenerInput *input, ScreenOutput *outputs, Error *err) {
     ScreenWorkers *workers = self->state;
     if (worker < 0 || worker >= workers->count) return error_set(err, "screener: no worker %d", worker);
     const Image *images[MODEL_IMAGE_COUNT];
     for (int i = 0; i < MODEL_IMAGE_COUNT; i++) images[i] = input->images[i];
+    GenerateOptions generate = input->generate;
+    TextStream stream = {.input = input, .tokenizer = workers->models[worker].tokenizer};
+    if (input->on_text) {
+        generate.on_token = stream_token;
+        generate.on_token_user = &stream;
+    }
     // input->question is not passed: the native model reads only its dimension's prompt
-    return screen_images(&workers->models[worker], images, input->dimension, &input->generate, input->choices, outputs,
-                         err);
+    return screen_images(&workers->models[worker], images, input->dimension, &generate, input->choices, outputs, err);
 }
 
 static void screener_vlm_destroy(Screener *self) {

@@ -20,6 +20,7 @@
 #include "serve/multipart.h"
 #include "serve/page.h"
 #include "serve/response.h"
+#include "serve/stream.h"
 
 struct ServeServer {
     ServeOptions options;
@@ -53,6 +54,9 @@ typedef struct RequestState {
     int job_state; // 0: none, 1: queued or running, 2: done
     int started_while_stopping; // a request begun after shutdown began gets 503; earlier ones are finished
     size_t pixels_reserved; // of the server's pixel budget, released when the request completes
+    ChatStream *stream;     // a chat completion streamed as it is generated, else NULL
+    int stream_waiting;     // (under stream->lock) the connection is suspended until more events come
+    int orphaned;           // (under stream->lock) the client left mid-stream: the worker frees the state
     ScreenJob job;
     char method[8];
     char path[160];
@@ -218,10 +222,58 @@ static enum MHD_Result handle_get(RequestState *state) {
 
 // ---- screening requests ----
 
+static void request_state_free(RequestState *state);
+static enum MHD_Result start_stream(RequestState *state);
+
 static void job_done(ScreenJob *job) {
     RequestState *state = job->user;
+    if (!state->stream) {
+        state->job_state = 2;
+        MHD_resume_connection(state->connection);
+        return;
+    }
+    ChatStream *stream = state->stream;
+    pthread_mutex_lock(&stream->lock);
+    chat_stream_finish(stream, job->outputs, job->http_status, job->err.message);
     state->job_state = 2;
-    MHD_resume_connection(state->connection);
+    int orphaned = state->orphaned;
+    if (state->stream_waiting && !orphaned) {
+        state->stream_waiting = 0;
+        MHD_resume_connection(state->connection);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    if (orphaned) request_state_free(state); // the connection is gone; the job was its last user
+}
+
+// ScreenJob.on_text of a streamed request, on the worker: new text becomes events, and a
+// suspended connection wakes up to send them. Returns 1 to stop generating.
+static int stream_text(void *user, int choice, const char *text, size_t size) {
+    RequestState *state = user;
+    ChatStream *stream = state->stream;
+    pthread_mutex_lock(&stream->lock);
+    int stop = chat_stream_text(stream, choice, text, size);
+    if (state->stream_waiting && stream->size > stream->sent && !state->orphaned) {
+        state->stream_waiting = 0;
+        MHD_resume_connection(state->connection);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    return stop;
+}
+
+// libmicrohttpd's content reader of a streamed response, on the connection thread: sends what
+// the worker produced, or suspends the connection until it produces more.
+static ssize_t stream_read(void *cls, uint64_t position, char *buffer, size_t max) {
+    (void)position;
+    RequestState *state = cls;
+    ChatStream *stream = state->stream;
+    pthread_mutex_lock(&stream->lock);
+    long n = chat_stream_read(stream, buffer, max);
+    if (n == 0) {
+        state->stream_waiting = 1;
+        MHD_suspend_connection(state->connection);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
 }
 
 // The server's pixel budget, asked by the request parser before it decodes (RequestLimits).
@@ -265,10 +317,45 @@ static enum MHD_Result submit_job(RequestState *state) {
     state->job.user = state;
     state->job.on_done = job_done;
     state->job_state = 1;
+    if (state->route == ROUTE_CHAT && request->stream) {
+        state->job.on_text = stream_text;
+        enum MHD_Result started = start_stream(state);
+        job_queue_push(&server->queue, &state->job); // the place is reserved: the job must run to free it
+        return started;
+    }
     // Suspend before queueing: the worker may finish and resume the connection at once.
     MHD_suspend_connection(state->connection);
     job_queue_push(&server->queue, &state->job);
     return MHD_YES;
+}
+
+static void response_id(const RequestState *state, char *id, size_t size) {
+    ServeServer *server = state->server;
+    unsigned long long serial = __atomic_add_fetch(&server->next_id, 1, __ATOMIC_RELAXED);
+    snprintf(id, size, "%s-%llx%06llx", state->route == ROUTE_CHAT ? "chatcmpl" : "screen",
+             (unsigned long long)server->started_unix, serial);
+}
+
+// A streamed chat completion: the response goes out at once and grows as the model generates.
+static enum MHD_Result start_stream(RequestState *state) {
+    ServeServer *server = state->server;
+    char id[48];
+    response_id(state, id, sizeof id);
+    ResponseContext context = {.id = id, .model_id = server->screener->model_id, .created = (long long)time(NULL),
+                               .image_tokens = server->screener->image_tokens};
+    state->stream = calloc(1, sizeof *state->stream);
+    if (!state->stream || chat_stream_init(state->stream, &context, &state->job.request) != 0) return MHD_NO;
+    struct MHD_Response *response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, state, NULL);
+    if (!response) return MHD_NO;
+    MHD_add_response_header(response, "Content-Type", "text/event-stream");
+    MHD_add_response_header(response, "Cache-Control", "no-store");
+    MHD_add_response_header(response, "X-Accel-Buffering", "no");
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result result = MHD_queue_response(state->connection, 200, response);
+    MHD_destroy_response(response);
+    state->status = 200;
+    state->responded = 1;
+    return result;
 }
 
 static enum MHD_Result finish_job(RequestState *state) {
@@ -276,9 +363,7 @@ static enum MHD_Result finish_job(RequestState *state) {
     ScreenJob *job = &state->job;
     if (job->http_status != 200) return respond_error(state, job->http_status, job->err.message);
     char id[48];
-    unsigned long long serial = __atomic_add_fetch(&server->next_id, 1, __ATOMIC_RELAXED);
-    snprintf(id, sizeof id, "%s-%llx%06llx", state->route == ROUTE_CHAT ? "chatcmpl" : "screen",
-             (unsigned long long)server->started_unix, serial);
+    response_id(state, id, sizeof id);
     ResponseContext context = {
         .id = id,
         .model_id = server->screener->model_id,
@@ -402,9 +487,27 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
                  code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
         server->options.log(server->options.log_user, line);
     }
+    if (state->stream) {
+        // a client that leaves mid-stream cancels its generation; the worker frees what it still uses
+        pthread_mutex_lock(&state->stream->lock);
+        int running = state->job_state == 1;
+        if (running) state->stream->cancelled = state->orphaned = 1;
+        pthread_mutex_unlock(&state->stream->lock);
+        if (running) {
+            metrics_add(&server->metrics, &server->metrics.cancelled, 1);
+            return;
+        }
+    }
+    request_state_free(state);
+}
+
+static void request_state_free(RequestState *state) {
+    ServeServer *server = state->server;
     request_free(&state->job.request);
     job_outputs_free(&state->job);
     if (state->pixels_reserved) __atomic_sub_fetch(&server->pixels_in_use, state->pixels_reserved, __ATOMIC_ACQ_REL);
+    if (state->stream) chat_stream_free(state->stream);
+    free(state->stream);
     free(state->body);
     free(state);
 }

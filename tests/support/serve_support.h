@@ -10,7 +10,8 @@
 
 // The fake flags each candidate whose mean brightness differs from the original's by more than
 // 20 levels, answering "<think>dimension D; means …</think><answer>B, D</answer>". It sleeps
-// `sleep_ms` per call and records whether any worker was ever entered by two threads at once.
+// `sleep_ms` per call (spread over 8-byte pieces when the caller streams) and records whether any
+// worker was ever entered by two threads at once.
 typedef struct FakeScreenerState {
     pthread_mutex_t lock;
     int sleep_ms;
@@ -18,6 +19,7 @@ typedef struct FakeScreenerState {
     int overlap; // 1 when a worker ran two jobs at the same time
     int calls;
     int max_parallel, parallel;
+    int stopped_early; // streamed generations ended by on_text (client gone, stop strings)
 } FakeScreenerState;
 
 int fake_screener_open(Screener *out, int workers, int sleep_ms);
