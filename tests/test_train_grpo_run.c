@@ -284,6 +284,13 @@ static void test_resume_after_a_lost_checkpoint_logs_each_step_once(void **state
         assert_non_null(strstr(a, "{\"step\":1,"));
         assert_null(strstr(a, "{\"step\":0,"));
         assert_non_null(strstr(a, "{\"step\":5,"));
+        if (i == 1) { // rollouts: the field types of predictions.jsonl, never "B, C" or "(unparsed)"
+            assert_non_null(strstr(a, "\"gold\":["));
+            assert_non_null(strstr(a, "\"group_std\":"));
+            assert_non_null(strstr(a, "\"rewards\":{\"format\":"));
+            assert_null(strstr(a, "(unparsed)"));
+            assert_true(strstr(a, "\"predicted\":[") || strstr(a, "\"predicted\":null"));
+        }
         free(a);
         free(b);
     }

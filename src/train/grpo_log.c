@@ -86,27 +86,55 @@ int grpo_log_step(GrpoRun *run, long step, const GrpoStepStats *s, Error *err) {
     return train_log_write(&run->log, step, fields, (int)(sizeof fields / sizeof fields[0]), err);
 }
 
+// Letters as a JSON array ("gold": ["B", "D"], as in predictions.jsonl).
+static cJSON *letters_array(AnswerSet set) {
+    cJSON *array = cJSON_CreateArray();
+    for (int i = 0; array && i < CANDIDATE_COUNT; i++)
+        if (set & (1u << i)) cJSON_AddItemToArray(array, cJSON_CreateString((const char[]){(char)('A' + i), 0}));
+    return array;
+}
+
+// One line per completion with the field types of predictions.jsonl (letters as arrays, null when
+// unparsed) plus what TRL/verl users look for: the ground truth, every reward part, the advantage,
+// and the mean and standard deviation of its group's rewards.
 int grpo_log_rollouts(GrpoRun *run, long step, int prompts, Error *err) {
     const GrpoRows *rows = &run->rows;
     int G = run->options->group_size;
     for (int i = 0; i < prompts * G && i < rows->count; i++) {
         const Sample *sample = &run->train.samples[rows->sample_index[i]];
-        char gold[16], predicted[16];
+        const RewardResult *reward = &rows->rewards[i];
+        int first = i - i % G, members = 0;
+        double mean = 0, variance = 0;
+        for (int k = first; k < first + G && k < rows->count; k++) mean += rows->rewards[k].total, members++;
+        mean /= members ? members : 1;
+        for (int k = first; k < first + G && k < rows->count; k++)
+            variance += (rows->rewards[k].total - mean) * (rows->rewards[k].total - mean);
+        char gold[16], truth[40];
         answer_set_format(sample->answer, gold, sizeof gold);
-        answer_set_format(rows->rewards[i].predicted, predicted, sizeof predicted);
+        snprintf(truth, sizeof truth, "<answer>%s</answer>", gold);
         cJSON *json = cJSON_CreateObject();
         cJSON_AddNumberToObject(json, "step", (double)step);
         cJSON_AddStringToObject(json, "id", sample->id);
         cJSON_AddStringToObject(json, "dimension", dimension_id(sample->dimension));
-        cJSON_AddStringToObject(json, "gold", gold);
-        cJSON_AddStringToObject(json, "predicted", rows->rewards[i].parsed ? predicted : "(unparsed)");
+        cJSON_AddItemToObject(json, "gold", letters_array(sample->answer));
+        cJSON_AddStringToObject(json, "ground_truth", truth);
+        if (reward->parsed) cJSON_AddItemToObject(json, "predicted", letters_array(reward->predicted));
+        else cJSON_AddNullToObject(json, "predicted");
+        cJSON_AddStringToObject(json, "parse", reward->parsed ? "parsed" : "failed");
         char *completion = utf8_sanitize(rows->completions[i]); // model bytes; JSON needs UTF-8
         cJSON_AddStringToObject(json, "completion", completion ? completion : "");
         free(completion);
-        cJSON_AddNumberToObject(json, "format", rows->rewards[i].format);
-        cJSON_AddNumberToObject(json, "accuracy", rows->rewards[i].accuracy);
-        cJSON_AddNumberToObject(json, "reward", rows->rewards[i].total);
+        cJSON *parts = cJSON_AddObjectToObject(json, "rewards");
+        cJSON_AddNumberToObject(parts, "format", reward->format);
+        cJSON_AddNumberToObject(parts, "accuracy", reward->accuracy);
+        cJSON_AddNumberToObject(parts, "exact", reward->exact);
+        cJSON_AddNumberToObject(parts, "prop", reward->prop);
+        cJSON_AddNumberToObject(json, "format", reward->format);
+        cJSON_AddNumberToObject(json, "accuracy", reward->accuracy);
+        cJSON_AddNumberToObject(json, "reward", reward->total);
         cJSON_AddNumberToObject(json, "advantage", rows->advantages[i]);
+        cJSON_AddNumberToObject(json, "group_mean", mean);
+        cJSON_AddNumberToObject(json, "group_std", members > 1 ? sqrt(variance / members) : 0.0);
         cJSON_AddBoolToObject(json, "truncated", rows->truncated[i]);
         char *line = cJSON_PrintUnformatted(json);
         cJSON_Delete(json);
