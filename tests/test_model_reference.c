@@ -115,7 +115,7 @@ static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
     }
     ModelBatch b = {tokens->shape[0], tokens->shape[1], record_find("input.images")->data, tokens->data,
                     record_find("input.targets")->data, record_find("input.text_len")->data,
-                    record_find("input.prefix_len")->data, NULL, 0.0f, NULL};
+                    record_find("input.prefix_len")->data, NULL, 0.0f, NULL, NULL};
     if (mc.candidate_head) {
         b.candidate_flawed = record_find_model(prefix, "input.flawed")->data;
         b.aux_weight = *(const float *)record_find_model(prefix, "input.aux_weight")->data;

@@ -13,50 +13,78 @@ typedef struct DemoStep {
     const char *title;
     const char *done_marker; // relative to the demo folder; the step is skipped when it exists
     int (*run)(int argc, char **argv);
-    const char *args;        // space-separated; "{D}" is replaced by the demo folder
+    const char *args;        // space-separated; "{D}" is the demo folder, "{M}" the shipped model's
 } DemoStep;
 
-static const DemoStep STEPS[] = {
-    {"generate the training benchmark", "train/data.jsonl", cmd_synth,
-     "synth --out {D}/train --n 12000 --seed 1 --size 128 --difficulty mix"},
-    {"generate the test benchmark (other seed)", "test/data.jsonl", cmd_synth,
-     "synth --out {D}/test --n 400 --seed 2 --size 128 --difficulty mix"},
-    {"validate the test benchmark", NULL, cmd_check, "check {D}/test/data.jsonl"},
-    {"draw a contact sheet of the first test samples", "contact_sheet.png", cmd_show,
-     "show {D}/test/data.jsonl --grid 8 -o {D}/contact_sheet.png"},
+// Shared by both paths: the test benchmark (a seed no training uses), its check and contact sheet,
+// a small text training set, and the baselines.
+#define DEMO_DATA_STEPS                                                                                               \
+    {"generate the test benchmark (a seed no training uses)", "test/data.jsonl", cmd_synth,                          \
+     "synth --out {D}/test --n 400 --seed 2 --size 128 --difficulty mix --style render"},                            \
+    {"validate the test benchmark", NULL, cmd_check, "check {D}/test/data.jsonl"},                                  \
+    {"draw a contact sheet of the first test samples", "contact_sheet.png", cmd_show,                                \
+     "show {D}/test/data.jsonl --grid 8 -o {D}/contact_sheet.png"},                                                  \
+    {"generate the SFT training set", "train/data.jsonl", cmd_synth,                                                 \
+     "synth --out {D}/train --n 1500 --seed 1 --size 128 --difficulty mix --style render"},                          \
+    {"evaluate the random baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model random --out {D}/runs/random"}, \
+    {"evaluate the select-all baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model all --out {D}/runs/all"}
+
+// SFT of a fresh language side on a frozen tower, DPA-GRPO on top, both evaluated.
+#define DEMO_TRAIN_STEPS(TOWER, TOKENIZER)                                                                            \
+    {"chain-of-thought SFT of a small language side on the frozen tower", "sft/model.safetensors", cmd_train,       \
+     "train sft --data {D}/train/data.jsonl --tokenizer " TOKENIZER " --init-vision " TOWER " --config small "      \
+     "--out {D}/sft --steps 300 --batch 16 --val-every 0 --val-samples 16 --resume"},                                \
+    {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,                                          \
+     "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 40 --group 8 " \
+     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 112 --hcm-period 20 --hcm-subset 32 --resume"},               \
+    {"evaluate SFT", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model native:{D}/sft --name SFT --out {D}/runs/sft"}, \
+    {"evaluate DPA-GRPO", NULL, cmd_eval,                                                                            \
+     "eval --data {D}/test/data.jsonl --model native:{D}/grpo --name DPA-GRPO --out {D}/runs/grpo"}
+
+// The default: the shipped model screens the fresh benchmark, then SFT and DPA-GRPO on its tower.
+static const DemoStep SHIPPED_STEPS[] = {
+    DEMO_DATA_STEPS,
+    {"evaluate the shipped model", NULL, cmd_eval,
+     "eval --data {D}/test/data.jsonl --model native:{M} --name shipped --out {D}/runs/shipped"},
+    DEMO_TRAIN_STEPS("{M}/tower", "{M}/tokenizer.json"),
+    {"report", NULL, cmd_report,
+     "report {D}/runs/random {D}/runs/all {D}/runs/shipped {D}/runs/sft {D}/runs/grpo -o {D}/report"},
+};
+
+// --from-scratch: the whole path on this machine, the tower pretrained here (short).
+static const DemoStep SCRATCH_STEPS[] = {
+    DEMO_DATA_STEPS,
+    {"pretrain the vision tower on rendered samples", "tower/tower.safetensors", cmd_train,
+     "train vision --out {D}/tower --config small --steps 600 --val-samples 100 --val-every 300 --save-every 100 "
+     "--resume"},
     {"train the tokenizer", "tokenizer.json", cmd_train,
      "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
-    {"chain-of-thought SFT of the small model", "sft/model.safetensors", cmd_train,
-     "train sft --data {D}/train/data.jsonl --tokenizer {D}/tokenizer.json --out {D}/sft --config small:pointer "
-     "--aux-weight 1 --steps 3000 --batch 16 --val-every 1000 --val-samples 32 --resume"},
-    {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,
-     "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 120 --group 8 "
-     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 64 --hcm-period 40 --hcm-subset 32 --resume"},
-    {"evaluate the random baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model random --out {D}/runs/random"},
-    {"evaluate the select-all baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model all --out {D}/runs/all"},
-    {"evaluate SFT", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model native:{D}/sft --name SFT --out {D}/runs/sft"},
-    {"evaluate DPA-GRPO", NULL, cmd_eval,
-     "eval --data {D}/test/data.jsonl --model native:{D}/grpo --name DPA-GRPO --out {D}/runs/grpo"},
+    DEMO_TRAIN_STEPS("{D}/tower", "{D}/tokenizer.json"),
     {"report", NULL, cmd_report, "report {D}/runs/random {D}/runs/all {D}/runs/sft {D}/runs/grpo -o {D}/report"},
 };
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: iar demo [--out DIR] [--from N]\n\n"
-                 "Runs the embedded default end to end: generates train and test benchmarks, trains the\n"
-                 "tokenizer, SFTs the small model, DPA-GRPOs it, evaluates it against the random and\n"
-                 "select-all baselines, prints the paper-style table and writes DIR/report/report.html.\n"
+    fprintf(out, "usage: iar demo [--out DIR] [--from N] [--from-scratch] [--model DIR]\n\n"
+                 "Runs the embedded default end to end: generates a fresh test benchmark, evaluates the\n"
+                 "shipped model (models/iar-small) against the random and select-all baselines, then SFTs a\n"
+                 "small language side on the shipped model's frozen vision tower and DPA-GRPOs it, evaluates\n"
+                 "both, prints the paper-style table and writes DIR/report/report.html.\n"
+                 "--from-scratch pretrains a tower here instead (short) and trains everything on top of it.\n"
                  "Steps whose output exists are skipped: re-running resumes.\n\n"
-                 "  --out DIR   demo folder (default: demo)\n"
-                 "  --from N    start at step N (1-based) and redo it even if its output exists\n\n"
+                 "  --out DIR       demo folder (default: demo)\n"
+                 "  --from N        start at step N (1-based) and redo it even if its output exists\n"
+                 "  --from-scratch  pretrain the vision tower here instead of using the shipped model\n"
+                 "  --model DIR     the shipped model to use (default: $IAR_MODEL, then models/iar-small)\n\n"
                  "example:\n  iar demo --out demo\n");
 }
 
-// Splits `args` (with {D} replaced) into an argv; returns argc. Memory: one buffer in *storage.
-// Splits the step's template on spaces first, then puts the demo folder in place of "{D}" inside
-// each word, so a folder whose name has spaces stays one argument. One allocation (*storage).
-static int demo_build_argv(const char *args, const char *dir, char **argv, int max, char **storage) {
+// Splits the step's template on spaces first, then puts the demo folder in place of "{D}" (and the
+// model folder in place of "{M}") inside each word, so a folder whose name has spaces stays one
+// argument. Returns argc. One allocation (*storage).
+static int demo_build_argv(const char *args, const char *dir, const char *model, char **argv, int max,
+                           char **storage) {
     size_t n = 2 * strlen(args) + 2;
-    for (const char *p = strstr(args, "{D}"); p; p = strstr(p + 3, "{D}")) n += strlen(dir);
+    for (const char *p = strstr(args, "{"); p; p = strstr(p + 1, "{")) n += strlen(dir) + strlen(model);
     char *buffer = malloc(n);
     if (!buffer) return -1;
     char *w = buffer;
@@ -66,8 +94,8 @@ static int demo_build_argv(const char *args, const char *dir, char **argv, int m
         if (!*p) break;
         argv[argc++] = w;
         while (*p && *p != ' ') {
-            if (strncmp(p, "{D}", 3) == 0) {
-                w += sprintf(w, "%s", dir);
+            if (strncmp(p, "{D}", 3) == 0 || strncmp(p, "{M}", 3) == 0) {
+                w += sprintf(w, "%s", p[1] == 'D' ? dir : model);
                 p += 3;
             } else {
                 *w++ = *p++;
@@ -85,17 +113,25 @@ int cmd_demo(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    const char *dir = "demo";
+    const char *dir = "demo", *model_arg = NULL;
     long from = 0; // 0: not given (resume after the last finished step)
-    const CliOption OPTIONS[] = {OPTION_STRING("out", &dir), OPTION_INT("from", &from, 1, 100), OPTION_END};
+    int from_scratch = 0;
+    const CliOption OPTIONS[] = {OPTION_STRING("out", &dir), OPTION_INT("from", &from, 1, 100),
+                                 OPTION_FLAG("from-scratch", &from_scratch), OPTION_STRING("model", &model_arg),
+                                 OPTION_END};
     int first = 0;
     if (cli_options_parse("demo", argc, argv, OPTIONS, &first) != 0) return 1;
     if (first < argc) return cli_fail("demo: unexpected argument '%s' (iar demo --help)", argv[first]);
     int from_given = from > 0;
     if (!from_given) from = 1;
+    char model[4096] = "";
+    if (!from_scratch && cli_resolve_model(model_arg, model, sizeof model) != 0)
+        return cli_fail("demo: no shipped model; run `iar demo --from-scratch` to train everything here");
     Error err = {{0}};
     if (dir_create_all(dir, &err) != 0) return cli_fail_error(&err);
-    int steps = (int)(sizeof STEPS / sizeof STEPS[0]);
+    const DemoStep *STEPS = from_scratch ? SCRATCH_STEPS : SHIPPED_STEPS;
+    int steps = from_scratch ? (int)(sizeof SCRATCH_STEPS / sizeof SCRATCH_STEPS[0])
+                             : (int)(sizeof SHIPPED_STEPS / sizeof SHIPPED_STEPS[0]);
     double start = time_now_seconds();
     for (int s = (int)from - 1; s < steps; s++) {
         const DemoStep *step = &STEPS[s];
@@ -110,7 +146,7 @@ int cmd_demo(int argc, char **argv) {
         }
         fprintf(stderr, "[demo %d/%d] %s (%.0fs elapsed)\n", s + 1, steps, step->title, time_now_seconds() - start);
         char *step_argv[64], *storage = NULL;
-        int step_argc = demo_build_argv(step->args, dir, step_argv, 64, &storage);
+        int step_argc = demo_build_argv(step->args, dir, model, step_argv, 64, &storage);
         if (step_argc < 0) return cli_fail("demo: out of memory");
         int rc = step->run(step_argc, step_argv);
         fflush(stdout); // keep the step's table and the next progress line in order

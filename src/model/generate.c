@@ -176,7 +176,8 @@ static int generate_run(Model *model, const float *images, const int *prompt, in
     if (max_new == 0) return 0;
 
     int text_len = prompt_len;
-    ModelBatch batch = {1, prompt_len, images, prompt, NULL, &text_len, &text_len, NULL, 0.0f, options->dimension};
+    ModelBatch batch = {.batch_size = 1, .text_len_max = prompt_len, .images = images, .tokens = prompt,
+                        .text_len = &text_len, .prefix_len = &text_len, .dimension = options->dimension};
     if (model_forward_hidden(model, &batch, err) != 0) return error_prefix(err, "model_generate: ");
     KvCache *cache = kv_cache_reserve(model, n_samples, capacity);
     if (!cache) return error_set(err, "model_generate: out of memory for %d samples of %d tokens", n_samples, capacity);

@@ -97,11 +97,22 @@ typedef struct ModelBatch {
     const float *candidate_flawed; // (B, 4) 1 = flawed, NULL: no auxiliary loss
     float aux_weight;
     const int *dimension; // (B) each row's dimension 0..3 or -1 (read by the vision tower); NULL: unknown
+    // (B, model_vision_feature_count) the frozen tower's features of these rows, computed earlier by
+    // model_vision_features (they never change, so trainers compute them once per sample); NULL: the
+    // model runs its tower on `images`
+    const float *vision_features;
 } ModelBatch;
 
 // Copies a pretrained tower (DIR/tower.safetensors + tower.json, `iar train vision`) into the
 // model's frozen tower; its config must be the one attached.
 int model_tower_load(Model *model, const char *dir, Error *err);
+
+// Floats of one sample's tower features (0 without a vision tower).
+size_t model_vision_feature_count(const ModelConfig *config);
+// Runs the frozen tower over `batch_size` <= max_batch samples and writes their features (what
+// ModelBatch.vision_features takes); also sets candidate_flaw_prob for them.
+int model_vision_features(Model *model, const float *images, const int *dimension, int batch_size, float *out,
+                          Error *err);
 
 int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err);
 void model_free(Model *model);

@@ -105,7 +105,8 @@ static ModelBatch batch_rows(const ModelBatch *batch, const ModelConfig *c, int 
                       batch->prefix_len + b0,
                       batch->candidate_flawed ? batch->candidate_flawed + (size_t)b0 * (MODEL_IMAGE_COUNT - 1) : NULL,
                       batch->aux_weight,
-                      batch->dimension ? batch->dimension + b0 : NULL};
+                      batch->dimension ? batch->dimension + b0 : NULL,
+                      NULL}; // the tower's features were copied for the whole batch (model_vision_forward)
     return sub;
 }
 

@@ -98,8 +98,8 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base);
 int model_forward_hidden(Model *model, const ModelBatch *batch, Error *err);
 // Width U of a vision feature row: tower tokens C + evidence H + flaw logit + region logit.
 int model_vision_width(const ModelConfig *config);
-// Runs the frozen tower (running statistics) over the whole batch and fills vision_features and
-// candidate_flaw_prob (model_vision.c).
+// Fills ModelState.vision_features for the whole batch: from batch->vision_features, or by running
+// the frozen tower (running statistics), which also sets candidate_flaw_prob (model_vision.c).
 int model_vision_forward(Model *model, const ModelBatch *batch, Error *err);
 const KernelOps *model_kernels(const Model *model);
 

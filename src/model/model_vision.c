@@ -10,15 +10,31 @@
 
 #include "model/model_internal.h"
 
+size_t model_vision_feature_count(const ModelConfig *c) {
+    return c->vision_tower ? (size_t)MODEL_IMAGE_COUNT * model_image_tokens(c) * model_vision_width(c) : 0;
+}
+
 int model_vision_forward(Model *model, const ModelBatch *batch, Error *err) {
-    const ModelConfig *c = &model->config;
     ModelState *s = model->activations;
+    if (batch->vision_features) {
+        memcpy(s->vision_features, batch->vision_features,
+               sizeof(float) * batch->batch_size * model_vision_feature_count(&model->config));
+        return 0;
+    }
+    return model_vision_features(model, batch->images, batch->dimension, batch->batch_size, s->vision_features, err);
+}
+
+int model_vision_features(Model *model, const float *images, const int *dimension, int B, float *features,
+                          Error *err) {
+    const ModelConfig *c = &model->config;
     Tower *tower = model->tower;
-    int B = batch->batch_size, P = model_image_tokens(c), C = tower_dim(&c->tower), H = c->tower.hidden;
+    if (!tower) return error_set(err, "model_vision_features: the model has no vision tower");
+    if (B > model->max_batch) return error_set(err, "model_vision_features: %d samples, at most %d", B, model->max_batch);
+    int P = model_image_tokens(c), C = tower_dim(&c->tower), H = c->tower.hidden;
     int U = model_vision_width(c), pool = c->vision_pool, side = tower_token_side(&c->tower), out_side = side / pool;
     int TP = tower_tokens(&c->tower);
     TowerOutput out;
-    if (tower_forward(tower, batch->images, batch->dimension, B, 0, &out, err) != 0)
+    if (tower_forward(tower, images, dimension, B, 0, &out, err) != 0)
         return error_prefix(err, "vision tower: ");
     tower_flaw_probabilities(tower, model->candidate_flaw_prob, B);
     float scale = 1.0f / (float)(pool * pool);
@@ -27,7 +43,7 @@ int model_vision_forward(Model *model, const ModelBatch *batch, Error *err) {
     for (int n = 0; n < B * MODEL_IMAGE_COUNT; n++) {
         int b = n / MODEL_IMAGE_COUNT, i = n % MODEL_IMAGE_COUNT, r = b * TOWER_CANDIDATES + i - 1;
         for (int p = 0; p < P; p++) {
-            float *u = s->vision_features + ((size_t)n * P + p) * U;
+            float *u = features + ((size_t)n * P + p) * U;
             memset(u, 0, sizeof(float) * U);
             float region = -INFINITY;
             for (int dy = 0; dy < pool; dy++)

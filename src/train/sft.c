@@ -96,6 +96,9 @@ typedef struct SftRun {
     AdamW opt;
     TrainLog log;
     float *logprobs, *dlogprobs;
+    // With a frozen vision tower: every sample's tower features, computed once (they never change),
+    // (dataset count, model_vision_feature_count), and one batch of them gathered for the step
+    float *vision_store, *vision_batch;
     Distributed *dist; // NULL: one process
 } SftRun;
 
@@ -111,6 +114,40 @@ static void sft_run_free(SftRun *run) {
     train_log_close(&run->log);
     free(run->logprobs);
     free(run->dlogprobs);
+    free(run->vision_store);
+    free(run->vision_batch);
+}
+
+// The tower's features of every sample, in chunks of the model's batch (counted on `progress`).
+static int sft_vision_store(SftRun *run, int batch_size, Progress *progress, Error *err) {
+    Model *model = &run->model;
+    size_t per = model_vision_feature_count(&model->config), count = run->dataset.count;
+    size_t values = run->shard.values_per_sample;
+    run->vision_store = malloc(sizeof(float) * per * (count ? count : 1));
+    run->vision_batch = malloc(sizeof(float) * per * batch_size);
+    float *images = malloc(sizeof(float) * values * batch_size);
+    int *dimension = malloc(sizeof(int) * batch_size);
+    int rc = 0;
+    if (!run->vision_store || !run->vision_batch || !images || !dimension) {
+        rc = error_set(err, "SFT: out of memory for the tower features of %zu samples (%zu MB)", count,
+                       per * count * sizeof(float) >> 20);
+        goto done;
+    }
+    if (progress) progress_begin(progress, "tower features", count, progress->report, progress->user);
+    for (size_t first = 0; first < count && rc == 0; first += (size_t)batch_size) {
+        int n = count - first < (size_t)batch_size ? (int)(count - first) : batch_size;
+        for (int b = 0; b < n; b++) {
+            image_shard_read(&run->shard, first + b, images + (size_t)b * values);
+            dimension[b] = (int)run->dataset.samples[first + b].dimension;
+        }
+        rc = model_vision_features(model, images, dimension, n, run->vision_store + first * per, err);
+        if (progress) progress_advance(progress, (size_t)n, 0);
+    }
+    if (progress) progress_end(progress);
+done:
+    free(images);
+    free(dimension);
+    return rc;
 }
 
 // Model and tokenizer: from OUT (resume), from --init, or fresh.
@@ -161,11 +198,20 @@ static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, 
                        Error *err) {
     ModelBatch with_aux = lb->batch; // the loader fills candidate_flawed; the weight is the run's
     with_aux.aux_weight = aux_weight;
+    size_t per = model_vision_feature_count(&run->model.config);
+    if (run->vision_store)
+        for (int b = 0; b < lb->batch.batch_size; b++)
+            memcpy(run->vision_batch + (size_t)b * per, run->vision_store + lb->sample_indices[b] * per,
+                   sizeof(float) * per);
     // Under MPI each rank takes its slice of the global batch; the loss is normalised by the global
     // target count and the gradients summed over ranks, so every rank applies the one-process update.
     ModelBatch local;
     int rank = run->dist ? run->dist->rank : 0, size = run->dist ? run->dist->size : 1;
     distributed_batch_slice(&local, &with_aux, &run->model.config, rank, size);
+    if (run->vision_store) { // this rank's rows of the gathered features
+        size_t row0 = (size_t)(local.images - with_aux.images) / run->shard.values_per_sample;
+        local.vision_features = run->vision_batch + row0 * per;
+    }
     const ModelBatch *batch = &local;
     size_t positions = (size_t)batch->batch_size * batch->text_len_max;
     model_zero_grad(&run->model);
@@ -243,6 +289,7 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
         return -1;
     if (distributed_sync_parameters(o->dist, &run->model, err) != 0) return -1;
     if (cache_progress && !run->shard.reused) progress_end(cache_progress);
+    if (config->vision_tower && sft_vision_store(run, o->batch_size, cache_progress, err) != 0) return -1;
     LoaderOptions lo = {.batch_size = o->batch_size, .seed = o->seed, .prefetch = 1};
     if (loader_open(&run->loader, &run->dataset, &run->shard, run->tokenizer, config, run->train, run->train_count,
                     &lo, err) != 0)

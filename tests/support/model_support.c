@@ -51,7 +51,7 @@ void model_support_batch(ModelSupportBatch *out, const ModelConfig *config, int 
             out->targets[b * T + t] =
                 (t >= prefix_len[b] - 1 && t < text_len[b] - 1) ? out->tokens[b * T + t + 1] : -1;
     }
-    ModelBatch batch = {rows, T, out->images, out->tokens, out->targets, out->text_len, out->prefix_len, NULL, 0.0f, NULL};
+    ModelBatch batch = {rows, T, out->images, out->tokens, out->targets, out->text_len, out->prefix_len, NULL, 0.0f, NULL, NULL};
     out->batch = batch;
 }
 

@@ -1,0 +1,47 @@
+#!/bin/sh
+# test_train_vision.sh — `iar train vision` from the command line: help, one-line errors, a tiny
+# run stopped half way and resumed to the same tower as an uninterrupted one, an extended run, and
+# SFT reading images through the tower (--init-vision) evaluated with `iar eval --model native:`.
+set -u
+IAR=${IAR_BIN:?IAR_BIN not set}
+TMP=${IAR_TEST_TMP:-/tmp}/train-vision-cli-$$
+rm -rf "$TMP"; mkdir -p "$TMP"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+TINY="--config tiny --batch 4 --val-samples 8 --val-every 4 --save-every 2 --threads 1"
+
+"$IAR" train vision --help > "$TMP/help.txt" 2>&1 || fail "train vision --help exited non-zero"
+grep -q "example" "$TMP/help.txt" || fail "train vision --help has no example"
+"$IAR" train vision --steps 3 > /dev/null 2>"$TMP/err.txt" && fail "train vision without --out succeeded"
+[ "$(wc -l < "$TMP/err.txt")" -eq 1 ] || fail "missing --out: not a one-line error"
+"$IAR" train vision --out "$TMP/x" --config huge > /dev/null 2>"$TMP/err.txt" && fail "unknown preset accepted"
+grep -q "huge" "$TMP/err.txt" || fail "unknown preset error does not name it"
+"$IAR" train vision --out "$TMP/x" --difficulty brutal > /dev/null 2>&1 && fail "unknown difficulty accepted"
+
+# uninterrupted 6 steps vs 3 + resume to 6: the same tower, bit for bit, and six step lines
+"$IAR" train vision --out "$TMP/full" --steps 6 $TINY > "$TMP/full.log" 2>&1 || { cat "$TMP/full.log"; fail "tiny run failed"; }
+"$IAR" train vision --out "$TMP/half" --steps 6 --stop-at 3 $TINY > "$TMP/half.log" 2>&1 || fail "stopped run failed"
+"$IAR" train vision --out "$TMP/half" --steps 6 $TINY > "$TMP/half2.log" 2>&1 && fail "a second run into a used folder without --resume succeeded"
+"$IAR" train vision --out "$TMP/half" --steps 6 $TINY --resume > "$TMP/half2.log" 2>&1 || { cat "$TMP/half2.log"; fail "resume failed"; }
+cmp -s "$TMP/full/tower.safetensors" "$TMP/half/tower.safetensors" || fail "stop + resume gives another tower than one run"
+[ "$(grep -c '"lr"' "$TMP/half/train_log.jsonl")" -eq 6 ] || fail "the resumed log does not hold each of 6 steps once"
+grep -q '"split":"validation"' "$TMP/half/train_log.jsonl" || fail "no validation line in the log"
+"$IAR" train vision --out "$TMP/half" --steps 6 $TINY --resume --seed 5 > /dev/null 2>"$TMP/err.txt" && fail "resume with another seed accepted"
+# extending a finished run
+"$IAR" train vision --out "$TMP/half" --steps 8 $TINY --resume > "$TMP/ext.log" 2>&1 || fail "extending the run failed"
+[ "$(grep -c '"lr"' "$TMP/half/train_log.jsonl")" -eq 8 ] || fail "the extended log does not hold 8 steps"
+
+# a tiny dataset rendered by the generator, SFT on the frozen tower, evaluation
+"$IAR" synth --out "$TMP/d" --n 12 --seed 3 --size 64 --style render > /dev/null 2>&1 || fail "synth failed"
+"$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sft" --config tiny --init-vision "$TMP/full" --steps 4 \
+    --batch 4 --vocab 300 --threads 1 > "$TMP/sft.log" 2>&1 || { cat "$TMP/sft.log"; fail "SFT on the tower failed"; }
+grep -q '"vision_tower":[[:space:]]*1' "$TMP/sft/config.json" || fail "the SFT model's config does not name its tower"
+"$IAR" eval --data "$TMP/d/data.jsonl" --model "native:$TMP/sft" --out "$TMP/ev" > "$TMP/ev.log" 2>&1 \
+    || { cat "$TMP/ev.log"; fail "eval of the SFT model failed"; }
+[ "$(wc -l < "$TMP/ev/predictions.jsonl")" -eq 12 ] || fail "eval did not write 12 predictions"
+"$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sft2" --config tiny --init-vision "$TMP/nope" --steps 1 \
+    > /dev/null 2>"$TMP/err.txt" && fail "a missing tower accepted"
+grep -q "nope" "$TMP/err.txt" || fail "missing tower error does not name the folder"
+
+[ $fails -eq 0 ] && rm -rf "$TMP"
+[ $fails -eq 0 ]
