@@ -28,6 +28,8 @@ static void usage(void) {
           "  --difficulty D       easy | medium | hard | mix (default mix)\n"
           "  --dimension-dropout P  share of samples whose dimension is hidden from the tower (default 0.2)\n"
           "  --resume             continue DIR's state.bin\n"
+          "  --evaluate           only score DIR's tower on --val-samples fresh samples from --val-seed\n"
+          "                       (per dimension, difficulty and defect kind) and exit\n"
           "  --threads N          OpenMP threads (default: all cores)\n"
           "example: iar train vision --out runs/tower --steps 4000\n",
           stdout);
@@ -52,6 +54,27 @@ static void on_validation(void *user, long step, const VisionEvaluation *e) {
     for (int d = 0; d < 4; d++) print_score(dims[d], &e->dimension[d]);
 }
 
+// The whole breakdown on stdout (--evaluate): a markdown table per dimension and difficulty, then
+// per defect kind (the kinds the tower cannot see are the ones near 0.5).
+static void print_evaluation(const VisionEvaluation *e) {
+    static const char *const dims[4] = {"deformation", "lighting", "placement", "extension"};
+    printf("| split | samples | per candidate | exact |\n|---|---:|---:|---:|\n");
+    printf("| overall | %zu | %.3f | %.1f |\n", e->overall.samples, vision_score_accuracy(&e->overall),
+           100 * vision_score_exact(&e->overall));
+    for (int d = 0; d < 4; d++)
+        printf("| %s | %zu | %.3f | %.1f |\n", dims[d], e->dimension[d].samples,
+               vision_score_accuracy(&e->dimension[d]), 100 * vision_score_exact(&e->dimension[d]));
+    for (int d = 0; d < 3; d++)
+        if (e->difficulty[d].samples)
+            printf("| %s | %zu | %.3f | %.1f |\n", synth_difficulty_id((SynthDifficulty)d), e->difficulty[d].samples,
+                   vision_score_accuracy(&e->difficulty[d]), 100 * vision_score_exact(&e->difficulty[d]));
+    printf("\n| defect kind | candidates | accuracy |\n|---|---:|---:|\n");
+    for (int k = 0; k < DEFECT_KIND_COUNT; k++)
+        if (e->kind[k].candidates)
+            printf("| %s | %zu | %.3f |\n", defect_kind_id((DefectKind)k), e->kind[k].candidates,
+                   vision_score_accuracy(&e->kind[k]));
+}
+
 int cmd_train_vision(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         usage();
@@ -64,7 +87,7 @@ int cmd_train_vision(int argc, char **argv) {
     long data_seed = (long)o.data_seed, val_seed = (long)o.val_seed, val_samples = o.val_samples,
          val_every = o.val_every, save_every = o.save_every, render_size = 0, threads = 0;
     double lr = o.learning_rate, weight_decay = o.weight_decay, clip = o.clip_norm, dropout = o.dimension_dropout;
-    int resume = 0, first = 0;
+    int resume = 0, evaluate = 0, first = 0;
     const CliOption options[] = {
         OPTION_STRING("out", &out),
         OPTION_STRING("config", &config),
@@ -86,6 +109,7 @@ int cmd_train_vision(int argc, char **argv) {
         OPTION_STRING("difficulty", &difficulty),
         OPTION_DOUBLE("dimension-dropout", &dropout, 0, 1),
         OPTION_FLAG("resume", &resume),
+        OPTION_FLAG("evaluate", &evaluate),
         OPTION_INT("threads", &threads, 0, 1024),
         OPTION_END,
     };
@@ -114,11 +138,19 @@ int cmd_train_vision(int argc, char **argv) {
     o.dimension_dropout = dropout;
     o.resume = resume;
     o.threads = (int)threads;
+    Error err = {0};
+    if (evaluate) {
+        VisionEvaluation evaluation;
+        int rc = vision_evaluate_checkpoint(&o, &evaluation, &err);
+        synth_release_static_data();
+        if (rc != 0) return cli_fail_error(&err);
+        print_evaluation(&evaluation);
+        return 0;
+    }
     Progress progress;
     progress_begin(&progress, "vision", 0, cli_progress_report, NULL);
     VisionEvents events = {&progress, on_start, on_validation, NULL};
     VisionResult result;
-    Error err = {0};
     int rc = vision_train(&o, &events, &result, &err);
     progress_end(&progress);
     synth_release_static_data();

@@ -361,3 +361,25 @@ done:
     tower_free(&tower);
     return rc;
 }
+
+int vision_evaluate_checkpoint(const VisionOptions *o, VisionEvaluation *out, Error *err) {
+#ifdef _OPENMP
+    if (o->threads > 0) omp_set_num_threads(o->threads);
+#endif
+    if (o->val_samples < 1) return error_set(err, "vision: --val-samples must be at least 1 to evaluate");
+    Tower tower;
+    if (tower_load(&tower, o->out_dir, o->batch_size, err) != 0) return -1;
+    SynthConfig synth;
+    synth_config_default(&synth);
+    synth.seed = o->val_seed;
+    synth.size = o->render_size > 0 ? o->render_size : tower.config.image_size;
+    if (synth.size < SYNTH_MIN_SIZE) synth.size = SYNTH_MIN_SIZE;
+    synth.difficulty = o->difficulty;
+    VisionBatch set;
+    int rc = vision_batch_create(&set, o->val_samples, &tower.config, err);
+    if (rc == 0) rc = vision_batch_render(&set, &synth, 0, o->val_samples, &tower.config, 0.0, err);
+    if (rc == 0) rc = vision_evaluate(&tower, &set, o->batch_size, out, err);
+    vision_batch_free(&set);
+    tower_free(&tower);
+    return rc;
+}

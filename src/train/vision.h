@@ -108,5 +108,8 @@ typedef struct VisionResult {
 } VisionResult;
 
 int vision_train(const VisionOptions *options, const VisionEvents *events, VisionResult *result, Error *err);
+// Scores the tower saved in options->out_dir on a fresh set of options->val_samples samples rendered
+// from options->val_seed (difficulty, render size as given); writes nothing.
+int vision_evaluate_checkpoint(const VisionOptions *options, VisionEvaluation *out, Error *err);
 
 #endif
