@@ -27,6 +27,9 @@ int report_markdown_write(FILE *out, const EvalRunData *runs, size_t count, cons
 // The "## Differences against FIRST" section alone (paired bootstrap per dimension), "" for one run;
 // malloc'd.
 char *report_comparison_markdown(const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err);
+// The "By what the data knows" section: exact by gold answer size, and with `dataset` (its `meta`)
+// the share of candidates flagged per defect kind and severity band, and clean ones flagged.
+int report_breakdown_write(FILE *out, const EvalRunData *runs, size_t count, const Dataset *dataset);
 // report.html: self-contained (no network). `dataset` supplies the thumbnails; NULL: the report
 // loads runs[0]'s dataset when its file still exists, else shows no thumbnails.
 int report_html_write(FILE *out, const EvalRunData *runs, size_t count, const Dataset *dataset,

@@ -153,7 +153,8 @@ typedef struct ReportContext {
 
 static int write_markdown(FILE *out, const void *context) {
     const ReportContext *c = context;
-    return report_markdown_write(out, c->runs, c->count, c->options, c->err);
+    if (report_markdown_write(out, c->runs, c->count, c->options, c->err) != 0) return -1;
+    return report_breakdown_write(out, c->runs, c->count, c->dataset) == 0 ? 0 : error_set(c->err, "out of memory");
 }
 
 static int write_html(FILE *out, const void *context) {
@@ -169,7 +170,15 @@ int report_write_files(const EvalRunData *runs, size_t count, const Dataset *dat
         options = &defaults;
     }
     if (dir_create_all(out_dir, err) != 0) return -1;
+    // the first run's dataset (run.json) gives the breakdown by defect kind when the caller has none
+    Dataset loaded = {0};
+    Error ignored = {{0}};
+    if (!dataset && count && runs[0].info.data_path[0] && file_exists(runs[0].info.data_path) &&
+        dataset_load(&loaded, runs[0].info.data_path, &ignored) == 0)
+        dataset = &loaded;
     ReportContext context = {runs, count, dataset, options, err};
-    if (write_through_memory(out_dir, "report.md", write_markdown, &context, err) != 0) return -1;
-    return write_through_memory(out_dir, "report.html", write_html, &context, err);
+    int status = write_through_memory(out_dir, "report.md", write_markdown, &context, err);
+    if (status == 0) status = write_through_memory(out_dir, "report.html", write_html, &context, err);
+    dataset_free(&loaded);
+    return status;
 }

@@ -78,5 +78,16 @@ for row in lines("sharegpt.jsonl"):
 print("every export loads")
 PY
 
+# the report's breakdown by what the data knows: the `all` baseline flags every candidate, so every
+# defect kind, every severity band and the clean candidates read 100%; gold sizes are listed
+"$IAR" eval --data "$TMP/data/data.jsonl" --model all --out "$TMP/run-all" > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "eval all"; }
+R="$TMP/run-all/report.md"
+grep -q "## By what the data knows" "$R" || fail "report.md has no breakdown section"
+grep -q "| defect kind |" "$R" || fail "report.md has no defect-kind table"
+grep -q "clean candidates flagged\* | 100%" "$R" || fail "all: clean candidates not 100% flagged"
+awk '/\| defect kind \|/{t=1;next} t&&/^\| [a-z_]+ \|/{ if ($0 !~ /100%/) bad=1 } /^$/{t=0} END{exit bad}' "$R" \
+    || fail "all: a defect kind below 100%"
+grep -q "| gold size |" "$R" || fail "report.md has no gold-size table"
+
 [ $fails -eq 0 ] && rm -rf "$TMP"
 [ $fails -eq 0 ] && echo "ok" || { echo "$fails failure(s)"; exit 1; }
