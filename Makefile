@@ -14,7 +14,7 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := cairo fontconfig libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas
+PKGS := cairo fontconfig libpng libjpeg libcjson libcurl libmicrohttpd sqlite3 openblas libcrypto
 
 # ---- feature detection ---------------------------------------------------------------------------
 NO_OMP ?= 0

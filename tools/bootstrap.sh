@@ -7,7 +7,7 @@
 set -e
 if [ "${1:-}" = "--photos" ]; then "$(dirname "$0")/bootstrap.sh" && exec "$(dirname "$0")/fetch_photos.sh"; fi
 PACKAGES="build-essential pkg-config libcairo2-dev libfontconfig-dev libpng-dev libjpeg-dev libcjson-dev \
-libcurl4-openssl-dev libmicrohttpd-dev libopenblas-dev libopenblas0-pthread libcmocka-dev libsqlite3-dev \
+libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libopenblas-dev libopenblas0-pthread libcmocka-dev libsqlite3-dev \
 fonts-dejavu-core libopenmpi-dev openmpi-bin chromium nodejs npm python3"
 if [ "$1" = "--reference" ]; then PACKAGES="$PACKAGES python3-torch python3-numpy"; fi
 

@@ -1,95 +1,45 @@
-// hash.c — SHA-256 (FIPS 180-4), the plain reference implementation: hashing is never the bottleneck
-// next to a network request.
+// hash.c — SHA-256 through OpenSSL's libcrypto (already loaded by libcurl): the EVP digest
+// interface, wrapped in the small begin/update/finish API the cache uses.
 #include "eval/hash.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-static void sha256_compress(uint32_t state[8], const uint8_t block[64]) {
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 | (uint32_t)block[4 * i + 2] << 8 |
-               (uint32_t)block[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-        uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g; g = f; f = e; e = d + t1;
-        d = c; c = b; b = a; a = t1 + t2;
-    }
-    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
-    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
-}
+#include <openssl/evp.h>
 
 void sha256_begin(Sha256 *hash) {
-    static const uint32_t INIT[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(hash->state, INIT, sizeof INIT);
-    hash->length = 0;
-    hash->block_used = 0;
+    hash->context = EVP_MD_CTX_new();
+    if (hash->context && EVP_DigestInit_ex(hash->context, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(hash->context);
+        hash->context = NULL;
+    }
 }
 
 void sha256_update(Sha256 *hash, const void *data, size_t size) {
-    const uint8_t *p = data;
-    hash->length += size;
-    while (size > 0) {
-        size_t take = 64 - hash->block_used;
-        if (take > size) take = size;
-        memcpy(hash->block + hash->block_used, p, take);
-        hash->block_used += take;
-        p += take;
-        size -= take;
-        if (hash->block_used == 64) {
-            sha256_compress(hash->state, hash->block);
-            hash->block_used = 0;
-        }
-    }
-}
-
-void sha256_update_field(Sha256 *hash, const void *data, size_t size) {
-    uint8_t length[8];
-    for (int i = 0; i < 8; i++) length[i] = (uint8_t)((uint64_t)size >> (8 * i));
-    sha256_update(hash, length, sizeof length);
-    if (size) sha256_update(hash, data, size);
+    if (hash->context && size) EVP_DigestUpdate(hash->context, data, size);
 }
 
 void sha256_finish(Sha256 *hash, uint8_t digest[32]) {
-    uint64_t bits = hash->length * 8;
-    uint8_t pad = 0x80;
-    sha256_update(hash, &pad, 1);
-    pad = 0;
-    while (hash->block_used != 56) sha256_update(hash, &pad, 1);
-    uint8_t length[8];
-    for (int i = 0; i < 8; i++) length[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(hash, length, 8);
-    for (int i = 0; i < 8; i++) {
-        digest[4 * i] = (uint8_t)(hash->state[i] >> 24);
-        digest[4 * i + 1] = (uint8_t)(hash->state[i] >> 16);
-        digest[4 * i + 2] = (uint8_t)(hash->state[i] >> 8);
-        digest[4 * i + 3] = (uint8_t)hash->state[i];
-    }
+    unsigned int length = 0;
+    // out of memory in libcrypto: an all-zero digest, which only costs a cache miss
+    if (!hash->context || EVP_DigestFinal_ex(hash->context, digest, &length) != 1 || length != 32)
+        memset(digest, 0, 32);
+    EVP_MD_CTX_free(hash->context);
+    hash->context = NULL;
+}
+
+void sha256_update_field(Sha256 *hash, const void *data, size_t size) {
+    uint8_t prefix[8]; // little-endian, as the cache keys written so far have it
+    for (int i = 0; i < 8; i++) prefix[i] = (uint8_t)((uint64_t)size >> (8 * i));
+    sha256_update(hash, prefix, sizeof prefix);
+    sha256_update(hash, data, size);
 }
 
 void sha256_hex(const uint8_t digest[32], char hex[65]) {
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    static const char DIGITS[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = DIGITS[digest[i] >> 4];
+        hex[2 * i + 1] = DIGITS[digest[i] & 15];
+    }
     hex[64] = 0;
 }
