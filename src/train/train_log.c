@@ -2,11 +2,14 @@
 #include "train/train_log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/files.h"
+
+#include <cjson/cJSON.h>
 
 // Keeps only the lines whose "step" is <= resume_step (a resumed run rewrites what came after).
 static int train_log_trim(const char *path, long resume_step, Error *err) {
@@ -40,36 +43,28 @@ int train_log_open(TrainLog *log, const char *path, long resume_step, Error *err
     return 0;
 }
 
-static void write_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
+// Six significant digits are what the curves and tables read; more would only lengthen the log.
+static double six_digits(double value) {
+    char text[32];
+    snprintf(text, sizeof text, "%.6g", value);
+    return strtod(text, NULL);
 }
 
 int train_log_write_tagged(TrainLog *log, long step, const char *tag_name, const char *tag_value,
                            const TrainLogField *fields, int count, Error *err) {
-    FILE *f = log->file;
-    fprintf(f, "{\"step\":%ld", step);
-    if (tag_name && tag_value) {
-        fputc(',', f);
-        write_json_string(f, tag_name);
-        fputc(':', f);
-        write_json_string(f, tag_value);
-    }
-    for (int i = 0; i < count; i++) {
-        fputc(',', f);
-        write_json_string(f, fields[i].name);
-        if (isfinite(fields[i].value)) fprintf(f, ":%.6g", fields[i].value);
-        else fputs(":null", f);
-    }
-    fputs("}\n", f);
-    if (fflush(f) != 0 || ferror(f)) return error_set(err, "%s: cannot write the training log", log->path);
-    return 0;
+    // cJSON writes the line (escaping included); "step" comes first, as trimming and readers expect
+    cJSON *line = cJSON_CreateObject();
+    int ok = line && cJSON_AddNumberToObject(line, "step", (double)step);
+    if (ok && tag_name && tag_value) ok = cJSON_AddStringToObject(line, tag_name, tag_value) != NULL;
+    for (int i = 0; ok && i < count; i++)
+        ok = (isfinite(fields[i].value) ? cJSON_AddNumberToObject(line, fields[i].name, six_digits(fields[i].value))
+                                        : cJSON_AddNullToObject(line, fields[i].name)) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(line) : NULL;
+    cJSON_Delete(line);
+    if (!text) return error_set(err, "%s: out of memory writing the training log", log->path);
+    int rc = train_log_write_json(log, text, err);
+    free(text);
+    return rc;
 }
 
 int train_log_write(TrainLog *log, long step, const TrainLogField *fields, int count, Error *err) {
