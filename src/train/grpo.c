@@ -174,6 +174,9 @@ static int grpo_allocate(GrpoRun *run, Error *err) {
     run->group_tokens = malloc((size_t)G * T * sizeof(int));
     run->group_targets = malloc((size_t)G * T * sizeof(int));
     run->group_dimension = malloc((size_t)G * sizeof(int));
+    size_t vision = model_vision_feature_count(&run->policy.config);
+    run->group_vision = vision ? malloc((size_t)G * vision * sizeof(float)) : NULL;
+    if (vision && !run->group_vision) return error_set(err, "GRPO: out of memory for the tower features");
     run->order = malloc(run->train.count * sizeof *run->order);
     run->scratch_indices = malloc(run->train.count * sizeof *run->scratch_indices);
     run->step_samples = malloc((size_t)o->prompts_per_step * sizeof *run->step_samples);
@@ -237,6 +240,7 @@ static void grpo_run_free(GrpoRun *run) {
     free(run->group_images);
     free(run->group_tokens);
     free(run->group_dimension);
+    free(run->group_vision);
     free(run->group_targets);
     free(run->order);
     free(run->scratch_indices);

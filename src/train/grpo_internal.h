@@ -47,6 +47,8 @@ typedef struct GrpoRun {
     float *group_images;      // (G, 5, 3, S, S)
     int *group_tokens, *group_targets; // (G, T): one group's rows packed to its longest row
     int *group_dimension;              // (G): the group's sample dimension (a vision tower reads it)
+    float *group_vision;               // (G, model_vision_feature_count): the frozen tower's features of
+                                       // the group's one sample, computed once and repeated; NULL: no tower
     size_t image_values;      // floats per sample's five images
     size_t *order;            // this epoch's permutation of the training set
     uint64_t order_epoch;     // epoch `order` belongs to (UINT64_MAX: none yet)

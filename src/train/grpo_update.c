@@ -28,6 +28,15 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
     // the sampler saw the sample's dimension (screen_prepared): the trainer must compute the same function
     int dimension = (int)run->train_source.dataset->samples[rows->sample_index[group * G]].dimension;
     for (int i = 0; i < G; i++) run->group_dimension[i] = dimension;
+    // the G rows share one sample: its tower features once (the tower is frozen), repeated
+    const float *vision = NULL;
+    size_t per = model_vision_feature_count(&run->policy.config);
+    Error ignored = {0};
+    if (run->group_vision &&
+        model_vision_features(&run->policy, run->group_images, &dimension, 1, run->group_vision, &ignored) == 0) {
+        for (int i = 1; i < G; i++) memcpy(run->group_vision + (size_t)i * per, run->group_vision, sizeof(float) * per);
+        vision = run->group_vision;
+    }
     ModelBatch batch = {
         .batch_size = G,
         .text_len_max = stride,
@@ -37,6 +46,7 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
         .text_len = rows->text_len + group * G,
         .prefix_len = rows->prefix_len + group * G,
         .dimension = run->group_dimension,
+        .vision_features = vision, // NULL: the model runs its tower on the images
     };
     return batch;
 }
