@@ -62,6 +62,12 @@ typedef struct CliOption {
 // Returns 0, or 1 after printing a one-line error that names the option.
 int cli_options_parse(const char *command, int argc, char **argv, const CliOption *options, int *first_positional);
 
+// For the training stages whose parsers predate the option table (sft, grpo, tokenizer): a copy of
+// argv with "--name=value" split in two and old option names renamed ({old, new} pairs), so every
+// stage takes the same grammar and the same names. NULL when out of memory; free with cli_argv_free.
+char **cli_argv_normalize(int argc, char **argv, const char *const (*aliases)[2], size_t alias_count, int *out_argc);
+void cli_argv_free(char **argv);
+
 // The model `iar screen`, `iar serve` and `iar eval --model native` use when none is named:
 // `given` if not NULL, else $IAR_MODEL, else <the binary's folder>/../models/iar-small (a checkout)
 // or ../share/iar/models/iar-small (an installed tree), else <PREFIX>/share/iar/models/iar-small. Writes the folder to `out`; returns 0, or 1 after printing

@@ -68,3 +68,38 @@ int cli_options_parse(const char *command, int argc, char **argv, const CliOptio
     *first_positional = optind;
     return 0;
 }
+
+char **cli_argv_normalize(int argc, char **argv, const char *const (*aliases)[2], size_t alias_count, int *out_argc) {
+    char **out = calloc((size_t)argc * 2 + 1, sizeof *out);
+    if (!out) return NULL;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i], *equals = strncmp(arg, "--", 2) == 0 && i > 0 ? strchr(arg, '=') : NULL;
+        size_t name_size = equals ? (size_t)(equals - arg) : strlen(arg);
+        char *name = strndup(arg, name_size);
+        if (!name) {
+            cli_argv_free(out);
+            return NULL;
+        }
+        for (size_t k = 0; k < alias_count; k++)
+            if (strcmp(name, aliases[k][0]) == 0) {
+                free(name);
+                name = strdup(aliases[k][1]);
+                break;
+            }
+        out[n++] = name;
+        if (equals) out[n++] = strdup(equals + 1);
+        if (!out[n - 1]) {
+            cli_argv_free(out);
+            return NULL;
+        }
+    }
+    out[n] = NULL;
+    *out_argc = n;
+    return out;
+}
+
+void cli_argv_free(char **argv) {
+    for (size_t i = 0; argv && argv[i]; i++) free(argv[i]);
+    free(argv);
+}

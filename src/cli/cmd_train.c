@@ -241,9 +241,22 @@ int cmd_train(int argc, char **argv) {
         train_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
     }
-    if (strcmp(argv[1], "tokenizer") == 0) return cmd_train_tokenizer(argc - 1, argv + 1);
-    if (strcmp(argv[1], "sft") == 0) return cmd_train_sft(argc - 1, argv + 1);
-    if (strcmp(argv[1], "grpo") == 0) return cmd_train_grpo(argc - 1, argv + 1);
+    // One vocabulary for every stage (vision's names): --clip, --val-samples, --cache-dir; the
+    // names each stage had before still work
+    static const char *const ALIASES[][2] = {{"--grad-clip", "--clip"}, {"--val-limit", "--val-samples"},
+                                             {"--cache", "--cache-dir"}};
+    int (*stage)(int, char **) = strcmp(argv[1], "tokenizer") == 0 ? cmd_train_tokenizer
+                                 : strcmp(argv[1], "sft") == 0     ? cmd_train_sft
+                                 : strcmp(argv[1], "grpo") == 0    ? cmd_train_grpo
+                                                                   : NULL;
+    if (stage) {
+        int count = 0;
+        char **normalized = cli_argv_normalize(argc - 1, argv + 1, ALIASES, sizeof ALIASES / sizeof ALIASES[0], &count);
+        if (!normalized) return cli_fail("train: out of memory");
+        int rc = stage(count, normalized);
+        cli_argv_free(normalized);
+        return rc;
+    }
     if (strcmp(argv[1], "vision") == 0) return cmd_train_vision(argc - 1, argv + 1);
     return cli_fail("train: unknown stage '%s' (use tokenizer, vision, sft or grpo)", argv[1]);
 }

@@ -20,11 +20,11 @@ static void grpo_print_help(void) {
            "  --init DIR              SFT checkpoint: the initial policy and the frozen reference\n"
            "  --out DIR               checkpoint folder; also train_log.jsonl, rollouts.jsonl, curve.svg\n"
            "  --val FILE              validation set: greedy exact/prop every --val-every steps\n"
-           "  --val-every N           (25)        --val-limit N   validation samples (64)\n"
+           "  --val-every N           (25)        --val-samples N validation samples (64)\n"
            "  --resume                continue the run in --out (same options)\n"
            "  --save-every N          (50)        --dump-every N  rollouts.jsonl every N steps (10)\n"
            "  --stop-at N             stop after step N as if interrupted (continue with --resume)\n"
-           "  --cache DIR             image cache folder (default: beside the dataset)\n"
+           "  --cache-dir DIR         image cache folder (default: beside the dataset)\n"
            "reward:\n"
            "  --reward NAME           accuracy reward (dpa):\n");
     for (size_t i = 0; i < count; i++) printf("                            %-8s %s\n", table[i].name, table[i].summary);
@@ -34,7 +34,7 @@ static void grpo_print_help(void) {
            "  --lambda-start X --lambda-end X   λ at the first and last step (0, 1)\n"
            "optimisation:\n"
            "  --steps N (100)  --group G (8)  --prompts-per-step P (4)  --iterations μ (1)\n"
-           "  --lr X (1e-4)  --warmup N (5)  --grad-clip X (1)  --weight-decay X (0)\n"
+           "  --lr X (1e-4)  --warmup N (5)  --clip X (1)  --weight-decay X (0)\n"
            "  --temperature X (1)  --top-p X (1)  --max-new-tokens N (0: up to the model's text length)\n"
            "  --epsilon-low X (0.2)  --epsilon-high X (0.28)  --beta X (0: no KL)\n"
            "  --loss-agg sequence|token (token)   --scale-rewards group|batch|none (group)\n"
@@ -43,7 +43,9 @@ static void grpo_print_help(void) {
            "  --hcm-period N (20)  --hcm-rollouts K (4)  --hcm-subset M cases scored per refresh (64, 0: all)\n"
            "  --hcm-threshold X (0.5)  --hcm-hard-weight W (4)  --hcm-solved-weight W (0.5)\n"
            "  --hcm-failed-weight W (1): cases no rollout scores on are not boosted (their groups give no signal)\n"
-           "  --seed S (1)  --threads N (2)\n\n"
+           "  --seed S (1)  --threads N (2)\n"
+           "Options take `--name value` or `--name=value`; the names are those of train sft and train vision\n"
+           "(--grad-clip, --val-limit and --cache still work).\n\n"
            "example:\n"
            "  iar train grpo --data bench/train/data.jsonl --val bench/val/data.jsonl --init runs/sft \\\n"
            "      --out runs/dpa --reward dpa --steps 60 --group 8 --prompts-per-step 4 --hcm\n"
@@ -81,9 +83,9 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
         TEXT_OPT("--init", o->init_dir)
         TEXT_OPT("--out", o->out_dir)
         TEXT_OPT("--val", o->val_path)
-        TEXT_OPT("--cache", o->cache_dir)
+        TEXT_OPT("--cache-dir", o->cache_dir)
         INT_OPT("--val-every", 0, 1000000, o->val_every)
-        INT_OPT("--val-limit", 0, 100000000, o->val_limit)
+        INT_OPT("--val-samples", 0, 100000000, o->val_limit)
         INT_OPT("--save-every", 0, 1000000, o->save_every)
         INT_OPT("--dump-every", 0, 1000000, o->dump_every)
         REAL_OPT("--w-format", 0, 100, o->reward.weight_format)
@@ -98,7 +100,7 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
         INT_OPT("--stop-at", 0, 10000000, o->stop_at)
         REAL_OPT("--lr", 0, 1, o->learning_rate)
         INT_OPT("--warmup", 0, 10000000, o->warmup_steps)
-        REAL_OPT("--grad-clip", 0, 1e6, o->adamw.clip_norm)
+        REAL_OPT("--clip", 0, 1e6, o->adamw.clip_norm)
         REAL_OPT("--weight-decay", 0, 10, o->adamw.weight_decay)
         REAL_OPT("--temperature", 0, 10, o->temperature)
         REAL_OPT("--top-p", 1e-6, 1, o->top_p)

@@ -92,6 +92,17 @@ grep -q "<svg" "$TMP/curve.svg" && grep -q "tiny" "$TMP/curve.svg" || fail "iar 
 "$IAR" train grpo --curve x.svg "$TMP/ck" > /dev/null 2>"$TMP/err.txt" && fail "train grpo --curve still accepted"
 grep -q "iar plot" "$TMP/err.txt" || fail "train grpo --curve does not point to iar plot"
 
+# training stages share the grammar and the names: --opt=value, --clip/--val-samples/--cache-dir
+# for sft and grpo alike (grpo's older --grad-clip still works)
+"$IAR" train grpo --data="$TMP/d/data.jsonl" --init="$TMP/ck" --out="$TMP/grpo" --steps=1 --group=2 \
+    --prompts-per-step=1 --clip=0.5 --val-samples=0 --cache-dir="$TMP/cache" --threads=1 > "$TMP/out.txt" 2>&1 \
+    || { cat "$TMP/out.txt"; fail "train grpo with --opt=value and the shared names failed"; }
+"$IAR" train grpo --data "$TMP/d/data.jsonl" --init "$TMP/ck" --out "$TMP/grpo2" --steps 1 --group 2 \
+    --prompts-per-step 1 --grad-clip 0.5 --threads 1 > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "grpo --grad-clip alias"; }
+"$IAR" train sft --data="$TMP/d/data.jsonl" --out="$TMP/ck2b" --config=tiny --steps=1 --batch=2 --clip=0.5 \
+    --val-samples=0 --cache-dir="$TMP/cache2" --threads=1 --peak-gflops=10 > "$TMP/out.txt" 2>&1 \
+    || { cat "$TMP/out.txt"; fail "train sft with --opt=value failed"; }
+
 # resumable: 100 sets, killed with SIGKILL part way, re-run: each id exactly once
 printf 'id,original,a,b,c,d,dimension\n' > "$TMP/many.csv"
 i=0; while [ $i -lt 100 ]; do printf 's%03d,mine/photo.jpg,mine/wide.png,mine/b.png,mine/c.png,mine/d.png,extension\n' $i >> "$TMP/many.csv"; i=$((i+1)); done
