@@ -9,7 +9,8 @@
 static void check_print_help(void) {
     printf("usage: iar check DATA.jsonl [--no-images] [--json] [--allow-outside]\n\n"
            "Validates a dataset (DESIGN §3): every line a JSON object with id, dimension, original, exactly\n"
-           "4 candidates and an answer of letters A-D without repeats; unique ids; image paths relative to the\n"
+           "4 candidates and an answer of letters A-D without repeats (or none at all: inference-only); unique\n"
+           "ids; image paths relative to the\n"
            "file's folder and inside it; every image present and decodable (PNG or JPEG). Every problem is\n"
            "listed as FILE:LINE: message and the exit status is 1. A valid file prints its statistics: samples\n"
            "per dimension, answer-set sizes, image sizes, rationales, and the random-guess exact score.\n\n"
@@ -26,10 +27,10 @@ static void check_print_json(const DatasetStats *stats) {
         printf("%s\"%s\":%zu", d ? "," : "", dimension_id((Dimension)d), stats->per_dimension[d]);
     printf("},\"answer_size_histogram\":[");
     for (int k = 0; k <= CANDIDATE_COUNT; k++) printf("%s%zu", k ? "," : "", stats->answer_size_histogram[k]);
-    printf("],\"min_width\":%d,\"max_width\":%d,\"min_height\":%d,\"max_height\":%d,\"with_rationale\":%zu,"
-           "\"random_exact\":%.6f}\n",
-           stats->min_width, stats->max_width, stats->min_height, stats->max_height, stats->with_rationale,
-           stats->random_exact);
+    printf("],\"without_answer\":%zu,\"min_width\":%d,\"max_width\":%d,\"min_height\":%d,\"max_height\":%d,"
+           "\"with_rationale\":%zu,\"random_exact\":%.6f}\n",
+           stats->without_answer, stats->min_width, stats->max_width, stats->min_height, stats->max_height,
+           stats->with_rationale, stats->random_exact);
 }
 
 static double percent(size_t part, size_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0.0; }
@@ -44,6 +45,9 @@ static void check_print_stats(const char *path, const DatasetStats *stats, int i
     for (int k = 0; k <= CANDIDATE_COUNT; k++)
         printf("  %-12d %8zu  %5.1f%%\n", k, stats->answer_size_histogram[k],
                percent(stats->answer_size_histogram[k], stats->samples));
+    if (stats->without_answer)
+        printf("  %-12s %8zu  %5.1f%%  (inference-only: screened, never scored or trained on)\n", "no answer",
+               stats->without_answer, percent(stats->without_answer, stats->samples));
     printf("\n");
     if (images_decoded)
         printf("  image sizes:  width %d..%d, height %d..%d (%zu images decoded)\n", stats->min_width,
@@ -61,16 +65,13 @@ int cmd_check(int argc, char **argv) {
         check_print_help();
         return 0;
     }
-    const char *path = NULL;
-    int check_images = 1, json = 0, allow_outside = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--no-images") == 0) check_images = 0;
-        else if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (strcmp(argv[i], "--allow-outside") == 0) allow_outside = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_fail("check: unknown option '%s' (see iar check --help)", argv[i]);
-        else if (path) return cli_fail("check: one dataset at a time ('%s' and '%s')", path, argv[i]);
-        else path = argv[i];
-    }
+    int no_images = 0, json = 0, allow_outside = 0, first = 0;
+    const CliOption OPTIONS[] = {OPTION_FLAG("no-images", &no_images), OPTION_FLAG("json", &json),
+                                 OPTION_FLAG("allow-outside", &allow_outside), OPTION_END};
+    if (cli_options_parse("check", argc, argv, OPTIONS, &first) != 0) return 1;
+    if (argc - first > 1) return cli_fail("check: one dataset at a time ('%s' and '%s')", argv[first], argv[first + 1]);
+    const char *path = first < argc ? argv[first] : NULL;
+    int check_images = !no_images;
     if (!path) return cli_fail("check: no dataset given (usage: iar check DATA.jsonl; see --help)");
 
     Progress progress;

@@ -9,8 +9,9 @@
 
 static const char USAGE[] =
     "usage: iar show DATA.jsonl (--id ID | --grid N [--from K]) -o SHEET.png [--tile PX]\n"
-    "Draws the original and candidates A-D side by side, the gold answer, and each candidate's\n"
-    "defect kind and severity (from `meta`) under it; --grid puts N samples one per row.\n"
+    "Draws the original and candidates A-D side by side (non-square images letterboxed, never\n"
+    "stretched), the gold answer, and each candidate's defect kind and severity (from `meta`) under\n"
+    "it; --grid puts N samples one per row.\n"
     "  --id ID      the sample to show\n"
     "  --grid N     show N samples (1..200), starting at sample K (--from, default 0)\n"
     "  -o PATH      output PNG\n"
@@ -24,32 +25,20 @@ int cmd_show(int argc, char **argv) {
         fputs(USAGE, stdout);
         return 0;
     }
-    const char *data = NULL, *id = NULL, *out = NULL;
+    const char *id = NULL, *out = NULL;
     long grid = 0, from = 0, tile = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (option[0] != '-') {
-            if (data) return cli_fail("show: one dataset only ('%s' and '%s')", data, option);
-            data = option;
-            continue;
-        }
-        if (strcmp(option, "--id") == 0) {
-            if (!value) return cli_fail("--id needs a sample id");
-            id = value;
-        } else if (strcmp(option, "-o") == 0 || strcmp(option, "--out") == 0) {
-            if (!value) return cli_fail("-o needs a path");
-            out = value;
-        } else if (strcmp(option, "--grid") == 0) {
-            if (cli_parse_int(option, value, 1, 200, &grid) != 0) return 1;
-        } else if (strcmp(option, "--from") == 0) {
-            if (cli_parse_int(option, value, 0, 100000000, &from) != 0) return 1;
-        } else if (strcmp(option, "--tile") == 0) {
-            if (cli_parse_int(option, value, 32, 512, &tile) != 0) return 1;
-        } else {
-            return cli_fail("show: unknown option '%s' (see iar show --help)", option);
-        }
-        i++;
-    }
+    const CliOption OPTIONS[] = {
+        OPTION_STRING("id", &id),
+        {"out", CLI_STRING, &out, 0, 0, 'o'},
+        OPTION_INT("grid", &grid, 1, 200),
+        OPTION_INT("from", &from, 0, 100000000),
+        OPTION_INT("tile", &tile, 32, 512),
+        OPTION_END,
+    };
+    int first = 0;
+    if (cli_options_parse("show", argc, argv, OPTIONS, &first) != 0) return 1;
+    if (argc - first > 1) return cli_fail("show: one dataset only ('%s' and '%s')", argv[first], argv[first + 1]);
+    const char *data = first < argc ? argv[first] : NULL;
     if (!data) return cli_fail("show: which dataset? (iar show DATA.jsonl --id ID -o sheet.png)");
     if (!out) return cli_fail("show: -o SHEET.png is required");
     if (!id && !grid) return cli_fail("show: give --id ID or --grid N");
