@@ -1,8 +1,8 @@
 // test_cuda.c — the GPU build against the CPU oracle: every device kernel's forward and backward
 // (src/cuda) against kernel_ops_reference on the same random inputs (the conv at stride 2 and 1),
-// then the whole tiny model (with and without the stem's instance norm, and with stem_refine's
-// stride-1 convs: forward log-probs and entropy, every parameter tensor's gradient, two AdamW
-// steps), and rollout sampling/generation against model_generate.
+// then the whole tiny model (with and without the stem's instance norm: forward log-probs and
+// entropy, every parameter tensor's gradient, two AdamW steps), and rollout sampling/generation
+// against model_generate.
 // Tolerances are per tensor, relative to the tensor's largest value (float32 on both sides; only
 // summation orders differ).
 // Without a GPU (or built with CUDA=0) it prints why and exits 0, so the suite passes on CPU-only
@@ -134,7 +134,7 @@ static void test_conv(void **state) {
     (void)state;
     conv_case(3, 10, 8, 3, 5, 2, 11); // the stem's downsampling convs
     conv_case(2, 9, 7, 4, 6, 2, 21);  // odd sides: the last window overhangs the padding edge
-    conv_case(3, 7, 6, 5, 5, 1, 31);  // stem_refine's same-channel stride-1 convs
+    conv_case(3, 7, 6, 5, 5, 1, 31);  // stride 1, same channels (the kernel keeps its stride argument)
     conv_case(2, 5, 9, 3, 4, 1, 41);
 }
 
@@ -360,15 +360,13 @@ typedef struct TinySetup {
     float *logprobs, *dlogprobs, *entropy, *gpu_logprobs, *gpu_entropy, *host;
 } TinySetup;
 
-// stem_norm: 1 keeps the preset's (instance norm after every stem conv), 0 turns it off;
-// stem_refine: 1 adds a stride-1 conv after every stride-2 conv but the last (the preset has 0).
-static void tiny_setup(TinySetup *t, int stem_norm, int stem_refine) {
+// stem_norm: 1 keeps the preset's (instance norm after every stem conv), 0 turns it off.
+static void tiny_setup(TinySetup *t, int stem_norm) {
     Error err;
     memset(t, 0, sizeof *t);
     ModelConfig config = model_support_tiny_config(48);
     config.candidate_head = config.candidate_pointer = 0; // the GPU build runs the plain model
     if (!stem_norm) config.stem_norm = 0;
-    config.stem_refine = stem_refine;
     int len[3] = {20, 14, 9}, prefix[3] = {5, 4, 9};
     if (model_create(&t->cpu, &config, 4, 3, &err) != 0) fail_msg("%s", err.message);
     t->cpu.use_reference = 1; // the plain loops are the oracle
@@ -399,11 +397,11 @@ static void expect_tensors_close(const char *kind, const Model *cpu, const float
     }
 }
 
-static void training_step_case(int stem_norm, int stem_refine) {
+static void training_step_case(int stem_norm) {
     Error err;
     TinySetup t;
-    tiny_setup(&t, stem_norm, stem_refine);
-    printf(" tiny model, stem_norm %d, stem_refine %d\n", t.cpu.config.stem_norm, t.cpu.config.stem_refine);
+    tiny_setup(&t, stem_norm);
+    printf(" tiny model, stem_norm %d\n", t.cpu.config.stem_norm);
     const ModelBatch *batch = &t.batch.batch;
     size_t positions = (size_t)batch->batch_size * batch->text_len_max;
     AdamWConfig ac;
@@ -458,16 +456,15 @@ static void training_step_case(int stem_norm, int stem_refine) {
 
 static void test_training_step(void **state) {
     (void)state;
-    training_step_case(1, 0); // the presets' stem (instance norm after every conv)
-    training_step_case(0, 0); // without it: stem_normed aliases stem_conv
-    training_step_case(1, 1); // stem_refine: a stride-1 conv after every stride-2 conv but the last
+    training_step_case(1); // the presets' stem (instance norm after every conv)
+    training_step_case(0); // without it: stem_normed aliases stem_conv
 }
 
 static void test_generation(void **state) {
     (void)state;
     Error err;
     TinySetup t;
-    tiny_setup(&t, 1, 0);
+    tiny_setup(&t, 1);
     enum { SAMPLES = 4, NEW = 12 };
     int prompt_len = 6, cpu_tokens[SAMPLES * NEW], gpu_tokens[SAMPLES * NEW], cpu_len[SAMPLES], gpu_len[SAMPLES];
     const float temperatures[2] = {0.0f, 1.0f};

@@ -49,21 +49,22 @@ static void test_presets_and_counts(void **state) {
     assert_non_null(strstr(err.message, "huge"));
     c.heads = 3; // 128 is not divisible by 3
     assert_int_equal(model_config_validate(&c, &err), -1);
-    // variants: '+'-joined; the stem's norm replaces the conv bias; +refine adds a stride-1 conv of
-    // the stage's width after every stride-2 conv but the last (small: 16, 32, 64 channels)
-    ModelConfig plain, refined;
+    // variants pick the candidate parts; the stem's norm replaces the conv bias
+    ModelConfig plain, pointer;
     assert_int_equal(model_config_preset(&plain, "small", 512, &err), 0);
     assert_int_equal(plain.stem_norm, 1);
-    assert_int_equal(plain.candidate_head + plain.candidate_pointer + plain.stem_refine + plain.candidate_max_pool, 0);
-    assert_int_equal(model_config_preset(&refined, "small:pointer+refine+maxpool", 512, &err), 0);
-    assert_int_equal(refined.candidate_pointer + refined.stem_refine + refined.candidate_max_pool, 3);
-    refined.candidate_head = refined.candidate_pointer = refined.candidate_max_pool = 0;
-    size_t extra = 0;
-    for (int ch = 16; ch <= 64; ch *= 2) extra += (size_t)ch * ch * 9 + 2 * ch; // weight + norm weight/bias
-    assert_int_equal(model_parameter_count(&refined), model_parameter_count(&plain) + extra);
-    assert_true(model_flops_per_token(&refined) > model_flops_per_token(&plain));
+    assert_int_equal(plain.candidate_head + plain.candidate_pointer, 0);
+    assert_int_equal(model_config_preset(&pointer, "small:pointer", 512, &err), 0);
+    assert_int_equal(pointer.candidate_head + pointer.candidate_pointer, 2);
+    assert_true(model_parameter_count(&pointer) > model_parameter_count(&plain));
     assert_int_equal(model_config_preset(&c, "small:pointer+bogus", 512, &err), -1);
     assert_non_null(strstr(err.message, "bogus"));
+    // the measured-and-removed variants are named as removed, not as unknown
+    const char *removed[3] = {"small:pointer+refine", "small:pointer+maxpool", "small:norefine"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(model_config_preset(&c, removed[i], 512, &err), -1);
+        assert_non_null(strstr(err.message, "was removed"));
+    }
 
     ModelConfig tiny = model_support_tiny_config(VOCAB);
     Model model;
@@ -435,6 +436,52 @@ static void test_prepare_images(void **state) {
     free(out);
 }
 
+// config.json files written while the +refine / +maxpool variants existed carry "stem_refine" and
+// "candidate_max_pool": 0 loads as before; 1 (a checkpoint of a removed variant) is refused in one line.
+static void test_removed_variant_fields_in_config(void **state) {
+    (void)state;
+    ModelConfig config = model_support_tiny_config(VOCAB);
+    Model model, loaded;
+    Error err;
+    model_make(&model, &config, 1, 13);
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/iar-model-removed-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    assert_int_equal(model_save(&model, dir, &err), 0);
+    char *path = path_join(dir, "config.json"), *saved;
+    size_t size;
+    assert_int_equal(file_read_all(path, 0, &saved, &size, &err), 0);
+    assert_null(strstr(saved, "stem_refine"));
+    assert_null(strstr(saved, "candidate_max_pool"));
+    assert_int_equal(saved[0], '{');
+    const char *fields[3] = {"\"stem_refine\": 0, \"candidate_max_pool\": 0,", "\"stem_refine\": 1,",
+                             "\"candidate_max_pool\": 1,"};
+    for (int i = 0; i < 3; i++) {
+        char *text = malloc(size + 128);
+        snprintf(text, size + 128, "{%s%s", fields[i], saved + 1);
+        assert_int_equal(file_write_atomic(path, text, strlen(text), &err), 0);
+        free(text);
+        int rc = model_load(&loaded, dir, 1, &err);
+        if (i == 0) {
+            if (rc != 0) fail_msg("old config with the removed switches at 0: %s", err.message);
+            assert_memory_equal(loaded.params, model.params, sizeof(float) * model.param_count);
+            model_free(&loaded);
+            continue;
+        }
+        assert_int_equal(rc, -1);
+        assert_non_null(strstr(err.message, "was removed"));
+        assert_non_null(strstr(err.message, i == 1 ? "stem_refine" : "candidate_max_pool"));
+        assert_null(strchr(err.message, '\n'));
+    }
+    free(saved);
+    unlink(path);
+    free(path);
+    path = path_join(dir, "model.safetensors");
+    unlink(path);
+    free(path);
+    rmdir(dir);
+    model_free(&model);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_and_counts),
@@ -447,6 +494,7 @@ int main(void) {
         cmocka_unit_test(test_candidate_thread_count_does_not_change_results),
         cmocka_unit_test(test_candidate_generate_matches_forward),
         cmocka_unit_test(test_save_load_round_trip),
+        cmocka_unit_test(test_removed_variant_fields_in_config),
         cmocka_unit_test(test_prepare_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

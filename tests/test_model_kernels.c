@@ -74,7 +74,7 @@ static void conv2d_case(int stride) {
     free(dx_ref), free(dw_ref), free(db_ref), free(dx_fast), free(dw_fast), free(db_fast);
 }
 
-// stride 2 (the stem's downsampling convs) and 1 (stem_refine's), odd height for the padding edge
+// stride 2 (the stem's downsampling convs) and 1 (the vision tower has both), odd height for the padding edge
 static void test_conv2d_fast_matches_reference(void **state) {
     (void)state;
     conv2d_case(2);

@@ -96,11 +96,10 @@ static const Record *record_find_model(const char *prefix, const char *name) {
 static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
     const Record *config = record_find_model(prefix, "config");
     const int32_t *c = config->data;
-    assert_int_equal(config->count, 14);
+    assert_int_equal(config->count, 12);
     ModelConfig mc = {.name = "tiny", .image_size = c[0], .stem_layers = c[1], .stem_channels = c[2], .vocab_size = c[3],
                       .max_text_len = c[4], .dim = c[5], .layers = c[6], .heads = c[7], .mlp_hidden = c[8],
-                      .candidate_head = c[9], .candidate_pointer = c[10], .stem_norm = c[11], .stem_refine = c[12],
-                      .candidate_max_pool = c[13]};
+                      .candidate_head = c[9], .candidate_pointer = c[10], .stem_norm = c[11]};
     Error err;
     const Record *tokens = record_find("input.tokens");
     if (model_create(model, &mc, tokens->shape[0], 0, &err) != 0) fail_msg("%s", err.message);

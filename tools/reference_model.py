@@ -24,13 +24,12 @@ import torch.nn.functional as F
 
 IMAGES = 5
 PRESETS = {  # must match model_config_preset in src/model/model_config.c
-    "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128, stem_norm=1, stem_refine=0, candidate_max_pool=0),
-    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512, stem_norm=1, stem_refine=0, candidate_max_pool=0),
-    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024, stem_norm=1, stem_refine=0, candidate_max_pool=0),
+    "tiny": dict(image_size=16, stem_layers=2, stem_channels=8, max_text_len=48, dim=32, layers=2, heads=2, mlp_hidden=128, stem_norm=1),
+    "small": dict(image_size=64, stem_layers=4, stem_channels=16, max_text_len=128, dim=128, layers=4, heads=2, mlp_hidden=512, stem_norm=1),
+    "base": dict(image_size=128, stem_layers=4, stem_channels=32, max_text_len=192, dim=256, layers=8, heads=4, mlp_hidden=1024, stem_norm=1),
 }
 CONFIG_FIELDS = ["image_size", "stem_layers", "stem_channels", "vocab_size", "max_text_len", "dim", "layers", "heads",
-                 "mlp_hidden", "candidate_head", "candidate_pointer", "stem_norm", "stem_refine",
-                 "candidate_max_pool"]
+                 "mlp_hidden", "candidate_head", "candidate_pointer", "stem_norm"]
 ADAMW = dict(lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1)
 
 
@@ -39,14 +38,12 @@ def stem_channels_out(c, layer):
 
 
 def stem_convs(c):
-    """(in_ch, out_ch, stride) of each stem conv (model_stem_conv in src/model/model_config.c): every
-    stride-2 stage, followed with stem_refine by a stride-1 conv of the same width, but the last."""
+    """(in_ch, out_ch, stride) of each stem conv (model_stem_conv in src/model/model_config.c): one
+    stride-2 conv per stem layer, channels doubling, the last one `dim` wide."""
     out, in_ch = [], 3
     for s in range(c["stem_layers"]):
         o = stem_channels_out(c, s)
         out.append((in_ch, o, 2))
-        if c.get("stem_refine") and s < c["stem_layers"] - 1:
-            out.append((o, o, 1))
         in_ch = o
     return out
 
@@ -121,7 +118,7 @@ def candidate_head(c, w, stream):
     D, B = c["dim"], stream.shape[0]
     P = (c["image_size"] >> c["stem_layers"]) ** 2
     tokens = stream[:, :IMAGES * P].reshape(B, IMAGES, P, D)
-    pool = tokens.amax(2) if c.get("candidate_max_pool") else tokens.mean(2)
+    pool = tokens.mean(2)
     u = F.layer_norm(pool, (D,), w["candidate.ln.weight"], w["candidate.ln.bias"], eps=1e-5)
     feat = torch.cat([u, u - u[:, :1]], dim=2)
     logits = F.linear(feat, w["candidate.aux.weight"], w["candidate.aux.bias"])[:, 1:, 0]
@@ -236,11 +233,10 @@ AUX_WEIGHT = 0.7
 
 
 def add_candidate_model(out, images, tokens, targets, text_len, prefix_len):
-    """The tiny model with the candidate head and pointer and the refined stem, its SFT + auxiliary loss, every gradient;
+    """The tiny model with the candidate head and pointer, its SFT + auxiliary loss, every gradient;
     records prefixed "candidate." (the batch is the plain model's)."""
     generator = torch.Generator().manual_seed(4321)
-    c = dict(PRESETS["tiny"], vocab_size=64, candidate_head=1, candidate_pointer=1, stem_refine=1,
-             candidate_max_pool=1)
+    c = dict(PRESETS["tiny"], vocab_size=64, candidate_head=1, candidate_pointer=1)
     w = random_weights(c, generator)
     aux = []
     _, logits = model_forward(c, w, images, tokens, text_len, prefix_len, aux_out=aux)

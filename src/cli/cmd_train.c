@@ -24,9 +24,8 @@ static void train_usage(FILE *f) {
 static void sft_usage(FILE *f) {
     fputs("usage: iar train sft --data DATA.jsonl --out CKPT [options]\n"
           "Chain-of-thought SFT of the native model: loss on the rationale + answer tokens, AdamW, warmup + cosine.\n"
-          "  --config tiny|small|base  model preset (default small); NAME:plain|head|pointer picks the candidate parts,\n"
-          "                          +refine adds stride-1 stem convs, +maxpool max-pools the head (e.g.\n"
-          "                          small:pointer+refine; docs/MODEL.md)\n"
+          "  --config tiny|small|base  model preset (default small); NAME:plain|head|pointer picks the candidate parts\n"
+          "                          (e.g. small:pointer; docs/MODEL.md)\n"
           "  --aux-weight W            weight of the auxiliary per-candidate flaw loss (default 0.5; needs the head)\n"
           "  --init CKPT               start from a checkpoint's weights and tokenizer (curriculum stages)\n"
           "  --init-vision DIR         read the images through this pretrained tower (`iar train vision`),\n"

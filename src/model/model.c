@@ -204,7 +204,6 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     if (c->candidate_head) {
         size_t I5 = B * MODEL_IMAGE_COUNT;
         s->cand_pool = block_take(&cur, I5 * D);
-        s->cand_argmax = block_take(&cur, I5 * D);
         s->cand_ln = block_take(&cur, I5 * D);
         s->cand_mean = block_take(&cur, I5);
         s->cand_rstd = block_take(&cur, I5);

@@ -21,8 +21,7 @@
 typedef struct ModelConfig {
     char name[16];       // "tiny", "small", "base" or "custom"
     int image_size;      // pixels per side the images are resized to (e.g. 64)
-    int stem_layers;     // strided (stride 2) 3x3 convolutions (each + instance norm with stem_norm, GELU
-                         // between); tokens per image = (image_size >> stem_layers)^2
+    int stem_layers;     // stride-2 3x3 convs in the stem; tokens per image = (image_size >> stem_layers)^2
     int stem_channels;   // channels of the first conv; doubles each layer; the last conv outputs `dim`
     int vocab_size;      // tokenizer vocabulary (including special tokens)
     int max_text_len;    // prompt + answer tokens
@@ -30,23 +29,12 @@ typedef struct ModelConfig {
     int layers;
     int heads;
     int mlp_hidden;      // usually 4 * dim
-    // Candidate parts (docs/MODEL.md): 0 in checkpoints written before they existed.
-    int candidate_head;    // 1: pool each image's tokens entering the last block, flaw logit per candidate
+    // The switches below are 0 when absent from config.json (docs/MODEL.md says why each exists).
+    int candidate_head;    // 1: a flaw logit per candidate from each image's mean-pooled tokens
     int candidate_pointer; // 1 (needs candidate_head): every text row adds its pointed-to candidate's evidence
-    // 1: every stem conv is followed by an instance norm (per image and channel over the positions,
-    // affine per channel; GroupNorm(C, C)); 0 in checkpoints written before it existed.
-    int stem_norm;
-    // 1: after every stride-2 conv but the last, a stride-1 3x3 conv with the same channels (+ norm,
-    // GELU); 0 in checkpoints written before it existed.
-    int stem_refine;
-    // 1: the candidate head max-pools each image's tokens (variant +maxpool); 0: mean pooling, also in
-    // checkpoints written before it existed (docs/perf/model_accuracy.md: max pooling lets the
-    // auxiliary loss learn, but did not raise the test score).
-    int candidate_max_pool;
-    // 1: the image tokens come from a pretrained, frozen vision tower (`tower`, saved as "tower.*"
-    // in model.safetensors) through one projection, instead of the stem (docs/MODEL.md).
-    int vision_tower;
-    int vision_pool; // the tower's tokens are averaged over vision_pool² blocks (1: as they are)
+    int stem_norm;         // 1: an instance norm (GroupNorm(C, C)) after every stem conv, replacing its bias
+    int vision_tower;      // 1: image tokens from the frozen pretrained tower `tower` through one projection
+    int vision_pool;       // the tower's tokens are averaged over vision_pool² blocks (1: as they are)
     TowerConfig tower;
 } ModelConfig;
 

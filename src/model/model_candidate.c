@@ -1,7 +1,7 @@
 // model_candidate.c — the candidate parts (docs/MODEL.md, "Candidate head and pointer"):
 //
-//   pool     p_i = max (candidate_max_pool) or mean of image i's tokens, per channel, in the residual
-//            stream entering the last block (B, 5, D)
+//   pool     p_i = mean of image i's tokens, per channel, in the residual stream entering the last
+//            block (B, 5, D)
 //   head     u_i = LN(p_i); features z_i = [u_i, u_i − u_0] (B, 5, 2D); flaw logit a_c = w·z_c + b
 //            for c = 1..4 (A-D), trained by an auxiliary binary cross-entropy against the gold set
 //   pointer  q_i = W_value z_i + b, r_i = W_fuse q_i; each text row h_t picks images by
@@ -33,23 +33,15 @@ void candidate_forward(Model *model, const ModelBatch *sub, int b0, const float 
     size_t i0 = (size_t)b0 * MODEL_IMAGE_COUNT;
     float *pool = s->cand_pool + i0 * D, *ln = s->cand_ln + i0 * D, *feat = s->cand_feat + i0 * 2 * D;
     float *logit = s->cand_logit + i0;
-    // (B, N, D) image rows -> (B, 5, D) maxima (with the token each came from; the first on ties) or means
-    int max_pool = model->config.candidate_max_pool;
+    // (B, N, D) image rows -> (B, 5, D) means
     for (int b = 0; b < B; b++)
         for (int i = 0; i < MODEL_IMAGE_COUNT; i++) {
             float *out = pool + ((size_t)b * MODEL_IMAGE_COUNT + i) * D;
-            float *arg = s->cand_argmax + (i0 + (size_t)b * MODEL_IMAGE_COUNT + i) * D;
             const float *first = stream + ((size_t)b * N + (size_t)i * P) * D;
-            for (int d = 0; d < D; d++) out[d] = max_pool ? first[d] : 0.0f, arg[d] = 0.0f;
-            for (int j = max_pool ? 1 : 0; j < P; j++) {
-                const float *x = first + (size_t)j * D;
-                for (int d = 0; d < D; d++) {
-                    if (!max_pool) out[d] += x[d];
-                    else if (x[d] > out[d]) out[d] = x[d], arg[d] = (float)j;
-                }
-            }
-            if (!max_pool)
-                for (int d = 0; d < D; d++) out[d] /= (float)P;
+            memset(out, 0, sizeof(float) * D);
+            for (int j = 0; j < P; j++)
+                for (int d = 0; d < D; d++) out[d] += first[(size_t)j * D + d];
+            for (int d = 0; d < D; d++) out[d] /= (float)P;
         }
     k->layernorm_forward(ln, s->cand_mean + i0, s->cand_rstd + i0, pool, s->params.candidate_ln_weight,
                          s->params.candidate_ln_bias, images, D);
@@ -199,18 +191,12 @@ void candidate_head_backward(Model *model, const ModelBatch *sub, int b0, int ba
     model_kernels(model)->layernorm_backward(dpool, g->candidate_ln_weight, g->candidate_ln_bias, du,
                                              s->cand_pool + i0 * D, s->params.candidate_ln_weight, s->cand_mean + i0,
                                              s->cand_rstd + i0, images, D);
-    // max pooling: d(p_i) goes to the token each value came from; mean pooling: each of image i's
-    // P rows gets d(p_i) / P
+    // mean pooling: each of image i's P rows gets d(p_i) / P
     int P = model_image_tokens(&model->config);
     for (int b = 0; b < B; b++)
         for (int i = 0; i < MODEL_IMAGE_COUNT; i++) {
             const float *dp = dpool + ((size_t)b * MODEL_IMAGE_COUNT + i) * D;
             float *rows = dstream + ((size_t)b * N + (size_t)i * P) * D;
-            if (model->config.candidate_max_pool) {
-                const float *arg = s->cand_argmax + (i0 + (size_t)b * MODEL_IMAGE_COUNT + i) * D;
-                for (int d = 0; d < D; d++) rows[(size_t)arg[d] * D + d] += dp[d];
-                continue;
-            }
             for (int j = 0; j < P; j++)
                 for (int d = 0; d < D; d++) rows[(size_t)j * D + d] += dp[d] / (float)P;
         }

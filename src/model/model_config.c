@@ -6,9 +6,8 @@
 #include "model/model_internal.h"
 
 // "NAME:VARIANT[+VARIANT...]" changes a preset (docs/MODEL.md): plain (no candidate parts), head
-// (pooled flaw head for the auxiliary loss), pointer (head + pointer), maxpool (the head max-pools
-// instead of averaging), refine / norefine (stride-1 convs between the stem's stride-2 ones). Plain
-// NAME gets the preset's defaults.
+// (pooled flaw head for the auxiliary loss), pointer (head + pointer). Plain NAME gets the preset's
+// defaults.
 static int config_apply_variant(ModelConfig *c, const char *variants, Error *err) {
     char list[64];
     if (strlen(variants) >= sizeof list) return error_set(err, "model config: variant list '%s' too long", variants);
@@ -20,13 +19,12 @@ static int config_apply_variant(ModelConfig *c, const char *variants, Error *err
             c->candidate_head = 1, c->candidate_pointer = 0;
         } else if (strcmp(v, "pointer") == 0) {
             c->candidate_head = 1, c->candidate_pointer = 1;
-        } else if (strcmp(v, "maxpool") == 0) {
-            c->candidate_max_pool = 1;
-        } else if (strcmp(v, "refine") == 0 || strcmp(v, "norefine") == 0) {
-            c->stem_refine = strcmp(v, "refine") == 0;
+        } else if (strcmp(v, "maxpool") == 0 || strcmp(v, "refine") == 0 || strcmp(v, "norefine") == 0) {
+            return error_set(err, "model config: variant '%s' was removed (it did not raise the test score, "
+                                  "docs/perf/model_accuracy.md); use plain, head or pointer", v);
         } else {
-            return error_set(err, "model config: unknown variant '%s' (use plain, head, pointer, maxpool, refine or "
-                                  "norefine, joined with '+', e.g. small:pointer+refine)", v);
+            return error_set(err, "model config: unknown variant '%s' (use plain, head or pointer, e.g. small:pointer)",
+                             v);
         }
     }
     return 0;
@@ -76,8 +74,7 @@ void model_config_attach_tower(ModelConfig *c, const TowerConfig *tower) {
     // 2x2 blocks keep the language model's sequence as short as the stem's was (16 tokens per image
     // for an 8x8 tower); the block's evidence is averaged, its region logit max-pooled
     c->vision_pool = tower_token_side(tower) >= 8 && tower_token_side(tower) % 2 == 0 ? 2 : 1;
-    c->candidate_head = c->candidate_pointer = c->candidate_max_pool = 0;
-    c->stem_refine = 0;
+    c->candidate_head = c->candidate_pointer = 0;
 }
 
 int model_vision_width(const ModelConfig *c) { return tower_dim(&c->tower) + c->tower.hidden + 2; }
@@ -113,10 +110,8 @@ int model_config_validate(const ModelConfig *c, Error *err) {
         return error_set(err, "model config: mlp_hidden %d out of range [1, 65536]", c->mlp_hidden);
     if (c->max_text_len < 2 || c->max_text_len > 8192)
         return error_set(err, "model config: max_text_len %d out of range [2, 8192]", c->max_text_len);
-    if (c->stem_norm < 0 || c->stem_norm > 1 || c->stem_refine < 0 || c->stem_refine > 1 ||
-        c->candidate_max_pool < 0 || c->candidate_max_pool > 1)
-        return error_set(err, "model config: stem_norm %d / stem_refine %d / candidate_max_pool %d must be 0 or 1",
-                         c->stem_norm, c->stem_refine, c->candidate_max_pool);
+    if (c->stem_norm < 0 || c->stem_norm > 1)
+        return error_set(err, "model config: stem_norm %d must be 0 or 1", c->stem_norm);
     if (c->candidate_head < 0 || c->candidate_head > 1 || c->candidate_pointer < 0 || c->candidate_pointer > 1 ||
         (c->candidate_pointer && !c->candidate_head))
         return error_set(err, "model config: candidate_head %d / candidate_pointer %d must be 0 or 1, and the pointer needs the head",
@@ -133,26 +128,21 @@ int model_image_tokens(const ModelConfig *config) {
     return side * side;
 }
 
-// Output channels of stride-2 stage `layer`: stem_channels doubling per stage, the last = dim.
-static int stem_stage_channels(const ModelConfig *config, int layer) {
-    return layer == config->stem_layers - 1 ? config->dim : config->stem_channels << layer;
+// Output channels of stem conv `l`: stem_channels doubling per conv, the last = dim.
+static int stem_channels_out(const ModelConfig *config, int l) {
+    return l == config->stem_layers - 1 ? config->dim : config->stem_channels << l;
 }
 
 int model_stem_convs(const ModelConfig *config) {
-    if (config->vision_tower) return 0; // the frozen tower replaces the stem
-    return config->stem_layers + (config->stem_refine ? config->stem_layers - 1 : 0);
+    return config->vision_tower ? 0 : config->stem_layers; // the frozen tower replaces the stem
 }
 
-StemConv model_stem_conv(const ModelConfig *config, int j) {
-    // with stem_refine, conv 2s is stage s's stride-2 conv and conv 2s + 1 its stride-1 conv
-    int stage = config->stem_refine ? j / 2 : j, stride1 = config->stem_refine && j % 2 == 1;
-    StemConv conv;
-    conv.out_ch = stem_stage_channels(config, stage);
-    conv.in_ch = stride1 ? conv.out_ch : stage == 0 ? 3 : stem_stage_channels(config, stage - 1);
-    conv.stride = stride1 ? 1 : 2;
-    conv.out_side = config->image_size >> (stage + 1);
-    conv.in_side = stride1 ? conv.out_side : config->image_size >> stage;
-    return conv;
+StemConv model_stem_conv(const ModelConfig *config, int l) {
+    return (StemConv){.in_ch = l == 0 ? 3 : stem_channels_out(config, l - 1),
+                      .out_ch = stem_channels_out(config, l),
+                      .stride = 2,
+                      .in_side = config->image_size >> l,
+                      .out_side = config->image_size >> (l + 1)};
 }
 
 size_t model_parameter_count(const ModelConfig *config) {

@@ -7,7 +7,6 @@
 #include "model/model.h"
 
 #define MODEL_MAX_STEM_LAYERS 6
-#define MODEL_MAX_STEM_CONVS (2 * MODEL_MAX_STEM_LAYERS - 1) // with stem_refine
 // The candidate parts the presets get without a ":variant" (docs/perf/model_accuracy.md).
 #define MODEL_DEFAULT_CANDIDATE_HEAD 0
 #define MODEL_DEFAULT_CANDIDATE_POINTER 0
@@ -17,13 +16,13 @@
 // count; *total (may be NULL) gets the float count.
 int model_layout(const ModelConfig *config, ModelTensor *tensors, float *init_std, size_t *total);
 
-// The stem's convolutions in order: stage s's stride-2 conv, then (stem_refine, s < stem_layers - 1)
-// a stride-1 conv with the same channels. Conv j has parameters stem.{j}.*.
+// The stem's stride-2 convolutions: stem_layers of them (0 with a vision tower); conv l has
+// parameters stem.{l}.* and the channels and sides below.
 typedef struct StemConv {
     int in_ch, out_ch, stride, in_side, out_side;
 } StemConv;
 int model_stem_convs(const ModelConfig *config);
-StemConv model_stem_conv(const ModelConfig *config, int j);
+StemConv model_stem_conv(const ModelConfig *config, int l);
 
 typedef struct LayerParams {
     float *ln1_weight, *ln1_bias, *qkv_weight, *qkv_bias, *proj_weight, *proj_bias;
@@ -33,8 +32,8 @@ typedef struct LayerParams {
 // Pointers into params or grads, in the order model_layout lays them out.
 typedef struct ModelParams {
     float *vision_weight, *vision_bias; // (D, model_vision_width), (D); NULL without vision_tower
-    float *stem_weight[MODEL_MAX_STEM_CONVS], *stem_bias[MODEL_MAX_STEM_CONVS];
-    float *stem_norm_weight[MODEL_MAX_STEM_CONVS], *stem_norm_bias[MODEL_MAX_STEM_CONVS]; // NULL: no stem_norm
+    float *stem_weight[MODEL_MAX_STEM_LAYERS], *stem_bias[MODEL_MAX_STEM_LAYERS];
+    float *stem_norm_weight[MODEL_MAX_STEM_LAYERS], *stem_norm_bias[MODEL_MAX_STEM_LAYERS]; // NULL: no stem_norm
     float *image_index_embedding, *image_position_embedding, *token_embedding, *text_position_embedding;
     LayerParams *layers; // config.layers
     float *final_ln_weight, *final_ln_bias;
@@ -57,9 +56,9 @@ typedef struct ModelState {
     // stem, channel-last (B*5, h, w, c): input pixels, im2col scratch, conv output, its instance
     // norm (stem_norm; stem_normed[l] aliases stem_conv[l] without it) with mean/rstd (B*5, c),
     // GELU output (not for the last layer, whose stem_normed rows are the image tokens)
-    float *stem_input, *stem_col[MODEL_MAX_STEM_CONVS], *stem_conv[MODEL_MAX_STEM_CONVS],
-        *stem_normed[MODEL_MAX_STEM_CONVS], *stem_norm_mean[MODEL_MAX_STEM_CONVS],
-        *stem_norm_rstd[MODEL_MAX_STEM_CONVS], *stem_gelu[MODEL_MAX_STEM_CONVS];
+    float *stem_input, *stem_col[MODEL_MAX_STEM_LAYERS], *stem_conv[MODEL_MAX_STEM_LAYERS],
+        *stem_normed[MODEL_MAX_STEM_LAYERS], *stem_norm_mean[MODEL_MAX_STEM_LAYERS],
+        *stem_norm_rstd[MODEL_MAX_STEM_LAYERS], *stem_gelu[MODEL_MAX_STEM_LAYERS];
     // vision tower (config.vision_tower): per image token the frozen tower's features
     // [token (C), evidence (H), flaw logit, region logit] (B*5, P, U), their projection (B*5, P, D)
     float *vision_features, *vision_tokens, *dvision_tokens;
@@ -69,12 +68,11 @@ typedef struct ModelState {
     float *probs;                              // (B, T, V)
     // backward scratch
     float *dlogits, *dfinal_ln, *dresidual, *dln, *dqkv, *dscores, *dattention, *dfc, *dfc_gelu;
-    float *dstem_conv[MODEL_MAX_STEM_CONVS], *dstem_normed[MODEL_MAX_STEM_CONVS], *dstem_gelu[MODEL_MAX_STEM_CONVS];
+    float *dstem_conv[MODEL_MAX_STEM_LAYERS], *dstem_normed[MODEL_MAX_STEM_LAYERS], *dstem_gelu[MODEL_MAX_STEM_LAYERS];
     // candidate parts (model_candidate.c), per batch row: pooled (5, D), its LN (5, D) + stats (5),
     // features [u_i, u_i - u_0] (5, 2D), flaw logits (5; slot 0 unused), per-row aux loss, pointer
     // values q (5, D) and fused values r = W_fuse q (5, D); per text row: selection (T, 5) and the
     // fused residual (T, D) the final LN reads; and the matching gradients
-    float *cand_argmax; // (B*5, D) with candidate_max_pool: the token index j each pooled value came from
     float *cand_pool, *cand_ln, *cand_mean, *cand_rstd, *cand_feat, *cand_logit, *cand_loss, *cand_value,
         *cand_fused_value, *cand_select, *cand_fused;
     float *dcand_pool, *dcand_ln, *dcand_feat, *dcand_logit, *dcand_value, *dcand_fused_value, *dcand_select;

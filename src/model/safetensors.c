@@ -13,17 +13,34 @@
 
 static const char *const config_int_fields[] = {"image_size", "stem_layers", "stem_channels", "vocab_size",
                                                 "max_text_len", "dim", "layers", "heads", "mlp_hidden",
-                                                "candidate_head", "candidate_pointer", "stem_norm", "stem_refine",
-                                                "candidate_max_pool", "vision_tower", "vision_pool"};
-#define CONFIG_INT_FIELDS 16
-#define CONFIG_REQUIRED_FIELDS 9 // the candidate switches, stem_norm, stem_refine, candidate_max_pool came later: absent means off
+                                                "candidate_head", "candidate_pointer", "stem_norm",
+                                                "vision_tower", "vision_pool"};
+#define CONFIG_INT_FIELDS 14
+#define CONFIG_REQUIRED_FIELDS 9 // the switches after mlp_hidden came later: absent means off
 
 static int *config_int_field(ModelConfig *c, int i) {
     int *fields[CONFIG_INT_FIELDS] = {&c->image_size, &c->stem_layers, &c->stem_channels, &c->vocab_size,
                                       &c->max_text_len, &c->dim, &c->layers, &c->heads, &c->mlp_hidden,
                                       &c->candidate_head, &c->candidate_pointer, &c->stem_norm,
-                                      &c->stem_refine, &c->candidate_max_pool, &c->vision_tower, &c->vision_pool};
+                                      &c->vision_tower, &c->vision_pool};
     return fields[i];
+}
+
+// Switches of variants that were measured, rejected and removed (docs/MODEL.md): older config.json
+// files carry them as 0, which loads; a checkpoint trained with one on cannot be run.
+static const char *const config_removed_fields[][2] = {{"stem_refine", "+refine (stride-1 stem convs)"},
+                                                       {"candidate_max_pool", "+maxpool (max-pooled candidate head)"}};
+
+static int config_check_removed(const cJSON *root, const char *path, Error *err) {
+    for (size_t i = 0; i < sizeof config_removed_fields / sizeof config_removed_fields[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, config_removed_fields[i][0]);
+        if (!v) continue;
+        if (!cJSON_IsNumber(v)) return error_set(err, "%s: non-numeric \"%s\"", path, config_removed_fields[i][0]);
+        if (v->valuedouble != 0)
+            return error_set(err, "%s: \"%s\" is %g, but the %s variant was removed from iar; retrain without it",
+                             path, config_removed_fields[i][0], v->valuedouble, config_removed_fields[i][1]);
+    }
+    return 0;
 }
 
 // The language model's parameters, then (vision_tower) its frozen tower's parameters and buffers.
@@ -73,6 +90,7 @@ int model_config_load(ModelConfig *out, const char *dir, Error *err) {
         goto done;
     }
     if (check_format_version(cJSON_GetObjectItemCaseSensitive(root, "format_version"), path, err) != 0) goto done;
+    if (config_check_removed(root, path, err) != 0) goto done;
     ModelConfig c;
     memset(&c, 0, sizeof c);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
