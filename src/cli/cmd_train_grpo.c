@@ -1,5 +1,6 @@
 // cmd_train_grpo.c — `iar train grpo`: argument parsing for GRPO / DPA-GRPO training (the library
 // does the work: src/train/grpo.c). Curves of finished runs are drawn by `iar plot` (cmd_plot.c).
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,7 @@ int cmd_train_grpo(int argc, char **argv) {
     fprintf(stderr, "grpo: %ld steps in %.0fs; mean reward %.3f (first 10 steps) -> %.3f (last 10)", result.steps_done,
             result.seconds, result.mean_reward_first10, result.mean_reward_last10);
     if (dist.size > 1) fprintf(stderr, " on %d MPI processes", dist.size);
-    if (result.val_exact == result.val_exact)
+    if (!isnan(result.val_exact)) // NaN: no validation ran
         fprintf(stderr, "; validation exact %.1f, prop %.1f", 100 * result.val_exact, 100 * result.val_prop);
     fprintf(stderr, "\n");
     printf("%s\n", options.out_dir);

@@ -96,30 +96,44 @@ static int model_task_count(const Model *model, int batch_size) {
 // The view of rows [b0, b1) of a batch.
 static ModelBatch batch_rows(const ModelBatch *batch, const ModelConfig *c, int b0, int b1) {
     size_t T = (size_t)batch->text_len_max, S = (size_t)c->image_size;
-    ModelBatch sub = {b1 - b0,
-                      batch->text_len_max,
-                      batch->images + (size_t)b0 * MODEL_IMAGE_COUNT * 3 * S * S,
-                      batch->tokens + b0 * T,
-                      batch->targets ? batch->targets + b0 * T : NULL,
-                      batch->text_len + b0,
-                      batch->prefix_len + b0,
-                      batch->candidate_flawed ? batch->candidate_flawed + (size_t)b0 * (MODEL_IMAGE_COUNT - 1) : NULL,
-                      batch->aux_weight,
-                      batch->dimension ? batch->dimension + b0 : NULL,
-                      NULL}; // the tower's features were copied for the whole batch (model_vision_forward)
+    ModelBatch sub = {
+        .batch_size = b1 - b0,
+        .text_len_max = batch->text_len_max,
+        .images = batch->images + (size_t)b0 * MODEL_IMAGE_COUNT * 3 * S * S,
+        .tokens = batch->tokens + b0 * T,
+        .targets = batch->targets ? batch->targets + b0 * T : NULL,
+        .text_len = batch->text_len + b0,
+        .prefix_len = batch->prefix_len + b0,
+        .candidate_flawed =
+            batch->candidate_flawed ? batch->candidate_flawed + (size_t)b0 * (MODEL_IMAGE_COUNT - 1) : NULL,
+        .aux_weight = batch->aux_weight,
+        .dimension = batch->dimension ? batch->dimension + b0 : NULL,
+        .vision_features = NULL, // the tower's features were copied for the whole batch (model_vision_forward)
+    };
     return sub;
 }
 
-// Offsets (in floats) of row b0 in each family of activation buffers.
+// Offsets (in floats) of batch row b0 in each family of activation buffers, named by the buffers'
+// shape: the whole sequence (N = image + text rows) or the text rows alone (T).
 typedef struct RowOffsets {
-    size_t nd, n, nf, probs, td, t, tv;
+    size_t sequence;       // (B, N, D): residual stream, LN outputs, attention (qkv: 3 times this)
+    size_t sequence_stats; // (B, N): LayerNorm mean and rstd
+    size_t sequence_mlp;   // (B, N, F): MLP hidden layer
+    size_t attention_maps; // (B, heads, N, N): attention probabilities and their gradient
+    size_t text;           // (B, T, D): final LayerNorm and its gradient
+    size_t text_stats;     // (B, T): final LayerNorm mean and rstd
+    size_t text_vocab;     // (B, T, V): output probabilities and logit gradients
 } RowOffsets;
 
 static RowOffsets row_offsets(const ModelConfig *c, int b0, int N, int T) {
     size_t b = (size_t)b0;
-    RowOffsets o = {b * N * c->dim, b * N,     b * N * c->mlp_hidden, b * c->heads * N * N,
-                    b * T * c->dim, b * T, b * T * c->vocab_size};
-    return o;
+    return (RowOffsets){.sequence = b * N * c->dim,
+                        .sequence_stats = b * N,
+                        .sequence_mlp = b * N * c->mlp_hidden,
+                        .attention_maps = b * c->heads * N * N,
+                        .text = b * T * c->dim,
+                        .text_stats = b * T,
+                        .text_vocab = b * T * c->vocab_size};
 }
 
 // Forward of the rows of `sub` (rows b0.. of the batch): stem, embeddings, blocks, final LN of the
@@ -134,17 +148,21 @@ static void forward_rows(Model *model, const ModelBatch *sub, int b0, float *log
     RowOffsets o = row_offsets(c, b0, N, T);
     model_stem_forward(model, sub, b0);
     model_embedding_forward(model, sub, b0);
-    const float *residual = s->encoded + o.nd;
+    const float *residual = s->encoded + o.sequence;
     int I = mask.image_tokens, text_rows = B * T;
     for (int l = 0; l < c->layers; l++) {
         LayerActivations *a = &s->layers[l];
         const LayerParams *p = &s->params.layers[l];
-        float *qkv = a->qkv + 3 * o.nd, *attention = a->attention + o.nd, *after_attention = a->residual_attention + o.nd;
-        float *ln1 = a->ln1 + o.nd, *ln2 = a->ln2 + o.nd, *fc = a->fc + o.nf, *fc_gelu = a->fc_gelu + o.nf;
+        float *qkv = a->qkv + 3 * o.sequence, *attention = a->attention + o.sequence;
+        float *after_attention = a->residual_attention + o.sequence;
+        float *ln1 = a->ln1 + o.sequence, *ln2 = a->ln2 + o.sequence;
+        float *fc = a->fc + o.sequence_mlp, *fc_gelu = a->fc_gelu + o.sequence_mlp;
+        float *ln1_mean = a->ln1_mean + o.sequence_stats, *ln1_rstd = a->ln1_rstd + o.sequence_stats;
+        float *ln2_mean = a->ln2_mean + o.sequence_stats, *ln2_rstd = a->ln2_rstd + o.sequence_stats;
         // (B, N, D) -> LN -> (B, N, 3D) -> attention -> (B, N, D) -> proj + residual
-        k->layernorm_forward(ln1, a->ln1_mean + o.n, a->ln1_rstd + o.n, residual, p->ln1_weight, p->ln1_bias, rows, D);
+        k->layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p->ln1_weight, p->ln1_bias, rows, D);
         k->matmul_forward(qkv, ln1, p->qkv_weight, p->qkv_bias, rows, D, 3 * D);
-        k->attention_forward(attention, a->probs + o.probs, qkv, &mask, B, N, D, c->heads);
+        k->attention_forward(attention, a->probs + o.attention_maps, qkv, &mask, B, N, D, c->heads);
         int m = rows; // rows the rest of the block runs on: all, or the text rows of the last block
         if (l == c->layers - 1) {
             candidate_forward(model, sub, b0, residual, N);
@@ -157,23 +175,23 @@ static void forward_rows(Model *model, const ModelBatch *sub, int b0, float *log
         else
             residual_add_text(after_attention, residual, B, N, I, T, D);
         // (m, D) -> LN -> (m, F) -> GELU -> (m, D) + residual
-        k->layernorm_forward(ln2, a->ln2_mean + o.n, a->ln2_rstd + o.n, after_attention, p->ln2_weight, p->ln2_bias, m,
-                             D);
+        k->layernorm_forward(ln2, ln2_mean, ln2_rstd, after_attention, p->ln2_weight, p->ln2_bias, m, D);
         k->matmul_forward(fc, ln2, p->fc_weight, p->fc_bias, m, D, F);
         k->gelu_forward(fc_gelu, fc, (size_t)m * F);
-        k->matmul_forward(a->residual_mlp + o.nd, fc_gelu, p->fc_proj_weight, p->fc_proj_bias, m, F, D);
-        residual_add(a->residual_mlp + o.nd, after_attention, (size_t)m * D);
-        residual = a->residual_mlp + o.nd;
+        k->matmul_forward(a->residual_mlp + o.sequence, fc_gelu, p->fc_proj_weight, p->fc_proj_bias, m, F, D);
+        residual_add(a->residual_mlp + o.sequence, after_attention, (size_t)m * D);
+        residual = a->residual_mlp + o.sequence;
     }
     // final LayerNorm of the text rows, which the last block left compact (B, T, D), after the
     // candidate pointer when the config has one
     residual = candidate_pointer_forward(model, b0, B, T, residual);
-    k->layernorm_forward(s->final_ln + o.td, s->final_mean + o.t, s->final_rstd + o.t, residual,
+    k->layernorm_forward(s->final_ln + o.text, s->final_mean + o.text_stats, s->final_rstd + o.text_stats, residual,
                          s->params.final_ln_weight, s->params.final_ln_bias, text_rows, D);
     if (!logprobs) return;
     // tied head: (B*T, D) · token_embeddingᵀ -> (B*T, V), then softmax in place
-    k->matmul_forward(s->probs + o.tv, s->final_ln + o.td, s->params.token_embedding, NULL, B * T, D, c->vocab_size);
-    k->softmax_logprob_forward(logprobs, entropy, s->probs + o.tv, sub->targets, B * T, c->vocab_size);
+    k->matmul_forward(s->probs + o.text_vocab, s->final_ln + o.text, s->params.token_embedding, NULL, B * T, D,
+                      c->vocab_size);
+    k->softmax_logprob_forward(logprobs, entropy, s->probs + o.text_vocab, sub->targets, B * T, c->vocab_size);
 }
 
 static int model_run_forward(Model *model, const ModelBatch *batch, float *logprobs, float *entropy, Error *err) {
@@ -224,53 +242,55 @@ static void backward_rows(Model *model, const ModelBatch *sub, int b0, int batch
     AttentionMask mask = {MODEL_IMAGE_COUNT * model_image_tokens(c), sub->text_len, sub->prefix_len};
     int N = mask.image_tokens + T, rows = B * N;
     RowOffsets o = row_offsets(c, b0, N, T);
-    size_t nd = (size_t)rows * D;
-    float *dresidual = s->dresidual + o.nd, *dln = s->dln + o.nd, *dqkv = s->dqkv + 3 * o.nd;
-    float *dattention = s->dattention + o.nd, *dfc = s->dfc + o.nf, *dfc_gelu = s->dfc_gelu + o.nf;
+    size_t sequence_floats = (size_t)rows * D;
+    float *dresidual = s->dresidual + o.sequence, *dln = s->dln + o.sequence, *dqkv = s->dqkv + 3 * o.sequence;
+    float *dattention = s->dattention + o.sequence;
+    float *dfc = s->dfc + o.sequence_mlp, *dfc_gelu = s->dfc_gelu + o.sequence_mlp;
     // head: d(logits) -> d(final LN) and the tied embedding's gradient
-    k->softmax_logprob_backward(s->dlogits + o.tv, dlogprobs, s->probs + o.tv, sub->targets, B * T, V);
-    memset(s->dfinal_ln + o.td, 0, sizeof(float) * (size_t)B * T * D);
-    k->matmul_backward(s->dfinal_ln + o.td, g->token_embedding, NULL, s->dlogits + o.tv, s->final_ln + o.td,
+    k->softmax_logprob_backward(s->dlogits + o.text_vocab, dlogprobs, s->probs + o.text_vocab, sub->targets, B * T, V);
+    memset(s->dfinal_ln + o.text, 0, sizeof(float) * (size_t)B * T * D);
+    k->matmul_backward(s->dfinal_ln + o.text, g->token_embedding, NULL, s->dlogits + o.text_vocab, s->final_ln + o.text,
                        s->params.token_embedding, B * T, D, V);
     // the final LayerNorm's input is the last block's compact (B, T, D) output
     int I = mask.image_tokens, text_rows = B * T;
-    const float *text_out = s->layers[c->layers - 1].residual_mlp + o.nd;
-    const float *final_in = c->candidate_head && c->candidate_pointer ? s->cand_fused + o.td : text_out;
-    memset(dresidual, 0, sizeof(float) * nd);
-    k->layernorm_backward(dresidual, g->final_ln_weight, g->final_ln_bias, s->dfinal_ln + o.td, final_in,
-                          s->params.final_ln_weight, s->final_mean + o.t, s->final_rstd + o.t, text_rows, D);
+    const float *text_out = s->layers[c->layers - 1].residual_mlp + o.sequence;
+    const float *final_in = c->candidate_head && c->candidate_pointer ? s->cand_fused + o.text : text_out;
+    memset(dresidual, 0, sizeof(float) * sequence_floats);
+    k->layernorm_backward(dresidual, g->final_ln_weight, g->final_ln_bias, s->dfinal_ln + o.text, final_in,
+                          s->params.final_ln_weight, s->final_mean + o.text_stats, s->final_rstd + o.text_stats,
+                          text_rows, D);
     candidate_pointer_backward(model, b0, B, T, text_out, dresidual, g);
     // blocks in reverse; dresidual carries d(residual stream) through every residual add
     for (int l = c->layers - 1; l >= 0; l--) {
         LayerActivations *a = &s->layers[l];
         const LayerParams *p = &s->params.layers[l];
         LayerParams *lg = &g->layers[l];
-        const float *residual = l == 0 ? s->encoded + o.nd : s->layers[l - 1].residual_mlp + o.nd;
+        const float *residual = l == 0 ? s->encoded + o.sequence : s->layers[l - 1].residual_mlp + o.sequence;
         int m = l == c->layers - 1 ? text_rows : rows; // as in forward_rows
         memset(dfc_gelu, 0, sizeof(float) * (size_t)m * F);
-        k->matmul_backward(dfc_gelu, lg->fc_proj_weight, lg->fc_proj_bias, dresidual, a->fc_gelu + o.nf,
+        k->matmul_backward(dfc_gelu, lg->fc_proj_weight, lg->fc_proj_bias, dresidual, a->fc_gelu + o.sequence_mlp,
                            p->fc_proj_weight, m, F, D);
         memset(dfc, 0, sizeof(float) * (size_t)m * F);
-        k->gelu_backward(dfc, a->fc + o.nf, dfc_gelu, (size_t)m * F);
+        k->gelu_backward(dfc, a->fc + o.sequence_mlp, dfc_gelu, (size_t)m * F);
         memset(dln, 0, sizeof(float) * (size_t)m * D);
-        k->matmul_backward(dln, lg->fc_weight, lg->fc_bias, dfc, a->ln2 + o.nd, p->fc_weight, m, D, F);
-        k->layernorm_backward(dresidual, lg->ln2_weight, lg->ln2_bias, dln, a->residual_attention + o.nd,
-                              p->ln2_weight, a->ln2_mean + o.n, a->ln2_rstd + o.n, m, D);
+        k->matmul_backward(dln, lg->fc_weight, lg->fc_bias, dfc, a->ln2 + o.sequence, p->fc_weight, m, D, F);
+        k->layernorm_backward(dresidual, lg->ln2_weight, lg->ln2_bias, dln, a->residual_attention + o.sequence,
+                              p->ln2_weight, a->ln2_mean + o.sequence_stats, a->ln2_rstd + o.sequence_stats, m, D);
         memset(dattention, 0, sizeof(float) * (size_t)m * D);
-        k->matmul_backward(dattention, lg->proj_weight, lg->proj_bias, dresidual, a->attention + o.nd, p->proj_weight,
-                           m, D, D);
+        k->matmul_backward(dattention, lg->proj_weight, lg->proj_bias, dresidual, a->attention + o.sequence,
+                           p->proj_weight, m, D, D);
         if (m != rows) {
             // back to all rows: image rows get no gradient from above the last attention
             rows_scatter_text(dattention, B, N, I, T, D);
             rows_scatter_text(dresidual, B, N, I, T, D);
         }
-        memset(dqkv, 0, sizeof(float) * nd * 3);
-        k->attention_backward(dqkv, s->dscores + o.probs, dattention, a->probs + o.probs, a->qkv + 3 * o.nd, &mask, B,
-                              N, D, c->heads);
-        memset(dln, 0, sizeof(float) * nd);
-        k->matmul_backward(dln, lg->qkv_weight, lg->qkv_bias, dqkv, a->ln1 + o.nd, p->qkv_weight, rows, D, 3 * D);
+        memset(dqkv, 0, sizeof(float) * sequence_floats * 3);
+        k->attention_backward(dqkv, s->dscores + o.attention_maps, dattention, a->probs + o.attention_maps,
+                              a->qkv + 3 * o.sequence, &mask, B, N, D, c->heads);
+        memset(dln, 0, sizeof(float) * sequence_floats);
+        k->matmul_backward(dln, lg->qkv_weight, lg->qkv_bias, dqkv, a->ln1 + o.sequence, p->qkv_weight, rows, D, 3 * D);
         k->layernorm_backward(dresidual, lg->ln1_weight, lg->ln1_bias, dln, residual, p->ln1_weight,
-                              a->ln1_mean + o.n, a->ln1_rstd + o.n, rows, D);
+                              a->ln1_mean + o.sequence_stats, a->ln1_rstd + o.sequence_stats, rows, D);
         if (l == c->layers - 1) candidate_head_backward(model, sub, b0, batch_size, dresidual, N, g);
     }
     model_embedding_backward(model, sub, b0, g);
