@@ -158,9 +158,8 @@ double model_flops_per_token(const ModelConfig *c) {
         StemConv conv = model_stem_conv(c, j);
         macs += (double)MODEL_IMAGE_COUNT * conv.out_side * conv.out_side * 9.0 * conv.in_ch * conv.out_ch;
     }
-    if (c->vision_tower) // the frozen tower runs forward only; then the projection
-        macs += tower_flops_per_sample(&c->tower) / 6.0 +
-                (double)MODEL_IMAGE_COUNT * model_image_tokens(c) * model_vision_width(c) * c->dim * 3.0;
+    if (c->vision_tower) // the projection; the frozen tower's features are computed once per sample, outside the step
+        macs += (double)MODEL_IMAGE_COUNT * model_image_tokens(c) * model_vision_width(c) * c->dim;
     double seq = (double)MODEL_IMAGE_COUNT * model_image_tokens(c) + c->max_text_len, T = c->max_text_len;
     double D = c->dim, after_attention = D * D + 2.0 * D * c->mlp_hidden; // proj + MLP, per row
     // every block: qkv and attention (counted dense, N²) on all rows; proj + MLP on all rows except
