@@ -19,6 +19,7 @@
 #include "image/image.h"
 #include "model/model.h"
 #include "synth/contact_sheet.h"
+#include "synth/synth.h"
 
 static Image solid(int width, int height, uint8_t r, uint8_t g, uint8_t b) {
     Image image;
@@ -99,6 +100,7 @@ static void test_contact_sheet_letterboxes(void **state) {
     dataset_free(&dataset);
     image_free(&wide);
     free(data), free(path), free(dir);
+    synth_release_static_data(); // the fonts the sheet's captions loaded (as `iar show` does)
 }
 
 static char *temp_dir(const char *name) {

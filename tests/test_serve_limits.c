@@ -189,6 +189,7 @@ static void test_example_index_is_validated(void **state) {
     server_down(&t);
     free(example), free(line), free(jsonl);
     data_fixture_remove(dir);
+    free(dir);
 }
 
 // Keep-alive clients, idle or busy, do not hold shutdown up to the drain limit.
