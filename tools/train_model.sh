@@ -10,7 +10,7 @@
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS, SFT_STEPS, SEED (tower + SFT seed, default 1),
-# NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (default: all).
+# NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
 IAR=${IAR:-build/iar}
@@ -21,7 +21,7 @@ SFT_STEPS=${SFT_STEPS:-1500}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
 NTEST=${NTEST:-400}
-THREADS=${THREADS:-0}
+THREADS=${THREADS:-}
 [ -x "$IAR" ] || { echo "train_model: $IAR not found; run make first" >&2; exit 1; }
 mkdir -p "$WORK"
 say() { echo "[train_model] $*" >&2; }
@@ -29,7 +29,7 @@ say() { echo "[train_model] $*" >&2; }
 # 1. The vision tower: per-candidate flaws + dense targets, fresh rendered samples every step.
 say "vision tower: $TOWER_STEPS steps (resumes)"
 "$IAR" train vision --out "$WORK/tower" --config small --steps "$TOWER_STEPS" --seed "$SEED" \
-    --val-every 500 --save-every 100 --val-samples 200 --threads "$THREADS" --resume
+    --val-every 500 --save-every 100 --val-samples 200 ${THREADS:+--threads $THREADS} --resume
 
 # 2. Text data for the language side (render style, 128 px: what the tower was trained on) and a
 # test set from a seed no training step uses (the tower streams seeds 1000 and 999).
@@ -41,12 +41,16 @@ say "vision tower: $TOWER_STEPS steps (resumes)"
 say "SFT on the tower: $SFT_STEPS steps (resumes)"
 "$IAR" train sft --data "$WORK/train/data.jsonl" --tokenizer "$WORK/tokenizer.json" --init-vision "$WORK/tower" \
     --config small --out "$WORK/sft" --steps "$SFT_STEPS" --batch 16 --seed "$SEED" --val-every 500 \
-    --val-samples 32 --threads "$THREADS" --resume
+    --val-samples 32 ${THREADS:+--threads $THREADS} --resume
 
 # 4. Evaluation on the fresh test set, then the model folder with its card.
 "$IAR" eval --data "$WORK/test/data.jsonl" --model random --out "$WORK/eval/random" >/dev/null
 "$IAR" eval --data "$WORK/test/data.jsonl" --model "native:$WORK/sft" --name iar-small --out "$WORK/eval/model" >/dev/null
-mkdir -p "$OUT"
+mkdir -p "$OUT/tower"
 for f in model.safetensors config.json tokenizer.json; do cp "$WORK/sft/$f" "$OUT/$f"; done
+# the tower alone too: `iar demo` and `iar train sft --init-vision` train new language sides on it
+for f in tower.safetensors tower.json; do cp "$WORK/tower/$f" "$OUT/tower/$f"; done
+"$IAR" train vision --out "$WORK/tower" --evaluate --val-seed 2 --val-samples 400 ${THREADS:+--threads $THREADS} \
+    > "$WORK/eval/tower.md"
 "$IAR" report "$WORK/eval/random" "$WORK/eval/model" -o "$WORK/eval/report" > "$WORK/eval/table.md"
-say "done: $OUT ($(du -sh "$OUT" | cut -f1)); evaluation table in $WORK/eval/table.md"
+say "done: $OUT ($(du -sh "$OUT" | cut -f1)); tables in $WORK/eval/table.md and $WORK/eval/tower.md"
