@@ -556,6 +556,7 @@ int serve_server_start(ServeServer **out, const ServeOptions *options, Screener 
             server_free(server);
             return error_prefix(err, "serve: --example: ");
         }
+        server->examples.allow_outside = options->example_allow_outside;
         server->has_examples = server->examples.count > 0;
         if (!server->has_examples) dataset_free(&server->examples);
     }

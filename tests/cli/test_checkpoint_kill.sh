@@ -13,6 +13,8 @@ rm -rf "$TMP"; mkdir -p "$TMP/d/img"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 [ -f "$SHIM" ] || { echo "FAIL: $SHIM is not built (make all-tests builds it)"; exit 1; }
+# under the sanitizers the preloaded shim comes before ASan's runtime, which ASan refuses by default
+[ -n "${IAR_SANITIZED:-}" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 PNG=iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC
 for n in o a b c d; do echo "$PNG" | base64 -d > "$TMP/d/img/$n.png"; done
