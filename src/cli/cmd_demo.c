@@ -25,7 +25,7 @@ typedef struct DemoStep {
     {"draw a contact sheet of the first test samples", "contact_sheet.png", cmd_show,                                \
      "show {D}/test/data.jsonl --grid 8 -o {D}/contact_sheet.png"},                                                  \
     {"generate the SFT training set", "train/data.jsonl", cmd_synth,                                                 \
-     "synth --out {D}/train --n 1500 --seed 1 --size 128 --difficulty mix --style render"},                          \
+     "synth --out {D}/train --n 2000 --seed 1 --size 128 --difficulty mix --style render"},                          \
     {"evaluate the random baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model random --out {D}/runs/random"}, \
     {"evaluate the select-all baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model all --out {D}/runs/all"}
 
@@ -33,9 +33,9 @@ typedef struct DemoStep {
 #define DEMO_TRAIN_STEPS(TOWER, TOKENIZER)                                                                            \
     {"chain-of-thought SFT of a small language side on the frozen tower", "sft/model.safetensors", cmd_train,       \
      "train sft --data {D}/train/data.jsonl --tokenizer " TOKENIZER " --init-vision " TOWER " --config small "      \
-     "--out {D}/sft --steps 300 --batch 16 --val-every 0 --val-samples 16 --resume"},                                \
+     "--out {D}/sft --steps 1200 --batch 16 --val-every 0 --val-samples 16 --resume"},                                \
     {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,                                          \
-     "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 40 --group 8 " \
+     "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 80 --group 8 " \
      "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 112 --hcm-period 20 --hcm-subset 32 --resume"},               \
     {"evaluate SFT", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model native:{D}/sft --name SFT --out {D}/runs/sft"}, \
     {"evaluate DPA-GRPO", NULL, cmd_eval,                                                                            \
