@@ -5,63 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
 #include "model/model_internal.h"
 
-typedef struct LayoutCursor {
-    ModelTensor *tensors;
-    float *init_std;
-    int count;
-    size_t offset;
-} LayoutCursor;
-
-static void layout_add(LayoutCursor *cursor, const char *name, float std, int rank, int d0, int d1, int d2, int d3) {
-    int shape[4] = {d0, d1, d2, d3};
-    size_t count = 1;
-    for (int i = 0; i < rank; i++) count *= (size_t)shape[i];
-    if (cursor->tensors) {
-        ModelTensor *t = &cursor->tensors[cursor->count];
-        memset(t, 0, sizeof *t);
-        snprintf(t->name, sizeof t->name, "%s", name);
-        t->rank = rank;
-        for (int i = 0; i < rank; i++) t->shape[i] = shape[i];
-        t->offset = cursor->offset;
-        t->count = count;
-    }
-    if (cursor->init_std) cursor->init_std[cursor->count] = std;
-    cursor->count++;
-    cursor->offset += count;
-}
-
 int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, size_t *total) {
-    LayoutCursor cur = {tensors, init_std, 0, 0};
+    TensorLayout cur = {tensors, init_std, 0, 0};
     char name[64];
     int D = c->dim, F = c->mlp_hidden;
     const float embedding_std = 0.02f, residual_std = 0.02f / sqrtf(2.0f * c->layers);
     if (c->vision_tower) {
         int U = model_vision_width(c);
-        layout_add(&cur, "vision.proj.weight", 1.0f / sqrtf((float)U), 2, D, U, 0, 0);
-        layout_add(&cur, "vision.proj.bias", 0.0f, 1, D, 0, 0, 0);
+        tensor_layout_add(&cur, "vision.proj.weight", 1.0f / sqrtf((float)U), 2, D, U, 0, 0);
+        tensor_layout_add(&cur, "vision.proj.bias", 0.0f, 1, D, 0, 0, 0);
     }
     for (int l = 0; l < model_stem_convs(c); l++) {
         StemConv conv = model_stem_conv(c, l);
         int in_ch = conv.in_ch, out_ch = conv.out_ch;
         snprintf(name, sizeof name, "stem.%d.weight", l);
-        layout_add(&cur, name, 1.0f / sqrtf(9.0f * in_ch), 4, out_ch, in_ch, 3, 3);
+        tensor_layout_add(&cur, name, 1.0f / sqrtf(9.0f * in_ch), 4, out_ch, in_ch, 3, 3);
         if (!c->stem_norm) { // a bias before the norm would cancel out (and Adam would drift it on noise)
             snprintf(name, sizeof name, "stem.%d.bias", l);
-            layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+            tensor_layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
         } else {
             snprintf(name, sizeof name, "stem.%d.norm.weight", l);
-            layout_add(&cur, name, -1.0f, 1, out_ch, 0, 0, 0);
+            tensor_layout_add(&cur, name, -1.0f, 1, out_ch, 0, 0, 0);
             snprintf(name, sizeof name, "stem.%d.norm.bias", l);
-            layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+            tensor_layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
         }
     }
-    layout_add(&cur, "image_index_embedding", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
-    layout_add(&cur, "image_position_embedding", embedding_std, 2, model_image_tokens(c), D, 0, 0);
-    layout_add(&cur, "token_embedding", embedding_std, 2, c->vocab_size, D, 0, 0);
-    layout_add(&cur, "text_position_embedding", embedding_std, 2, c->max_text_len, D, 0, 0);
+    tensor_layout_add(&cur, "image_index_embedding", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
+    tensor_layout_add(&cur, "image_position_embedding", embedding_std, 2, model_image_tokens(c), D, 0, 0);
+    tensor_layout_add(&cur, "token_embedding", embedding_std, 2, c->vocab_size, D, 0, 0);
+    tensor_layout_add(&cur, "text_position_embedding", embedding_std, 2, c->max_text_len, D, 0, 0);
     static const char *const suffixes[12] = {"ln1.weight",      "ln1.bias",      "attn.qkv.weight", "attn.qkv.bias",
                                              "attn.proj.weight", "attn.proj.bias", "ln2.weight",      "ln2.bias",
                                              "mlp.fc.weight",    "mlp.fc.bias",    "mlp.proj.weight", "mlp.proj.bias"};
@@ -72,23 +46,23 @@ int model_layout(const ModelConfig *c, ModelTensor *tensors, float *init_std, si
     for (int l = 0; l < c->layers; l++)
         for (int i = 0; i < 12; i++) {
             snprintf(name, sizeof name, "blocks.%d.%s", l, suffixes[i]);
-            layout_add(&cur, name, stds[i], cols[i] ? 2 : 1, rows[i], cols[i], 0, 0);
+            tensor_layout_add(&cur, name, stds[i], cols[i] ? 2 : 1, rows[i], cols[i], 0, 0);
         }
-    layout_add(&cur, "final_ln.weight", -1.0f, 1, D, 0, 0, 0);
-    layout_add(&cur, "final_ln.bias", 0.0f, 1, D, 0, 0, 0);
+    tensor_layout_add(&cur, "final_ln.weight", -1.0f, 1, D, 0, 0, 0);
+    tensor_layout_add(&cur, "final_ln.bias", 0.0f, 1, D, 0, 0, 0);
     if (c->candidate_head) {
-        layout_add(&cur, "candidate.ln.weight", -1.0f, 1, D, 0, 0, 0);
-        layout_add(&cur, "candidate.ln.bias", 0.0f, 1, D, 0, 0, 0);
-        layout_add(&cur, "candidate.aux.weight", embedding_std, 2, 1, 2 * D, 0, 0);
-        layout_add(&cur, "candidate.aux.bias", 0.0f, 1, 1, 0, 0, 0);
+        tensor_layout_add(&cur, "candidate.ln.weight", -1.0f, 1, D, 0, 0, 0);
+        tensor_layout_add(&cur, "candidate.ln.bias", 0.0f, 1, D, 0, 0, 0);
+        tensor_layout_add(&cur, "candidate.aux.weight", embedding_std, 2, 1, 2 * D, 0, 0);
+        tensor_layout_add(&cur, "candidate.aux.bias", 0.0f, 1, 1, 0, 0, 0);
     }
     if (c->candidate_head && c->candidate_pointer) {
         // the value reads unit-scale LN features at unit scale; the fusion starts as small as a residual branch
-        layout_add(&cur, "candidate.value.weight", 1.0f / sqrtf(2.0f * D), 2, D, 2 * D, 0, 0);
-        layout_add(&cur, "candidate.value.bias", 0.0f, 1, D, 0, 0, 0);
-        layout_add(&cur, "candidate.fuse.weight", residual_std, 2, D, D, 0, 0);
-        layout_add(&cur, "candidate.select.weight", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
-        layout_add(&cur, "candidate.select.bias", 0.0f, 1, MODEL_IMAGE_COUNT, 0, 0, 0);
+        tensor_layout_add(&cur, "candidate.value.weight", 1.0f / sqrtf(2.0f * D), 2, D, 2 * D, 0, 0);
+        tensor_layout_add(&cur, "candidate.value.bias", 0.0f, 1, D, 0, 0, 0);
+        tensor_layout_add(&cur, "candidate.fuse.weight", residual_std, 2, D, D, 0, 0);
+        tensor_layout_add(&cur, "candidate.select.weight", embedding_std, 2, MODEL_IMAGE_COUNT, D, 0, 0);
+        tensor_layout_add(&cur, "candidate.select.bias", 0.0f, 1, MODEL_IMAGE_COUNT, 0, 0, 0);
     }
     if (total) *total = cur.offset;
     return cur.count;
@@ -225,17 +199,6 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     return cur.used;
 }
 
-static void model_init_parameters(Model *model, const float *init_std, uint64_t seed) {
-    for (int i = 0; i < model->tensor_count; i++) {
-        const ModelTensor *t = &model->tensors[i];
-        float *p = model->params + t->offset;
-        // one counter-based stream per tensor: the init does not depend on the order tensors are visited
-        Rng rng = rng_stream(seed, (uint64_t)i, RNG_PURPOSE_INIT);
-        for (size_t j = 0; j < t->count; j++)
-            p[j] = init_std[i] > 0 ? (float)(init_std[i] * rng_next_normal(&rng)) : (init_std[i] < 0 ? 1.0f : 0.0f);
-    }
-}
-
 int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err) {
     memset(model, 0, sizeof *model);
     if (model_config_validate(config, err) != 0) return -1;
@@ -251,7 +214,7 @@ int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_
     model->activations = s;
     if (!model->tensors || !init_std || !model->params || !model->grads || !s) goto out_of_memory;
     model_layout(config, model->tensors, init_std, NULL);
-    model_init_parameters(model, init_std, seed);
+    tensor_block_init(model->params, model->tensors, init_std, model->tensor_count, seed);
     free(init_std);
     init_std = NULL;
     s->params.layers = calloc((size_t)config->layers, sizeof(LayerParams));

@@ -4,6 +4,7 @@
 #define IAR_MODEL_TENSOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct ModelTensor {
     char name[64];
@@ -12,5 +13,18 @@ typedef struct ModelTensor {
     size_t offset; // in floats, into the block
     size_t count;
 } ModelTensor;
+
+// A cursor that lays tensors out one after the other in a block. With `tensors` NULL it only counts;
+// init_std (may be NULL) gets each tensor's initialisation: > 0 normal with that std, 0 zeros, -1 ones.
+typedef struct TensorLayout {
+    ModelTensor *tensors;
+    float *init_std;
+    int count;     // tensors laid out so far
+    size_t offset; // floats laid out so far
+} TensorLayout;
+
+void tensor_layout_add(TensorLayout *layout, const char *name, float std, int rank, int d0, int d1, int d2, int d3);
+// Fills each tensor of the block from its init_std, with a counter-based stream per tensor.
+void tensor_block_init(float *block, const ModelTensor *tensors, const float *init_std, int count, uint64_t seed);
 
 #endif

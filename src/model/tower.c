@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/files.h"
-#include "core/rng.h"
 #include "model/safetensors.h"
 #include "model/tower_internal.h"
 
@@ -71,73 +70,48 @@ int tower_config_validate(const TowerConfig *c, Error *err) {
     return 0;
 }
 
-typedef struct LayoutCursor {
-    ModelTensor *tensors;
-    float *init_std;
-    int count;
-    size_t offset;
-} LayoutCursor;
-
-static void layout_add(LayoutCursor *cur, const char *name, float std, int rank, int d0, int d1, int d2, int d3) {
-    int shape[4] = {d0, d1, d2, d3};
-    size_t count = 1;
-    for (int i = 0; i < rank; i++) count *= (size_t)shape[i];
-    if (cur->tensors) {
-        ModelTensor *t = &cur->tensors[cur->count];
-        memset(t, 0, sizeof *t);
-        snprintf(t->name, sizeof t->name, "%s", name);
-        t->rank = rank;
-        memcpy(t->shape, shape, sizeof shape);
-        t->offset = cur->offset;
-        t->count = count;
-    }
-    if (cur->init_std) cur->init_std[cur->count] = std;
-    cur->count++;
-    cur->offset += count;
-}
-
 // Parameters in block order; init_std > 0: normal, 0: zeros, -1: ones. Returns the tensor count.
 static int tower_layout(const TowerConfig *c, ModelTensor *tensors, float *init_std, size_t *total) {
-    LayoutCursor cur = {tensors, init_std, 0, 0};
+    TensorLayout cur = {tensors, init_std, 0, 0};
     char name[64];
     int C = tower_dim(c), H = c->hidden, P = tower_tokens(c), K = tower_class_count(c);
     for (int l = 0; l < c->convs; l++) {
         int in_ch = l == 0 ? 3 : c->channels[l - 1], out_ch = c->channels[l];
         snprintf(name, sizeof name, "conv.%d.weight", l);
-        layout_add(&cur, name, sqrtf(2.0f / (9.0f * in_ch)), 4, out_ch, in_ch, 3, 3); // He: ReLU follows
+        tensor_layout_add(&cur, name, sqrtf(2.0f / (9.0f * in_ch)), 4, out_ch, in_ch, 3, 3); // He: ReLU follows
         snprintf(name, sizeof name, "bn.%d.weight", l);
-        layout_add(&cur, name, -1.0f, 1, out_ch, 0, 0, 0);
+        tensor_layout_add(&cur, name, -1.0f, 1, out_ch, 0, 0, 0);
         snprintf(name, sizeof name, "bn.%d.bias", l);
-        layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
+        tensor_layout_add(&cur, name, 0.0f, 1, out_ch, 0, 0, 0);
     }
-    layout_add(&cur, "position", 0.02f, 2, P, C, 0, 0);
-    layout_add(&cur, "cross.query.weight", 1.0f / sqrtf((float)C), 2, C, C, 0, 0);
-    layout_add(&cur, "cross.key.weight", 1.0f / sqrtf((float)C), 2, C, C, 0, 0);
-    layout_add(&cur, "cross.value.weight", 1.0f / sqrtf((float)C), 2, C, C, 0, 0);
-    layout_add(&cur, "mlp1.weight", sqrtf(2.0f / (3.0f * C)), 2, H, 3 * C, 0, 0);
-    layout_add(&cur, "mlp1.bias", 0.0f, 1, H, 0, 0, 0);
-    layout_add(&cur, "dimension_embedding", 0.0f, 2, TOWER_DIMENSIONS, H, 0, 0);
-    layout_add(&cur, "mlp2.weight", sqrtf(2.0f / H), 2, H, H, 0, 0);
-    layout_add(&cur, "mlp2.bias", 0.0f, 1, H, 0, 0, 0);
-    layout_add(&cur, "flaw.weight", 0.01f, 2, 1, 2 * H, 0, 0);
-    layout_add(&cur, "flaw.bias", 0.0f, 1, 1, 0, 0, 0);
-    layout_add(&cur, "token_head.weight", 0.01f, 2, TOWER_TOKEN_TARGETS, H, 0, 0);
-    layout_add(&cur, "token_head.bias", 0.0f, 1, TOWER_TOKEN_TARGETS, 0, 0, 0);
-    layout_add(&cur, "class_head.weight", 0.01f, 2, K, 2 * H, 0, 0);
-    layout_add(&cur, "class_head.bias", 0.0f, 1, K, 0, 0, 0);
+    tensor_layout_add(&cur, "position", 0.02f, 2, P, C, 0, 0);
+    tensor_layout_add(&cur, "cross.query.weight", 1.0f / sqrtf((float)C), 2, C, C, 0, 0);
+    tensor_layout_add(&cur, "cross.key.weight", 1.0f / sqrtf((float)C), 2, C, C, 0, 0);
+    tensor_layout_add(&cur, "cross.value.weight", 1.0f / sqrtf((float)C), 2, C, C, 0, 0);
+    tensor_layout_add(&cur, "mlp1.weight", sqrtf(2.0f / (3.0f * C)), 2, H, 3 * C, 0, 0);
+    tensor_layout_add(&cur, "mlp1.bias", 0.0f, 1, H, 0, 0, 0);
+    tensor_layout_add(&cur, "dimension_embedding", 0.0f, 2, TOWER_DIMENSIONS, H, 0, 0);
+    tensor_layout_add(&cur, "mlp2.weight", sqrtf(2.0f / H), 2, H, H, 0, 0);
+    tensor_layout_add(&cur, "mlp2.bias", 0.0f, 1, H, 0, 0, 0);
+    tensor_layout_add(&cur, "flaw.weight", 0.01f, 2, 1, 2 * H, 0, 0);
+    tensor_layout_add(&cur, "flaw.bias", 0.0f, 1, 1, 0, 0, 0);
+    tensor_layout_add(&cur, "token_head.weight", 0.01f, 2, TOWER_TOKEN_TARGETS, H, 0, 0);
+    tensor_layout_add(&cur, "token_head.bias", 0.0f, 1, TOWER_TOKEN_TARGETS, 0, 0, 0);
+    tensor_layout_add(&cur, "class_head.weight", 0.01f, 2, K, 2 * H, 0, 0);
+    tensor_layout_add(&cur, "class_head.bias", 0.0f, 1, K, 0, 0, 0);
     if (total) *total = cur.offset;
     return cur.count;
 }
 
 // Running statistics: per conv, mean (zeros) then variance (ones).
 static int tower_buffer_layout(const TowerConfig *c, ModelTensor *tensors, float *init, size_t *total) {
-    LayoutCursor cur = {tensors, init, 0, 0};
+    TensorLayout cur = {tensors, init, 0, 0};
     char name[64];
     for (int l = 0; l < c->convs; l++) {
         snprintf(name, sizeof name, "bn.%d.running_mean", l);
-        layout_add(&cur, name, 0.0f, 1, c->channels[l], 0, 0, 0);
+        tensor_layout_add(&cur, name, 0.0f, 1, c->channels[l], 0, 0, 0);
         snprintf(name, sizeof name, "bn.%d.running_var", l);
-        layout_add(&cur, name, -1.0f, 1, c->channels[l], 0, 0, 0);
+        tensor_layout_add(&cur, name, -1.0f, 1, c->channels[l], 0, 0, 0);
     }
     if (total) *total = cur.offset;
     return cur.count;
@@ -259,15 +233,6 @@ void tower_point_parameters(TowerParams *v, const Tower *tower, float *base) {
     v->class_bias = base + t[i++].offset;
 }
 
-static void init_block(float *block, const ModelTensor *tensors, const float *init_std, int count, uint64_t seed) {
-    for (int i = 0; i < count; i++) {
-        Rng rng = rng_stream(seed, (uint64_t)i, RNG_PURPOSE_INIT);
-        float *p = block + tensors[i].offset;
-        for (size_t j = 0; j < tensors[i].count; j++)
-            p[j] = init_std[i] > 0 ? (float)(init_std[i] * rng_next_normal(&rng)) : (init_std[i] < 0 ? 1.0f : 0.0f);
-    }
-}
-
 int tower_create(Tower *tower, const TowerConfig *config, int max_batch, uint64_t seed, Error *err) {
     memset(tower, 0, sizeof *tower);
     if (tower_config_validate(config, err) != 0) return -1;
@@ -288,9 +253,9 @@ int tower_create(Tower *tower, const TowerConfig *config, int max_batch, uint64_
     if (!tower->tensors || !tower->buffer_tensors || !init || !tower->params || !tower->grads || !tower->buffers || !s)
         goto out_of_memory;
     tower_layout(config, tower->tensors, init, NULL);
-    init_block(tower->params, tower->tensors, init, tower->tensor_count, seed);
+    tensor_block_init(tower->params, tower->tensors, init, tower->tensor_count, seed);
     tower_buffer_layout(config, tower->buffer_tensors, init, NULL);
-    init_block(tower->buffers, tower->buffer_tensors, init, tower->buffer_tensor_count, seed);
+    tensor_block_init(tower->buffers, tower->buffer_tensors, init, tower->buffer_tensor_count, seed);
     free(init);
     init = NULL;
     tower_point_parameters(&s->params, tower, tower->params);
