@@ -13,74 +13,27 @@
 #include <string.h>
 
 #include "core/files.h"
+#include "support/reference_records.h"
 #include "model/model.h"
 #include "train/adamw.h"
 
-typedef struct Record {
-    char name[96];
-    int dtype, rank, shape[8];
-    size_t count;
-    const void *data;
-} Record;
-
-static char *fixture_bytes;
-static Record records[256];
-static int record_count;
+static RecordFile fixture;
 
 static const Record *record_find(const char *name) {
-    for (int i = 0; i < record_count; i++)
-        if (strcmp(records[i].name, name) == 0) return &records[i];
-    fail_msg("fixture has no tensor '%s'; regenerate it with `make reference`", name);
-    return NULL;
-}
-
-static uint32_t read_u32(const char **p) {
-    uint32_t v;
-    memcpy(&v, *p, 4);
-    *p += 4;
-    return v;
+    const Record *r = record_file_find(&fixture, name);
+    if (!r) fail_msg("fixture has no tensor '%s'; regenerate it with `make reference`", name);
+    return r;
 }
 
 static int fixture_load(void **state) {
     (void)state;
     const char *path = getenv("IAR_MODEL_FIXTURE") ? getenv("IAR_MODEL_FIXTURE") : "tests/fixtures/model_reference.bin";
-    size_t size;
-    Error err;
-    if (file_read_all(path, 16u << 20, &fixture_bytes, &size, &err) != 0) {
-        fprintf(stderr, "%s (run from the repository root, or `make reference`)\n", err.message);
-        return -1;
-    }
-    const char *p = fixture_bytes, *end = fixture_bytes + size;
-    if (size < 12 || memcmp(p, "IARMREF1", 8) != 0) return -1;
-    p += 8;
-    uint32_t count = read_u32(&p);
-    for (uint32_t i = 0; i < count && i < 256; i++) {
-        Record *r = &records[record_count++];
-        uint32_t length = read_u32(&p);
-        if (length >= sizeof r->name || p + length > end) return -1;
-        memcpy(r->name, p, length);
-        r->name[length] = '\0';
-        p += length;
-        r->dtype = (int)read_u32(&p);
-        r->rank = (int)read_u32(&p);
-        if (r->rank > 8) return -1;
-        r->count = 1;
-        for (int d = 0; d < r->rank; d++) r->count *= (r->shape[d] = (int)read_u32(&p));
-        if (p + 4 * r->count > end) return -1;
-        // copied: records sit at any byte offset, and floats/ints must be read aligned
-        void *copy = malloc(4 * r->count + 1);
-        if (!copy) return -1;
-        memcpy(copy, p, 4 * r->count);
-        r->data = copy;
-        p += 4 * r->count;
-    }
-    return 0;
+    return record_file_load(&fixture, path, 16u << 20);
 }
 
 static int fixture_free(void **state) {
     (void)state;
-    for (int i = 0; i < record_count; i++) free((void *)records[i].data);
-    free(fixture_bytes);
+    record_file_free(&fixture);
     return 0;
 }
 
