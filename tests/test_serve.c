@@ -22,6 +22,7 @@
 
 #include "core/progress.h"
 #include "core/base64.h"
+#include "core/utf8.h"
 #include "serve/request.h"
 #include "serve/response.h"
 #include "serve/server.h"
@@ -140,7 +141,7 @@ static void test_model_text_made_valid_utf8(void **state) {
         {"\xC0\xAF", "\xEF\xBF\xBD\xEF\xBF\xBD"},                      // overlong '/'
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *clean = response_utf8_sanitize(cases[i][0]);
+        char *clean = utf8_sanitize(cases[i][0]);
         assert_string_equal(clean, cases[i][1]);
         free(clean);
     }

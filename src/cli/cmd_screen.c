@@ -12,6 +12,7 @@
 #include "eval/eval.h"
 #include "image/image.h"
 #include "screen/screen.h"
+#include "core/utf8.h"
 #include "serve/response.h"
 #include "text/answer.h"
 
@@ -72,7 +73,7 @@ static void print_json(const ScreenCommand *command, char *const paths[5], const
         else letters_add(cJSON_AddArrayToObject(one, "flawed"), output->answer.set);
         cJSON_AddStringToObject(one, "parse", answer_parse_status_name(output->answer.status));
         // byte-level tokens may decode to a broken UTF-8 sequence, which JSON cannot carry
-        char *text = response_utf8_sanitize(output->text);
+        char *text = utf8_sanitize(output->text);
         cJSON_AddStringToObject(one, "text", text ? text : "");
         free(text);
         if (output->has_evidence) {

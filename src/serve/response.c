@@ -7,41 +7,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/utf8.h"
 #include "data/dataset.h"
 #include "text/answer.h"
-
-// Length of the valid UTF-8 sequence at `s` (1..4), or 0 when the bytes there are not one.
-static size_t utf8_sequence_size(const unsigned char *s) {
-    if (s[0] < 0x80) return 1;
-    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) return 0; // overlong, surrogate
-    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))) return 0;  // overlong, > U+10FFFF
-    return n;
-}
-
-char *response_utf8_sanitize(const char *text) {
-    const unsigned char *in = (const unsigned char *)(text ? text : "");
-    size_t size = strlen((const char *)in);
-    char *out = malloc(size * 3 + 1); // each invalid byte may become the 3-byte U+FFFD
-    if (!out) return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < size;) {
-        size_t length = utf8_sequence_size(in + i);
-        if (length) {
-            memcpy(out + n, in + i, length);
-            n += length;
-            i += length;
-        } else {
-            memcpy(out + n, "\xEF\xBF\xBD", 3);
-            n += 3;
-            i++;
-        }
-    }
-    out[n] = 0;
-    return out;
-}
 
 static char *json_print_and_delete(cJSON *root) {
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
@@ -123,7 +91,7 @@ char *response_chat_json(const ResponseContext *context, const ScreenRequest *re
         cJSON_AddNumberToObject(choice, "index", i);
         cJSON *message = cJSON_AddObjectToObject(choice, "message");
         cJSON_AddStringToObject(message, "role", "assistant");
-        char *content = response_utf8_sanitize(outputs[i].text);
+        char *content = utf8_sanitize(outputs[i].text);
         cJSON_AddStringToObject(message, "content", content ? content : "");
         free(content);
         cJSON_AddNullToObject(choice, "logprobs");
@@ -190,7 +158,7 @@ static size_t stream_piece_size(const char *text) {
 int response_stream_delta(char **body, size_t *size, const ResponseContext *context, int index, const char *role,
                           const char *content, size_t content_size) {
     char *piece = content ? strndup(content, content_size) : NULL;
-    char *clean = piece ? response_utf8_sanitize(piece) : NULL;
+    char *clean = piece ? utf8_sanitize(piece) : NULL;
     free(piece);
     if (content && !clean) return -1;
     int rc = stream_append(body, size, stream_chunk(context, index, role, clean, clean ? strlen(clean) : 0, NULL));
@@ -251,7 +219,7 @@ static char *extract_reasoning(const char *text) {
 }
 
 char *response_screen_json(const ResponseContext *context, const ScreenRequest *request, const ScreenOutput *output) {
-    char *text = response_utf8_sanitize(output->text);
+    char *text = utf8_sanitize(output->text);
     if (!text) return NULL;
     ParsedAnswer parsed = answer_parse(text);
     int ok = parsed.status != ANSWER_PARSE_FAILED;

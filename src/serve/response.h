@@ -8,11 +8,6 @@
 #include "screen/screen.h"
 #include "serve/request.h"
 
-// A copy of `text` (NULL: "") that is valid UTF-8, as JSON requires: every byte that does not start
-// a well-formed sequence becomes U+FFFD. A model decoding byte-level tokens can emit broken
-// sequences; answer letters and tags are ASCII and pass through unchanged. malloc'd.
-char *response_utf8_sanitize(const char *text);
-
 // {"error":{"message":…,"type":…,"code":…}} as the OpenAI API sends; malloc'd.
 char *response_error_json(int status, const char *message);
 
