@@ -74,8 +74,7 @@ int synth_generate(const SynthConfig *config, const char *out_dir, size_t count,
 #ifdef _OPENMP
     int team = threads > 0 ? threads : omp_get_max_threads();
 #else
-    int team = 1;
-    (void)threads;
+    (void)threads; // one thread: the num_threads clause below is ignored without OpenMP
 #endif
     for (size_t start = 0; start < count; start += SYNTH_CHUNK) {
         size_t n = count - start < SYNTH_CHUNK ? count - start : SYNTH_CHUNK;
