@@ -101,17 +101,6 @@ void model_point_parameters(ModelParams *view, const Model *model, float *base) 
     for (int f = 0; f < 9; f++) *candidate[f] = i < model->tensor_count ? base + t[i++].offset : NULL;
 }
 
-typedef struct BlockCursor {
-    float *base;
-    size_t used;
-} BlockCursor;
-
-static float *block_take(BlockCursor *cursor, size_t count) {
-    float *p = cursor->base ? cursor->base + cursor->used : NULL;
-    cursor->used += (count + 15) & ~(size_t)15; // 64-byte aligned views
-    return p;
-}
-
 // Points every activation view into `base` (NULL: only measures); returns the float count.
 static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_batch, float *base) {
     BlockCursor cur = {base, 0};

@@ -24,6 +24,19 @@ typedef struct TensorLayout {
 } TensorLayout;
 
 void tensor_layout_add(TensorLayout *layout, const char *name, float std, int rank, int d0, int d1, int d2, int d3);
+// Views into one activation block, laid out by a first pass with base NULL (which only measures)
+// and a second with the allocated block; every view starts 64-byte aligned.
+typedef struct BlockCursor {
+    float *base;
+    size_t used; // floats taken so far
+} BlockCursor;
+
+static inline float *block_take(BlockCursor *cursor, size_t count) {
+    float *p = cursor->base ? cursor->base + cursor->used : NULL;
+    cursor->used += (count + 15) & ~(size_t)15;
+    return p;
+}
+
 // Fills each tensor of the block from its init_std, with a counter-based stream per tensor.
 void tensor_block_init(float *block, const ModelTensor *tensors, const float *init_std, int count, uint64_t seed);
 

@@ -141,70 +141,59 @@ double tower_flops_per_sample(const TowerConfig *c) {
 
 // ---- activations -------------------------------------------------------------------------------
 
-typedef struct Cursor {
-    float *base;
-    size_t offset;
-} Cursor;
-
-static float *take(Cursor *cur, size_t n) {
-    float *p = cur->base ? cur->base + cur->offset : NULL;
-    cur->offset += (n + 15) & ~(size_t)15; // 64-byte aligned views
-    return p;
-}
-
 static size_t tower_state_layout(TowerState *s, const TowerConfig *c, int B, float *base) {
-    Cursor cur = {base, 0};
+    BlockCursor cur = {base, 0};
     size_t N = (size_t)B * TOWER_IMAGES, S = c->image_size;
     size_t C = tower_dim(c), H = c->hidden, P = tower_tokens(c), K = tower_class_count(c), R = (size_t)B * TOWER_CANDIDATES;
-    s->input = take(&cur, N * S * S * 3);
+    s->input = block_take(&cur, N * S * S * 3);
     int side = c->image_size;
     for (int l = 0; l < c->convs; l++) {
         int in_ch = l == 0 ? 3 : c->channels[l - 1];
         side = (side - 1) / c->strides[l] + 1;
         size_t outputs = N * side * side * c->channels[l];
-        s->col[l] = take(&cur, N * side * side * 9 * in_ch);
-        s->conv[l] = take(&cur, outputs);
-        s->act[l] = take(&cur, outputs);
-        s->dconv[l] = take(&cur, outputs);
-        s->dact[l] = take(&cur, outputs);
-        s->bn_mean[l] = take(&cur, c->channels[l]);
-        s->bn_rstd[l] = take(&cur, c->channels[l]);
+        s->col[l] = block_take(&cur, N * side * side * 9 * in_ch);
+        s->conv[l] = block_take(&cur, outputs);
+        s->act[l] = block_take(&cur, outputs);
+        s->dconv[l] = block_take(&cur, outputs);
+        s->dact[l] = block_take(&cur, outputs);
+        s->bn_mean[l] = block_take(&cur, c->channels[l]);
+        s->bn_rstd[l] = block_take(&cur, c->channels[l]);
     }
-    s->tokens = take(&cur, N * P * C);
-    s->cand = take(&cur, R * P * C);
-    s->orig = take(&cur, B * P * C);
-    s->query = take(&cur, R * P * C);
-    s->key = take(&cur, B * P * C);
-    s->value = take(&cur, B * P * C);
-    s->probs = take(&cur, R * P * P);
-    s->attended = take(&cur, R * P * C);
-    s->features = take(&cur, R * P * 3 * C);
-    s->hidden_pre = take(&cur, R * P * H);
-    s->hidden = take(&cur, R * P * H);
-    s->evidence = take(&cur, R * P * H);
-    s->pool = take(&cur, R * 2 * H);
-    s->argmax = (int *)take(&cur, R * H);
-    s->flaw_logit = take(&cur, R);
-    s->token_logit = take(&cur, R * P * TOWER_TOKEN_TARGETS);
-    s->class_logit = take(&cur, R * K);
-    s->dimension = (int *)take(&cur, B);
-    s->dflaw_logit = take(&cur, R);
-    s->dtoken_logit = take(&cur, R * P * TOWER_TOKEN_TARGETS);
-    s->dclass_logit = take(&cur, R * K);
-    s->devidence_in = take(&cur, R * P * H);
-    s->dpool = take(&cur, R * 2 * H);
-    s->devidence = take(&cur, R * P * H);
-    s->dhidden = take(&cur, R * P * H);
-    s->dhidden_pre = take(&cur, R * P * H);
-    s->dfeatures = take(&cur, R * P * 3 * C);
-    s->dattended = take(&cur, R * P * C);
-    s->dquery = take(&cur, R * P * C);
-    s->dkey = take(&cur, B * P * C);
-    s->dvalue = take(&cur, B * P * C);
-    s->dcand = take(&cur, R * P * C);
-    s->dorig = take(&cur, B * P * C);
-    s->dtokens = take(&cur, N * P * C);
-    return cur.offset;
+    s->tokens = block_take(&cur, N * P * C);
+    s->cand = block_take(&cur, R * P * C);
+    s->orig = block_take(&cur, B * P * C);
+    s->query = block_take(&cur, R * P * C);
+    s->key = block_take(&cur, B * P * C);
+    s->value = block_take(&cur, B * P * C);
+    s->probs = block_take(&cur, R * P * P);
+    s->attended = block_take(&cur, R * P * C);
+    s->features = block_take(&cur, R * P * 3 * C);
+    s->hidden_pre = block_take(&cur, R * P * H);
+    s->hidden = block_take(&cur, R * P * H);
+    s->evidence = block_take(&cur, R * P * H);
+    s->pool = block_take(&cur, R * 2 * H);
+    s->argmax = (int *)block_take(&cur, R * H);
+    s->flaw_logit = block_take(&cur, R);
+    s->token_logit = block_take(&cur, R * P * TOWER_TOKEN_TARGETS);
+    s->class_logit = block_take(&cur, R * K);
+    s->dimension = (int *)block_take(&cur, B);
+    s->dflaw_logit = block_take(&cur, R);
+    s->dtoken_logit = block_take(&cur, R * P * TOWER_TOKEN_TARGETS);
+    s->dclass_logit = block_take(&cur, R * K);
+    s->devidence_in = block_take(&cur, R * P * H);
+    s->dpool = block_take(&cur, R * 2 * H);
+    s->devidence = block_take(&cur, R * P * H);
+    s->dhidden = block_take(&cur, R * P * H);
+    s->dhidden_pre = block_take(&cur, R * P * H);
+    s->dfeatures = block_take(&cur, R * P * 3 * C);
+    s->dattended = block_take(&cur, R * P * C);
+    s->dquery = block_take(&cur, R * P * C);
+    s->dkey = block_take(&cur, B * P * C);
+    s->dvalue = block_take(&cur, B * P * C);
+    s->dcand = block_take(&cur, R * P * C);
+    s->dorig = block_take(&cur, B * P * C);
+    s->dtokens = block_take(&cur, N * P * C);
+    return cur.used;
 }
 
 void tower_point_parameters(TowerParams *v, const Tower *tower, float *base) {

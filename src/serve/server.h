@@ -1,5 +1,5 @@
 // server.h — `iar serve` as a library: an HTTP server (libmicrohttpd, thread pool) in front of a
-// Screener. Routes (DESIGN §4, issue 6):
+// Screener. Routes (DESIGN §4):
 //   POST /v1/chat/completions  OpenAI-compatible, incl. "stream": true (server-sent events)
 //   GET  /v1/models            the one served model
 //   POST /v1/screen            original + four candidates -> flawed letters, verdicts, reasoning, timing
