@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "train/distributed.h"
 #include "train/vision.h"
 
 static void usage(void) {
@@ -116,6 +117,10 @@ int cmd_train_vision(int argc, char **argv) {
     if (cli_options_parse("train vision", argc, argv, options, &first) != 0) return 1;
     if (first < argc) return cli_fail("train vision: unexpected argument '%s' (see --help)", argv[first]);
     if (!out) return cli_fail("train vision: --out is required (see --help)");
+    // N copies would each train the whole run into the same folder: refuse instead
+    if (distributed_launcher_size() > 1)
+        return cli_fail("train vision: data-parallel training (mpirun) is not implemented for the tower yet; run "
+                        "one process (it uses every core through OpenMP)");
     if (synth_difficulty_parse(difficulty, &o.difficulty) != 0)
         return cli_fail("train vision: unknown --difficulty '%s' (easy, medium, hard, mix)", difficulty);
     o.out_dir = out;
