@@ -51,7 +51,7 @@ log() { echo "[ablation $(date +%H:%M:%S)] $*" >&2; }
 synth() { # name n seed
     if [ ! -f "$W/$1/data.jsonl" ]; then
         log "synth $1 ($2 samples, seed $3)"
-        "$IAR" synth --out "$W/$1" --n "$2" --seed "$3" --size "$SIZE" --difficulty mix >/dev/null
+        "$IAR" synth --style render --out "$W/$1" --n "$2" --seed "$3" --size "$SIZE" --difficulty mix >/dev/null
     fi
 }
 synth train "$NTRAIN" 1

@@ -28,7 +28,7 @@ log() { echo "[toy $(date +%H:%M:%S)] $*" >&2; }
 # images: any synthetic scenes; answers and rationales rewritten below
 for spec in "imgs-train 256 21" "imgs-test 200 22"; do
     set -- $spec
-    [ -f "$W/$1/data.jsonl" ] || "$IAR" synth --out "$W/$1" --n "$2" --seed "$3" --size 64 >/dev/null
+    [ -f "$W/$1/data.jsonl" ] || "$IAR" synth --style render --out "$W/$1" --n "$2" --seed "$3" --size 64 >/dev/null
 done
 # sft.jsonl: a random subset per sample (answer = that subset); grpo.jsonl / test.jsonl: gold {A, B, D}
 "$PY" - "$W" <<'EOF'

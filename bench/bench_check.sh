@@ -7,7 +7,7 @@ BUILD=${2:-build}
 IAR=$BUILD/iar
 WORK=${TMPDIR:-/tmp}/iar-bench-check-$$
 trap 'rm -rf "$WORK"' EXIT
-"$IAR" synth --out "$WORK" --n "$N" --seed 7 > /dev/null 2>&1
+"$IAR" synth --style render --out "$WORK" --n "$N" --seed 7 > /dev/null 2>&1
 best() { # threads mode
     b=""
     for run in 1 2 3; do

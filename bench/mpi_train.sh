@@ -8,7 +8,7 @@ STEPS=${1:-5}
 IAR=${IAR:-build/iar}
 T=${TMPDIR:-/tmp}/iar-mpi-train-bench
 rm -rf "$T"; mkdir -p "$T"
-"$IAR" synth --out "$T/data" --n 24 --seed 3 > /dev/null 2>&1
+"$IAR" synth --style render --out "$T/data" --n 24 --seed 3 > /dev/null 2>&1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OPENBLAS_NUM_THREADS=1
 MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader"
 mean_step() { grep -v '"event"' "$1" | sed -n 's/.*"step_seconds":[[:space:]]*\([0-9.eE+-]*\).*/\1/p' | tail -n +2 |

@@ -16,7 +16,7 @@ iar="$root/$build/iar"
 model=${1:-${IAR_MODEL:-}}
 [ -z "$model" ] && [ -f "$root/models/iar-small/config.json" ] && model="$root/models/iar-small"
 if [ -z "$model" ]; then
-    [ -f "$out/data/data.jsonl" ] || "$iar" synth --out "$out/data" --n 16 --size 256 --seed 5 > /dev/null 2>&1
+    [ -f "$out/data/data.jsonl" ] || "$iar" synth --style render --out "$out/data" --n 16 --size 256 --seed 5 > /dev/null 2>&1
     [ -f "$out/small/config.json" ] || "$iar" train sft --data "$out/data/data.jsonl" --out "$out/small" --config small \
         --steps 1 --batch 2 --val-fraction 0.2 > /dev/null 2>&1
     model="$out/small"
@@ -24,8 +24,8 @@ fi
 # five files: synth renders at 512 and 1024 px; the original becomes a 4:3 JPEG through
 # the library's encoder (build/bench/screen_inputs, built below)
 [ -f "$out/set/d.png" ] || {
-    "$iar" synth --out "$out/big" --n 2 --size 1024 --seed 9 > /dev/null 2>&1
-    "$iar" synth --out "$out/mid" --n 2 --size 512 --seed 9 > /dev/null 2>&1
+    "$iar" synth --style render --out "$out/big" --n 2 --size 1024 --seed 9 > /dev/null 2>&1
+    "$iar" synth --style render --out "$out/mid" --n 2 --size 512 --seed 9 > /dev/null 2>&1
     mkdir -p "$out/set"
     cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/src" -o "$out/screen_inputs" "$root/bench/screen_inputs.c" \
         "$root/$build/libiar.a" $(pkg-config --libs cairo libpng libjpeg libcjson) -lm -fopenmp

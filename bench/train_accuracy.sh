@@ -23,10 +23,10 @@ mkdir -p "$OUT"
 if [ -n "${DATA:-}" ]; then
     for d in train test easy; do [ -e "$OUT/$d" ] || ln -s "$DATA/$d" "$OUT/$d"; done
 fi
-[ -s "$OUT/train/data.jsonl" ] || "$IAR" synth --out "$OUT/train" --n "$TRAIN_N" --seed "$TRAIN_SEED" --size "$SIZE" --difficulty mix --threads "$T" >/dev/null
-[ -s "$OUT/test/data.jsonl" ] || "$IAR" synth --out "$OUT/test" --n "$TEST_N" --seed "$TEST_SEED" --size "$SIZE" --difficulty mix --threads "$T" >/dev/null
+[ -s "$OUT/train/data.jsonl" ] || "$IAR" synth --style render --out "$OUT/train" --n "$TRAIN_N" --seed "$TRAIN_SEED" --size "$SIZE" --difficulty mix --threads "$T" >/dev/null
+[ -s "$OUT/test/data.jsonl" ] || "$IAR" synth --style render --out "$OUT/test" --n "$TEST_N" --seed "$TEST_SEED" --size "$SIZE" --difficulty mix --threads "$T" >/dev/null
 [ "$CURRICULUM_STEPS" -eq 0 ] || [ -s "$OUT/easy/data.jsonl" ] ||
-    "$IAR" synth --out "$OUT/easy" --n 1000 --seed $((TRAIN_SEED + 2)) --size "$SIZE" --difficulty easy --threads "$T" >/dev/null
+    "$IAR" synth --style render --out "$OUT/easy" --n 1000 --seed $((TRAIN_SEED + 2)) --size "$SIZE" --difficulty easy --threads "$T" >/dev/null
 start=$(date +%s.%N)
 if [ "$CURRICULUM_STEPS" -gt 0 ]; then
     # the options first: this stage's own --steps must win over the ones meant for the mix stage

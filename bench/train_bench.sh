@@ -9,7 +9,7 @@ IAR=${IAR:-build/iar}
 OUT=${1:-bench-out/train}
 STEPS=${STEPS:-40}; BATCH=${BATCH:-16}; THREADS=${THREADS:-2}
 mkdir -p "$OUT"
-[ -s "$OUT/data/data.jsonl" ] || "$IAR" synth --out "$OUT/data" --n 1000 --seed 101 --size 64 --difficulty mix --threads "$THREADS" >/dev/null
+[ -s "$OUT/data/data.jsonl" ] || "$IAR" synth --style render --out "$OUT/data" --n 1000 --seed 101 --size 64 --difficulty mix --threads "$THREADS" >/dev/null
 make -s build/bench/train_tokenizer_bench
 echo "== tokenizer (1000 completions of iar synth --seed 101 --difficulty mix)"
 build/bench/train_tokenizer_bench "$OUT/data/data.jsonl"

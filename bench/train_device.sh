@@ -23,9 +23,9 @@ per_core=${per_core:-1}
 jobs=$(( cores / per_core / 2 )); [ "$jobs" -gt 8 ] && jobs=8; [ "$jobs" -lt 1 ] && jobs=1
 echo "machine: $cores logical CPUs, $per_core thread(s) per core, $jobs jobs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 S=$(date +%s)
-"$IAR" synth --out "$OUT/data/train" --n "$TRAIN_N" --seed 101 --size "$SIZE" --difficulty mix --threads "$cores" >/dev/null &
-"$IAR" synth --out "$OUT/data/test" --n "$TEST_N" --seed 202 --size "$SIZE" --difficulty mix --threads "$cores" >/dev/null &
-"$IAR" synth --out "$OUT/data/easy" --n 1000 --seed 103 --size "$SIZE" --difficulty easy --threads "$cores" >/dev/null &
+"$IAR" synth --style render --out "$OUT/data/train" --n "$TRAIN_N" --seed 101 --size "$SIZE" --difficulty mix --threads "$cores" >/dev/null &
+"$IAR" synth --style render --out "$OUT/data/test" --n "$TEST_N" --seed 202 --size "$SIZE" --difficulty mix --threads "$cores" >/dev/null &
+"$IAR" synth --style render --out "$OUT/data/easy" --n 1000 --seed 103 --size "$SIZE" --difficulty easy --threads "$cores" >/dev/null &
 wait
 echo "data: $(( $(date +%s) - S )) s"
 # rate probe on 2 pinned cores (also builds the image caches)
