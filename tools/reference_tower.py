@@ -23,11 +23,12 @@ of the C parameter layout; "buffer.<name>" (before) and "running.<name>" (after 
 forward) for every running statistic; "train.*" and "eval.*" logits; "loss.*".
 """
 import math
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+from reference_model import FixtureWriter  # one record format for both fixtures (tools/ is on sys.path)
 
 IMAGES, CANDIDATES, DIMENSIONS, TOKEN_TARGETS = 5, 4, 5, 5
 LIGHT_CLASSES, SHADOW_CLASSES = 2, 4
@@ -185,24 +186,6 @@ def fixed_batch(c, B, generator):
     t["shadow"][1, 3] = -1
     t["kind"][B - 1, 1] = -1
     return images, dimension, t
-
-
-class FixtureWriter:  # the record format of tools/reference_model.py
-    def __init__(self):
-        self.records = []
-
-    def add(self, name, tensor, dtype="f32"):
-        t = tensor.detach().contiguous()
-        t = t.to(torch.float32) if dtype == "f32" else t.to(torch.int32)
-        self.records.append((name, 0 if dtype == "f32" else 1, tuple(t.shape), t.numpy().tobytes()))
-
-    def write(self, path):
-        with open(path, "wb") as f:
-            f.write(b"IARMREF1" + struct.pack("<I", len(self.records)))
-            for name, dtype, shape, data in self.records:
-                raw = name.encode()
-                f.write(struct.pack("<I", len(raw)) + raw + struct.pack("<II", dtype, len(shape)))
-                f.write(struct.pack(f"<{len(shape)}I", *shape) + data)
 
 
 def make_fixture(path, batch=3, kind_classes=6):

@@ -13,6 +13,7 @@
 #endif
 
 #include "core/files.h"
+#include "core/fnv1a.h"
 #include "train/adamw.h"
 #include "train/schedule.h"
 #include "train/vision.h"
@@ -41,20 +42,14 @@ void vision_options_default(VisionOptions *o) {
     tower_loss_weights_default(&o->weights);
 }
 
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t size) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < size; i++) hash = (hash ^ p[i]) * 0x100000001b3ull;
-    return hash;
-}
-
 // What must not change when a run is resumed (the step count may grow: the run is extended).
 static uint64_t options_hash(const VisionOptions *o, const TowerConfig *config) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    h = fnv1a(h, config, sizeof *config);
+    uint64_t h = FNV1A_START;
+    h = fnv1a_bytes(h, config, sizeof *config);
     const void *fields[] = {&o->batch_size, &o->seed, &o->data_seed, &o->render_size, &o->difficulty};
     const size_t sizes[] = {sizeof o->batch_size, sizeof o->seed, sizeof o->data_seed, sizeof o->render_size,
                             sizeof o->difficulty};
-    for (int i = 0; i < 5; i++) h = fnv1a(h, fields[i], sizes[i]);
+    for (int i = 0; i < 5; i++) h = fnv1a_bytes(h, fields[i], sizes[i]);
     return h;
 }
 
@@ -76,7 +71,7 @@ static int state_save(const char *dir, const Tower *tower, const AdamW *opt, con
     memcpy(at, tower->params, tower->param_count * sizeof(float)), at += tower->param_count * sizeof(float);
     memcpy(at, tower->buffers, tower->buffer_count * sizeof(float)), at += tower->buffer_count * sizeof(float);
     memcpy(at, opt->moments, 2 * tower->param_count * sizeof(float)), at += 2 * tower->param_count * sizeof(float);
-    uint64_t checksum = fnv1a(0xcbf29ce484222325ull, buffer, (size_t)(at - buffer));
+    uint64_t checksum = fnv1a_bytes(FNV1A_START, buffer, (size_t)(at - buffer));
     memcpy(at, &checksum, sizeof checksum);
     char *path = path_join(dir, "state.bin");
     int rc = file_write_atomic(path, buffer, size, err);
@@ -99,7 +94,7 @@ static int state_load(const char *dir, Tower *tower, AdamW *opt, StateHeader *he
     }
     uint64_t checksum;
     memcpy(&checksum, bytes + size - sizeof checksum, sizeof checksum);
-    if (checksum != fnv1a(0xcbf29ce484222325ull, bytes, size - sizeof checksum)) {
+    if (checksum != fnv1a_bytes(FNV1A_START, bytes, size - sizeof checksum)) {
         error_set(err, "%s: checksum mismatch (a damaged file); delete it to start over", path);
         goto done;
     }
@@ -166,8 +161,7 @@ static cJSON *score_json(const VisionScore *s) {
     return o;
 }
 
-cJSON *vision_evaluation_json(const VisionEvaluation *e, long step);
-cJSON *vision_evaluation_json(const VisionEvaluation *e, long step) {
+static cJSON *vision_evaluation_json(const VisionEvaluation *e, long step) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "step", (double)step);
     cJSON_AddStringToObject(o, "split", "validation");
