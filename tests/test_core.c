@@ -153,12 +153,27 @@ static void test_progress(void **state) {
     assert_non_null(strstr(line, "[1 failed]"));
 }
 
+// A resumed run's rate counts only this process's items: 10 in 10 s is 1.0/s, and 90 left is 1:30.
+static void test_progress_resumed(void **state) {
+    (void)state;
+    Progress p;
+    progress_begin(&p, "vision", 1000, NULL, NULL);
+    progress_resume(&p, 900);
+    for (int i = 0; i < 10; i++) progress_advance(&p, 1, 0);
+    p.start_seconds = time_now_seconds() - 10.0;
+    char line[256];
+    progress_format(&p, line, sizeof line);
+    assert_non_null(strstr(line, "vision 910/1000 (91%) 1.0/s"));
+    assert_non_null(strstr(line, "ETA 1:30"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rng_is_a_pure_function), cmocka_unit_test(test_rng_parallel_equals_serial),
         cmocka_unit_test(test_rng_distribution),       cmocka_unit_test(test_shuffle_is_a_permutation),
         cmocka_unit_test(test_path_safety),            cmocka_unit_test(test_paths_and_files),
         cmocka_unit_test(test_error_prefix),           cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_progress_resumed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

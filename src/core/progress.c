@@ -37,6 +37,12 @@ void progress_advance(Progress *progress, size_t count, size_t failed) {
     }
 }
 
+void progress_resume(Progress *progress, size_t done) {
+    if (!progress) return;
+    progress->done = progress->resumed = done;
+    progress->start_seconds = time_now_seconds();
+}
+
 void progress_set_detail(Progress *progress, const char *detail) {
     if (!progress) return;
 #pragma omp critical(iar_progress)
@@ -59,7 +65,8 @@ static void format_duration(double seconds, char *buffer, size_t size) {
 
 void progress_format(const Progress *progress, char *buffer, size_t size) {
     double elapsed = time_now_seconds() - progress->start_seconds;
-    double rate = elapsed > 0 ? (double)progress->done / elapsed : 0.0;
+    size_t counted = progress->done > progress->resumed ? progress->done - progress->resumed : 0;
+    double rate = elapsed > 0 ? (double)counted / elapsed : 0.0;
     char eta[32] = "", spent[32];
     format_duration(elapsed, spent, sizeof spent);
     if (progress->total > 0 && rate > 0 && progress->done < progress->total) {

@@ -12,6 +12,7 @@ struct Progress {
     char label[64];
     size_t total;          // 0 when unknown
     size_t done;
+    size_t resumed;        // done before this process started (a resumed run): not in the rate
     size_t failed;
     double start_seconds;
     double last_report_seconds;
@@ -26,6 +27,9 @@ void progress_begin(Progress *progress, const char *label, size_t total, Progres
 // Adds `count` finished items (and `failed` failures among them); reports at most every interval.
 // Thread-safe: may be called from OpenMP threads.
 void progress_advance(Progress *progress, size_t count, size_t failed);
+// A resumed run: `done` items were finished by an earlier process; the clock restarts now and the
+// rate and ETA count only what this process does.
+void progress_resume(Progress *progress, size_t done);
 void progress_set_detail(Progress *progress, const char *detail);
 void progress_end(Progress *progress);
 // "label 120/1000 (12%) 45.1/s ETA 0:19 [2 failed] detail"

@@ -282,7 +282,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
     Progress *progress = events ? events->progress : NULL;
     if (progress) {
         progress->total = (size_t)o->steps;
-        progress->done = (size_t)start;
+        progress_resume(progress, (size_t)start);
     }
     LrSchedule schedule = {o->learning_rate, o->min_lr_ratio, o->warmup_steps, o->steps};
     long end = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
