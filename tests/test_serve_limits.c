@@ -1,8 +1,9 @@
 // test_serve_limits.c — what the server refuses and how it stays up (on the fake screener): idle
 // connections from one address cannot starve /health (per-address limit, short idle timeout), the
 // decoded-pixel budgets per request (413) and for the whole server (503), /v1/example's index,
-// shutdown under keep-alive; and the OpenAI contract: unsupported parameters named in a 400, `stop`,
-// finish_reason "length", usage counting the image tokens, /v1/screen as multipart/form-data.
+// shutdown under keep-alive, clients that hang up before their answer (their work is dropped);
+// and the OpenAI contract: unsupported parameters named in a 400, `stop`, finish_reason "length",
+// usage counting the image tokens, /v1/screen as multipart/form-data.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -381,6 +382,76 @@ static void test_screen_accepts_multipart(void **state) {
     free(body);
 }
 
+// Opens a connection to the server and sends one whole POST; the answer is never read.
+static int post_unread(TestServer *t, const char *path, const char *body) {
+    int fd = connect_from("127.0.0.1", t->port);
+    assert_true(fd >= 0);
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                     path, strlen(body));
+    assert_int_equal(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+    assert_int_equal(send(fd, body, strlen(body), MSG_NOSIGNAL), (ssize_t)strlen(body));
+    return fd;
+}
+
+// 1 once GET /metrics holds `line`, waiting up to `seconds`.
+static int metrics_show(TestServer *t, const char *line, double seconds) {
+    for (double end = time_now_seconds() + seconds;; nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL)) {
+        HttpResult r;
+        int found = call(t, "GET", "/metrics", NULL, &r) == 200 && strstr(r.body, line);
+        http_result_free(&r);
+        if (found || time_now_seconds() > end) return found;
+    }
+}
+
+// A non-streamed completion of 4000 tokens (8 s on the fake) and two requests queued behind it (a
+// /v1/screen and a stream) whose clients all hang up: the generation stops, the queued two never
+// run, and the next request is answered at once instead of 8 s later.
+static void test_client_that_leaves_frees_its_worker(void **state) {
+    (void)state;
+    ServeOptions options;
+    serve_options_default(&options);
+    TestServer t;
+    server_up(&t, 0, &options);
+    FakeScreenerState *fake = fake_screener_state(&t.screener);
+    fake->token_ms = 2;
+    char *chat = chat_body(",\"max_tokens\":4000"), *stream = chat_body(",\"max_tokens\":4000,\"stream\":true");
+    char *screen = serve_test_screen_body(LEVELS_BD);
+    screen[strlen(screen) - 1] = 0; // the closing brace, for one more field
+    char *screen_long = NULL, *screen_short = NULL;
+    assert_true(asprintf(&screen_long, "%s,\"max_tokens\":4000}", screen) > 0);
+    assert_true(asprintf(&screen_short, "%s,\"max_tokens\":10}", screen) > 0);
+
+    int running = post_unread(&t, "/v1/chat/completions", chat), calls = 0;
+    for (int i = 0; i < 200 && calls == 0; i++, nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL)) {
+        pthread_mutex_lock(&fake->lock);
+        calls = fake->calls;
+        pthread_mutex_unlock(&fake->lock);
+    }
+    assert_int_equal(calls, 1); // it is generating
+    int queued[2] = {post_unread(&t, "/v1/screen", screen_long), post_unread(&t, "/v1/chat/completions", stream)};
+    assert_true(metrics_show(&t, "iar_screen_queue_length 2", 2.0));
+    close(queued[0]);
+    close(queued[1]);
+    close(running);
+    double start = time_now_seconds();
+    assert_true(metrics_show(&t, "iar_cancelled_total{stage=\"generating\"} 1", 2.0));
+    assert_true(metrics_show(&t, "iar_cancelled_total{stage=\"queued\"} 2", 2.0));
+    HttpResult r;
+    assert_int_equal(call(&t, "POST", "/v1/screen", screen_short, &r), 200);
+    http_result_free(&r);
+    double seconds = time_now_seconds() - start;
+    printf("next request answered %.3f s after the clients left (8 s of generation were cancelled)\n", seconds);
+    assert_true(seconds < 2.0);
+    pthread_mutex_lock(&fake->lock);
+    assert_int_equal(fake->calls, 2); // the queued two never reached the screener
+    assert_int_equal(fake->stopped_early, 1);
+    pthread_mutex_unlock(&fake->lock);
+    server_down(&t);
+    free(chat), free(stream), free(screen), free(screen_long), free(screen_short);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_flood_does_not_starve_health),
@@ -390,6 +461,7 @@ int main(void) {
         cmocka_unit_test(test_unsupported_parameters_are_named),
         cmocka_unit_test(test_stop_length_and_usage),
         cmocka_unit_test(test_screen_accepts_multipart),
+        cmocka_unit_test(test_client_that_leaves_frees_its_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,7 +182,7 @@ static void test_tokens_stream_as_generated(void **state) {
     char metrics_url[128];
     snprintf(metrics_url, sizeof metrics_url, "http://127.0.0.1:%d/metrics", serve_server_port(server));
     assert_int_equal(http_call("GET", metrics_url, NULL, 0, NULL, &metrics), 0);
-    assert_non_null(strstr(metrics.body, "iar_stream_cancelled_total 1"));
+    assert_non_null(strstr(metrics.body, "iar_cancelled_total{stage=\"generating\"} 1"));
     http_result_free(&metrics);
     free(body);
     free(r);

@@ -12,8 +12,20 @@ typedef struct WorkerArgs {
     int index;
 } WorkerArgs;
 
+// A job nobody waits for any more: its answer (never sent) is 499, nginx's "client closed request".
+static void job_abandon(JobQueue *queue, ScreenJob *job, int64_t *counter) {
+    job_outputs_free(job);
+    job->http_status = 499;
+    error_set(&job->err, "the client closed its connection");
+    metrics_add(queue->metrics, counter, 1);
+}
+
 static void job_run(JobQueue *queue, int worker, ScreenJob *job) {
     job->started_seconds = time_now_seconds();
+    if (job->client_gone && job->client_gone(job->user)) {
+        job_abandon(queue, job, &queue->metrics->cancelled_queued);
+        return;
+    }
     if (queue->timeout_seconds > 0 && job->started_seconds - job->enqueued_seconds > queue->timeout_seconds) {
         job->http_status = 504;
         error_set(&job->err, "timed out after waiting %.1f s for a model worker (--timeout %.0f s); retry later",
@@ -35,6 +47,8 @@ static void job_run(JobQueue *queue, int worker, ScreenJob *job) {
     input.choices = request->choices;
     input.on_text = job->on_text;
     input.on_text_user = job->user;
+    input.cancelled = job->client_gone;
+    input.cancelled_user = job->user;
     memset(job->outputs, 0, sizeof job->outputs);
     if (queue->screener->screen(queue->screener, worker, &input, job->outputs, &job->err) != 0) {
         job_outputs_free(job);
@@ -45,6 +59,8 @@ static void job_run(JobQueue *queue, int worker, ScreenJob *job) {
         for (int i = 0; i < request->choices; i++) tokens += job->outputs[i].completion_tokens;
         metrics_add(queue->metrics, &queue->metrics->completion_tokens, tokens);
     }
+    // the generation stopped early, or ended after the client left: either way nobody reads it
+    if (job->client_gone && job->client_gone(job->user)) job_abandon(queue, job, &queue->metrics->cancelled_generating);
 }
 
 static void *worker_main(void *arg) {

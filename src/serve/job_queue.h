@@ -1,6 +1,7 @@
 // job_queue.h — screening jobs waiting for a model worker. One thread per screener worker pops
 // jobs in arrival order; admission is bounded (`capacity` jobs queued or running: beyond that the
-// server answers 503), and a job that waited longer than the timeout is answered 504 unrun.
+// server answers 503), a job that waited longer than the timeout is answered 504 unrun, and a job
+// whose client went away is dropped before it starts or stopped at the next token (status 499).
 #ifndef IAR_SERVE_JOB_QUEUE_H
 #define IAR_SERVE_JOB_QUEUE_H
 
@@ -13,11 +14,14 @@
 typedef struct ScreenJob {
     ScreenRequest request; // owned by the job's creator
     ScreenOutput outputs[SCREENER_MAX_CHOICES];
-    int http_status; // 200, or 500 (model failed) / 504 (waited too long) with `err`
+    int http_status; // 200, or 500 (model failed) / 504 (waited too long) / 499 (client gone) with `err`
     Error err;
     double enqueued_seconds, started_seconds, finished_seconds;
     // Streaming (may be NULL): each new piece of text as it is generated (ScreenerInput.on_text).
     int (*on_text)(void *user, int choice, const char *text, size_t size);
+    // May be NULL: whether the client closed its connection; asked on the worker before the job
+    // starts and between tokens (ScreenerInput.cancelled), while the job still belongs to the queue.
+    int (*client_gone)(void *user);
     // Called on the worker thread when the job is done (the server resumes the connection here).
     void (*on_done)(struct ScreenJob *job);
     void *user;

@@ -1,5 +1,6 @@
 // metrics.h — the server's counters in the Prometheus text format (GET /metrics): requests by
-// route and status, a latency histogram per route, requests in flight, rejected (503) requests.
+// route and status, a latency histogram per route, requests in flight, rejected (503) requests,
+// screening requests abandoned by their client.
 #ifndef IAR_SERVE_METRICS_H
 #define IAR_SERVE_METRICS_H
 
@@ -34,7 +35,8 @@ typedef struct ServeMetrics {
     int64_t queued;     // screening jobs waiting for a model worker
     int64_t rejected;   // 503: over --max-concurrent or shutting down
     int64_t timed_out;  // 504: waited for a worker longer than --timeout
-    int64_t cancelled;  // streamed generations stopped because the client went away
+    int64_t cancelled_queued;     // screening jobs dropped unrun because their client went away
+    int64_t cancelled_generating; // generations stopped (or finished unread) because the client went away
     int64_t completion_tokens;
     double start_seconds;
 } ServeMetrics;

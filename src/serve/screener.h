@@ -22,6 +22,10 @@ typedef struct ScreenerInput {
     // as it is generated (whole UTF-8 sequences); a nonzero return stops the generation.
     int (*on_text)(void *user, int choice, const char *text, size_t size);
     void *on_text_user;
+    // Asked on the worker between tokens (may be NULL): a nonzero return stops the generation
+    // there, because nobody waits for it any more (the client closed its connection).
+    int (*cancelled)(void *user);
+    void *cancelled_user;
 } ScreenerInput;
 
 typedef struct Screener {

@@ -33,9 +33,12 @@ static size_t utf8_complete_prefix(const char *text, size_t size) {
     return end;
 }
 
+// GenerateOptions.on_token: stops when the request was cancelled, else streams the token's text.
 static int stream_token(void *user, int row, int token) {
     TextStream *stream = user;
-    if (row < 0 || row >= SCREENER_MAX_CHOICES) return 0;
+    const ScreenerInput *input = stream->input;
+    if (input->cancelled && input->cancelled(input->cancelled_user)) return 1;
+    if (!input->on_text || row < 0 || row >= SCREENER_MAX_CHOICES) return 0;
     char *piece = tokenizer_decode(stream->tokenizer, &token, 1);
     if (!piece) return 0;
     char joined[96];
@@ -49,7 +52,7 @@ static int stream_token(void *user, int row, int token) {
     stream->pending_size[row] = size - complete;
     memcpy(stream->pending[row], joined + complete, size - complete);
     if (complete == 0) return 0;
-    return stream->input->on_text(stream->input->on_text_user, row, joined, complete);
+    return input->on_text(input->on_text_user, row, joined, complete);
 }
 
 static int screener_vlm_screen(Screener *self, int worker, const ScreenerInput *input, ScreenOutput *outputs, Error *err) {
@@ -59,7 +62,7 @@ static int screener_vlm_screen(Screener *self, int worker, const ScreenerInput *
     for (int i = 0; i < MODEL_IMAGE_COUNT; i++) images[i] = input->images[i];
     GenerateOptions generate = input->generate;
     TextStream stream = {.input = input, .tokenizer = workers->models[worker].tokenizer};
-    if (input->on_text) {
+    if (input->on_text || input->cancelled) {
         generate.on_token = stream_token;
         generate.on_token_user = &stream;
     }

@@ -1,8 +1,11 @@
 // server.c — the HTTP layer: libmicrohttpd with a thread pool, routing, limits (413, 401, 503,
-// 504), request bodies, suspended connections while the model works, metrics and clean shutdown.
+// 504), request bodies, suspended connections while the model works (and cancelled when their
+// client leaves), metrics and clean shutdown.
 #include "serve/server.h"
 
+#include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,7 @@ typedef struct RequestState {
     ChatStream *stream;     // a chat completion streamed as it is generated, else NULL
     int stream_waiting;     // (under stream->lock) the connection is suspended until more events come
     int orphaned;           // (under stream->lock) the client left mid-stream: the worker frees the state
+    int socket;             // the connection's descriptor, for client_gone (-1: unknown)
     ScreenJob job;
     char method[8];
     char path[160];
@@ -276,6 +280,39 @@ static ssize_t stream_read(void *cls, uint64_t position, char *buffer, size_t ma
     return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
 }
 
+// Whether the peer closed (or reset) the connection. Data waiting on it (a pipelined request) is
+// only peeked at, so libmicrohttpd still reads it. A client that half-closes after its request
+// counts as gone, as in nginx.
+static int socket_closed_by_peer(int socket) {
+    if (socket < 0) return 0;
+    struct pollfd poller = {.fd = socket, .events = POLLIN};
+#ifdef POLLRDHUP
+    poller.events |= POLLRDHUP;
+#endif
+    if (poll(&poller, 1, 0) <= 0) return 0;
+#ifdef POLLRDHUP
+    if (poller.revents & POLLRDHUP) return 1;
+#endif
+    if (poller.revents & (POLLHUP | POLLERR | POLLNVAL)) return 1;
+    char byte;
+    ssize_t got = recv(socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+// ScreenJob.client_gone, on the worker. libmicrohttpd does not watch a suspended connection (its
+// "request completed" comes only after a resume), so the worker looks at the socket itself. That
+// is safe while the connection is suspended: libmicrohttpd neither reads nor closes it then. A
+// non-streamed request stays suspended until its job is done; a stream is suspended while it
+// waits for text (else libmicrohttpd, busy sending, sees the close and sets `orphaned`).
+static int client_gone(void *user) {
+    RequestState *state = user;
+    if (!state->stream) return socket_closed_by_peer(state->socket);
+    pthread_mutex_lock(&state->stream->lock);
+    int gone = state->orphaned || (state->stream_waiting && socket_closed_by_peer(state->socket));
+    pthread_mutex_unlock(&state->stream->lock);
+    return gone;
+}
+
 // The server's pixel budget, asked by the request parser before it decodes (RequestLimits).
 static int reserve_pixels(void *user, size_t pixels) {
     RequestState *state = user;
@@ -314,8 +351,11 @@ static enum MHD_Result submit_job(RequestState *state) {
                              state->started_while_stopping ? "the server is shutting down"
                                               : "the server is at its limit of concurrent screening requests; retry after 1 s");
     }
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(state->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    state->socket = info ? (int)info->connect_fd : -1;
     state->job.user = state;
     state->job.on_done = job_done;
+    state->job.client_gone = client_gone;
     state->job_state = 1;
     if (state->route == ROUTE_CHAT && request->stream) {
         state->job.on_text = stream_text;
@@ -478,6 +518,8 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     RequestState *state = *request_cls;
     if (!state) return;
     *request_cls = NULL;
+    // a job dropped for a client that left has no response when libmicrohttpd sees the close first
+    if (state->status == 0 && state->job_state == 2) state->status = state->job.http_status;
     double seconds = time_now_seconds() - state->start_seconds;
     metrics_record(&server->metrics, state->route, state->status, seconds);
     metrics_add(&server->metrics, &server->metrics.in_flight, -1);
@@ -488,15 +530,13 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
         server->options.log(server->options.log_user, line);
     }
     if (state->stream) {
-        // a client that leaves mid-stream cancels its generation; the worker frees what it still uses
+        // a client that leaves mid-stream cancels its generation (the worker counts it, in
+        // job_queue.c); the worker frees what it still uses
         pthread_mutex_lock(&state->stream->lock);
         int running = state->job_state == 1;
         if (running) state->stream->cancelled = state->orphaned = 1;
         pthread_mutex_unlock(&state->stream->lock);
-        if (running) {
-            metrics_add(&server->metrics, &server->metrics.cancelled, 1);
-            return;
-        }
+        if (running) return;
     }
     request_state_free(state);
 }

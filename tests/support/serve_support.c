@@ -26,7 +26,12 @@ static int fake_screen(Screener *self, int worker, const ScreenerInput *input, S
     state->calls++;
     if (++state->parallel > state->max_parallel) state->max_parallel = state->parallel;
     pthread_mutex_unlock(&state->lock);
-    if (state->sleep_ms && !input->on_text) usleep((useconds_t)state->sleep_ms * 1000);
+    if (state->sleep_ms && !input->on_text && !state->token_ms) usleep((useconds_t)state->sleep_ms * 1000);
+    int stopped = 0;
+    for (int t = 0; state->token_ms && !stopped && t < input->generate.max_new_tokens; t++) {
+        usleep((useconds_t)state->token_ms * 1000);
+        stopped = input->cancelled && input->cancelled(input->cancelled_user);
+    }
 
     double original = image_mean(input->images[0]);
     char letters[16] = "", think[256];
@@ -57,21 +62,21 @@ static int fake_screen(Screener *self, int worker, const ScreenerInput *input, S
     }
     // streaming: the text goes out in pieces of 8 bytes over sleep_ms, as a model would produce it;
     // a nonzero answer (client gone, stop strings met) ends the generation there
-    for (int c = 0; rc == 0 && input->on_text && c < input->choices; c++) {
+    for (int c = 0; rc == 0 && !stopped && input->on_text && c < input->choices; c++) {
         size_t length = strlen(outputs[c].text), pieces = (length + 7) / 8;
         for (size_t at = 0; at < length; at += 8) {
             if (state->sleep_ms) usleep((useconds_t)(state->sleep_ms * 1000 / (int)(pieces * (size_t)input->choices)));
             size_t n = length - at < 8 ? length - at : 8;
-            if (input->on_text(input->on_text_user, c, outputs[c].text + at, n) != 0) {
-                pthread_mutex_lock(&state->lock);
-                state->stopped_early++;
-                pthread_mutex_unlock(&state->lock);
+            stopped = (input->cancelled && input->cancelled(input->cancelled_user)) ||
+                      input->on_text(input->on_text_user, c, outputs[c].text + at, n) != 0;
+            if (stopped) {
                 c = input->choices; // stop every choice
                 break;
             }
         }
     }
     pthread_mutex_lock(&state->lock);
+    state->stopped_early += stopped;
     state->busy[worker] = 0;
     state->parallel--;
     pthread_mutex_unlock(&state->lock);

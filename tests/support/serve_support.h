@@ -10,16 +10,18 @@
 
 // The fake flags each candidate whose mean brightness differs from the original's by more than
 // 20 levels, answering "<think>dimension D; means …</think><answer>B, D</answer>". It sleeps
-// `sleep_ms` per call (spread over 8-byte pieces when the caller streams) and records whether any
-// worker was ever entered by two threads at once.
+// `sleep_ms` per call (spread over 8-byte pieces when the caller streams), or `token_ms` per token
+// of max_tokens when that is set, and records whether any worker was ever entered by two threads
+// at once. Like the model, it stops when ScreenerInput.cancelled says so.
 typedef struct FakeScreenerState {
     pthread_mutex_t lock;
     int sleep_ms;
+    int token_ms; // nonzero: a call takes max_tokens × token_ms (asking `cancelled` between tokens)
     int busy[16];
     int overlap; // 1 when a worker ran two jobs at the same time
     int calls;
     int max_parallel, parallel;
-    int stopped_early; // streamed generations ended by on_text (client gone, stop strings)
+    int stopped_early; // generations ended by on_text or cancelled (client gone, stop strings)
 } FakeScreenerState;
 
 int fake_screener_open(Screener *out, int workers, int sleep_ms);
