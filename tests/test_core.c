@@ -1,4 +1,5 @@
-// test_core.c — the core layer: counter-based RNG, path safety, files, progress formatting.
+// test_core.c — the core layer: counter-based RNG, path safety, files, progress formatting,
+// base64 (RFC 4648 vectors, padding, both alphabets, whitespace, refusals).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/base64.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/progress.h"
@@ -167,13 +169,97 @@ static void test_progress_resumed(void **state) {
     assert_non_null(strstr(line, "ETA 1:30"));
 }
 
+// Decodes `text` and compares with `expected` (size bytes); returns base64_decode's status.
+static int decodes_to(const char *text, size_t text_size, const char *expected, size_t size) {
+    uint8_t *out = NULL;
+    size_t out_size = 99;
+    Error err = {{0}};
+    int rc = base64_decode(text, text_size, &out, &out_size, &err);
+    if (rc == 0) {
+        assert_non_null(out);
+        if (out_size != size || memcmp(out, expected, size) != 0) fail_msg("'%s' decoded to %zu bytes, not %zu", text, out_size, size);
+    } else {
+        assert_null(out);
+        assert_int_equal(out_size, 0);
+        assert_true(err.message[0] != 0);
+    }
+    free(out);
+    return rc;
+}
+
+// The RFC 4648 vectors both ways; every byte value and every length around a multiple of 4096
+// characters (where a decoder working in blocks may cut) round trip.
+static void test_base64_round_trip(void **state) {
+    (void)state;
+    const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (int i = 0; i < 7; i++) {
+        char *text = base64_encode((const uint8_t *)plain[i], strlen(plain[i]));
+        assert_string_equal(text, coded[i]);
+        free(text);
+        assert_int_equal(decodes_to(coded[i], strlen(coded[i]), plain[i], strlen(plain[i])), 0);
+    }
+    size_t sizes[] = {255, 256, 257, 3069, 3070, 3071, 3072, 3073, 3074, 6144, 100000};
+    uint8_t *bytes = malloc(100000);
+    Rng rng = rng_stream(5, 0, RNG_PURPOSE_SYNTH);
+    for (size_t i = 0; i < 100000; i++) bytes[i] = i < 256 ? (uint8_t)i : (uint8_t)rng_next_u64(&rng);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        char *text = base64_encode(bytes, sizes[k]);
+        assert_int_equal(strlen(text), (sizes[k] + 2) / 3 * 4);
+        assert_int_equal(decodes_to(text, strlen(text), (const char *)bytes, sizes[k]), 0);
+        free(text);
+    }
+    free(bytes);
+}
+
+// What the decoder accepts beyond the strict form: no padding, the URL-safe alphabet (mixed with
+// the standard one), and ASCII whitespace anywhere, MIME line breaks included.
+static void test_base64_accepts(void **state) {
+    (void)state;
+    assert_int_equal(decodes_to("", 0, "", 0), 0);
+    assert_int_equal(decodes_to(" \r\n\t", 4, "", 0), 0);
+    assert_int_equal(decodes_to("QQ", 2, "A", 1), 0);
+    assert_int_equal(decodes_to("QUI", 3, "AB", 2), 0);
+    assert_int_equal(decodes_to("QUI=", 4, "AB", 2), 0);
+    assert_int_equal(decodes_to("QQ= =\n", 6, "A", 1), 0);
+    assert_int_equal(decodes_to("-_-_+/+/", 8, "\xfb\xff\xbf\xfb\xff\xbf", 6), 0);
+    assert_int_equal(decodes_to(" Zm9v\r\nYmFy\n", 12, "foobar", 6), 0);
+    assert_int_equal(decodes_to("Zm9vYmFy", 4, "foo", 3), 0); // only `size` characters are read
+}
+
+// What it refuses, with the offset of a bad character: anything outside the alphabets (NUL and
+// bytes over 127 too), data after padding, a lone sextet, too much or too little padding.
+static void test_base64_refuses(void **state) {
+    (void)state;
+    const char *bad[] = {"QUJD*", "QU\0JD", "QUJ\xff", "QUJ.", "QQ==QQ==", "Q", "QUJDQ", "QQ=", "QUI==", "QQ===",
+                         "=", "====", "QUJD=", "Q==="};
+    size_t sizes[] = {5, 5, 4, 4, 8, 1, 5, 3, 5, 5, 1, 4, 5, 4};
+    for (int i = 0; i < 14; i++)
+        if (decodes_to(bad[i], sizes[i], "", 0) != -1) fail_msg("case %d was accepted", i);
+    uint8_t *out;
+    size_t size;
+    Error err;
+    assert_int_equal(base64_decode("QU\0JD", 5, &out, &size, &err), -1);
+    assert_non_null(strstr(err.message, "0x00 at offset 2"));
+    assert_int_equal(base64_decode("QQ==QQ==", 8, &out, &size, &err), -1);
+    assert_non_null(strstr(err.message, "after '=' padding at offset 4"));
+    // the offset is the character's own, far into a long text
+    char *text = malloc(10001);
+    memset(text, 'A', 10000);
+    text[9001] = '#';
+    assert_int_equal(base64_decode(text, 10000, &out, &size, &err), -1);
+    assert_non_null(strstr(err.message, "0x23 at offset 9001"));
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rng_is_a_pure_function), cmocka_unit_test(test_rng_parallel_equals_serial),
         cmocka_unit_test(test_rng_distribution),       cmocka_unit_test(test_shuffle_is_a_permutation),
         cmocka_unit_test(test_path_safety),            cmocka_unit_test(test_paths_and_files),
         cmocka_unit_test(test_error_prefix),           cmocka_unit_test(test_progress),
-        cmocka_unit_test(test_progress_resumed),
+        cmocka_unit_test(test_progress_resumed),       cmocka_unit_test(test_base64_round_trip),
+        cmocka_unit_test(test_base64_accepts),         cmocka_unit_test(test_base64_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
