@@ -39,6 +39,6 @@ echo "$one $two" | awk -v n="$N" -v kb="$bytes" '{
     printf "1 thread : %6.1f samples/s  (wall %.2f s, cpu %.1f ms/sample)\n", r1, $1, 1000 * ($2 + $3) / n;
     printf "2 threads: %6.1f samples/s  (wall %.2f s, cpu %.1f ms/sample)\n", r2, $4, 1000 * ($5 + $6) / n;
     printf "scaling  : %.2fx\n", r2 / r1;
-    printf "output   : %.1f KiB/sample (5 PNGs)\n", kb / n;
+    printf "output   : %.1f KiB/sample (5 images)\n", kb / n;
 }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -112,9 +112,17 @@ static void test_photo_style_identical_at_one_and_two_threads(void **state) {
     for (int i = 0; i < 4; i++)
         for (const char *s = "oabcd"; *s; s++) {
             char name[64];
-            snprintf(name, sizeof name, "img/s%06d_%c.png", i, *s);
+            snprintf(name, sizeof name, "img/s%06d_%c.jpg", i, *s); // photo style is written as JPEG
             assert_true(test_files_same(one, two, name));
         }
+    char path[512];
+    snprintf(path, sizeof path, "%s/img/s000000_o.jpg", one);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char magic[2] = {0};
+    assert_int_equal(fread(magic, 1, 2, f), 2);
+    fclose(f);
+    assert_true(magic[0] == 0xff && magic[1] == 0xd8); // a JPEG, not a PNG named .jpg
     char command[256];
     snprintf(command, sizeof command, "rm -rf '%s' '%s'", one, two);
     assert_int_equal(system(command), 0);

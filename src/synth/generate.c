@@ -25,7 +25,9 @@ static int write_sample_images(const SynthSample *sample, const char *out_dir, E
                                               sample->sample.candidates[3]};
     for (int i = 0; i <= CANDIDATE_COUNT; i++) {
         char *path = path_join(out_dir, paths[i]);
-        int rc = path ? image_save_png(&sample->images[i], path, err) : error_set(err, "out of memory");
+        int rc = !path ? error_set(err, "out of memory")
+                 : sample->meta.style == SYNTH_STYLE_PHOTO ? image_save_jpeg(&sample->images[i], path, SYNTH_JPEG_QUALITY, err)
+                                                           : image_save_png(&sample->images[i], path, err);
         free(path);
         if (rc != 0) return -1;
     }

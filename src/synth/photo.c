@@ -36,7 +36,7 @@ static int photo_load_image(Photo *photo, const char *path, Error *err) {
     return rc;
 }
 
-static int parse_line(Photo *photo, char *line, const char *dir, const char *manifest, int line_number, Error *err) {
+static int parse_line(Photo *photo, char *line, const char *manifest, int line_number, Error *err) {
     char *fields[6] = {0};
     int n = 0;
     for (char *save = NULL, *f = strtok_r(line, "\t", &save); f && n < 6; f = strtok_r(NULL, "\t", &save)) fields[n++] = f;
@@ -48,9 +48,30 @@ static int parse_line(Photo *photo, char *line, const char *dir, const char *man
     photo->y1 = atof(fields[3]);
     if (parse_roles(fields[1], &photo->roles) != 0 || !(photo->y0 >= 0 && photo->y1 <= 1 && photo->y1 - photo->y0 >= 0.2))
         return error_set(err, "%s:%d: bad roles or row band", manifest, line_number);
-    char *path = path_join(dir, photo->name);
-    int rc = path ? photo_load_image(photo, path, err) : error_set(err, "out of memory");
-    free(path);
+    return 0;
+}
+
+// Decodes and reduces every listed photograph, in parallel (the slowest part of a short synth run).
+static int load_images(PhotoLibrary *library, const char *dir, Error *err) {
+    Error *errors = calloc(library->count ? library->count : 1, sizeof *errors);
+    int *failed = calloc(library->count ? library->count : 1, sizeof *failed);
+    if (!errors || !failed) {
+        free(errors);
+        free(failed);
+        return error_set(err, "out of memory");
+    }
+#pragma omp parallel for schedule(dynamic)
+    for (size_t i = 0; i < library->count; i++) {
+        char *path = path_join(dir, library->photos[i].name);
+        failed[i] = path ? photo_load_image(&library->photos[i], path, &errors[i])
+                         : error_set(&errors[i], "out of memory");
+        free(path);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < library->count && rc == 0; i++)
+        if (failed[i]) rc = error_set(err, "%s", errors[i].message);
+    free(errors);
+    free(failed);
     return rc;
 }
 
@@ -78,11 +99,12 @@ int synth_photos_load(PhotoLibrary **out, const char *dir, Error *err) {
         line_number++;
         if (line[0] == '#' || line[0] == '\0') continue;
         Photo *photo = &library->photos[library->count];
-        if ((rc = parse_line(photo, line, dir, manifest, line_number, err)) != 0) break;
+        if ((rc = parse_line(photo, line, manifest, line_number, err)) != 0) break;
         if (photo->roles & PHOTO_ROLE_WALL) library->walls[library->wall_count++] = library->count;
         if (photo->roles & PHOTO_ROLE_SURFACE) library->surfaces[library->surface_count++] = library->count;
         library->count++;
     }
+    if (rc == 0) rc = load_images(library, dir, err);
     if (rc == 0 && (library->wall_count == 0 || library->surface_count == 0))
         rc = error_set(err, "%s: needs at least one wall and one surface photograph", manifest);
     free(text);

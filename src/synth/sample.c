@@ -86,9 +86,11 @@ void synth_sample_free(SynthSample *sample) {
     memset(sample, 0, sizeof *sample);
 }
 
-static char *image_name(const char *id, char suffix) {
+// Drawn scenes are PNG (flat colours compress losslessly); photo-style images are JPEG, as camera
+// photos are (a lossless PNG of sensor noise costs most of the generator's time: docs/perf/synth.md).
+static char *image_name(const char *id, char suffix, SynthStyle style) {
     char buffer[96];
-    snprintf(buffer, sizeof buffer, "img/%s_%c.png", id, suffix);
+    snprintf(buffer, sizeof buffer, "img/%s_%c.%s", id, suffix, style == SYNTH_STYLE_PHOTO ? "jpg" : "png");
     return string_duplicate(buffer);
 }
 
@@ -180,8 +182,8 @@ int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t inde
     s->id = string_duplicate(id);
     s->dimension = meta->dimension;
     s->answer = meta->answer;
-    s->original = image_name(id, 'o');
-    for (int c = 0; c < CANDIDATE_COUNT; c++) s->candidates[c] = image_name(id, (char)('a' + c));
+    s->original = image_name(id, 'o', meta->style);
+    for (int c = 0; c < CANDIDATE_COUNT; c++) s->candidates[c] = image_name(id, (char)('a' + c), meta->style);
     s->question = prompt_question_text(s);
     char rationale[SYNTH_RATIONALE_MAX + 1];
     Rng variant = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_RATIONALE));

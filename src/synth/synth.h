@@ -44,6 +44,7 @@ typedef struct SynthConfig {
 
 #define SYNTH_MIN_SIZE 64
 #define SYNTH_MAX_SIZE 1024
+#define SYNTH_JPEG_QUALITY 95 // photo-style images on disk (drawn ones are PNG)
 #define SYNTH_DEFAULT_SIZE 256
 void synth_config_default(SynthConfig *config);
 // Parses "lighting,placement" into a dimension mask; -1 with a message for an unknown name.

@@ -58,7 +58,7 @@ head -c 8 "$TMP/sheet.png" | od -An -c | grep -q "P   N   G" || fail "sheet is n
 expect_error "unknown id" "$IAR" show "$TMP/one/data.jsonl" --id nope -o "$TMP/x.png"
 expect_error "no output" "$IAR" show "$TMP/one/data.jsonl" --id s000001
 expect_error "missing dataset" "$IAR" show "$TMP/none.jsonl" --id s000001 -o "$TMP/x.png"
-rm "$TMP/one/img/s000001_b.png"
+rm "$TMP/one/img/s000001_b".* # .png (drawn) or .jpg (photo style)
 expect_error "missing image" "$IAR" show "$TMP/one/data.jsonl" --id s000001 -o "$TMP/x.png"
 
 rm -rf "$TMP"
