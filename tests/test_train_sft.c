@@ -114,11 +114,15 @@ static void test_resume_is_bit_for_bit(void **state) {
     char *tok = path_join(split, "tokenizer.json");
     assert_true(file_exists(tok));
     free(tok);
-    // resuming with other options is refused with the reason
-    o.steps = 9;
+    // resuming with other options is refused with the reason; so is a run shorter than the steps done
+    o.learning_rate *= 2;
     Error err = {{0}};
     assert_int_equal(sft_train(&o, NULL, &result, &err), -1);
     assert_non_null(strstr(err.message, "--resume needs the same"));
+    o.learning_rate /= 2;
+    o.steps = 7;
+    assert_int_equal(sft_train(&o, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "not shorten"));
     // starting over an existing run without --resume is refused
     o.resume = 0;
     o.steps = 8;

@@ -60,10 +60,12 @@ int grpo_options_validate(const GrpoOptions *o, Error *err) {
     return 0;
 }
 
-// What must not change when a run is resumed (the schedule and the sampling depend on it).
-static uint64_t grpo_options_hash(const GrpoOptions *o) {
+// What must not change when a run is resumed (the schedule and the sampling depend on it). The step
+// count may grow (the run is extended, λ_t following the new count): runs hash steps 0; a state
+// saved before that hashed its step count in.
+static uint64_t grpo_options_hash(const GrpoOptions *o, long steps) {
     uint64_t h = FNV1A_START;
-    double values[] = {o->group_size, o->prompts_per_step, o->steps, o->iterations, o->learning_rate,
+    double values[] = {o->group_size, o->prompts_per_step, steps, o->iterations, o->learning_rate,
                        o->warmup_steps, o->temperature, o->top_p, o->max_new_tokens, o->loss.epsilon_low,
                        o->loss.epsilon_high, o->loss.beta, o->loss.agg, o->scale_rewards, o->advantage_epsilon,
                        o->reward.weight_format, o->reward.weight_accuracy, o->lambda.kind, o->lambda.stages,
@@ -123,7 +125,7 @@ static int grpo_extra_unpack(GrpoRun *run, const unsigned char *blob, size_t siz
 
 static int grpo_save(GrpoRun *run, double elapsed, Error *err) {
     TrainRunState state = {.trainer = "grpo", .step = run->step, .seed = run->options->seed, .data = run->position,
-                           .options_hash = grpo_options_hash(run->options), .elapsed_seconds = elapsed};
+                           .options_hash = grpo_options_hash(run->options, 0), .elapsed_seconds = elapsed};
     size_t extra_size = 0;
     void *extra = grpo_extra_pack(run, &extra_size);
     if (!extra) return error_set(err, "GRPO: out of memory saving the checkpoint");
@@ -217,8 +219,10 @@ static int grpo_restore(GrpoRun *run, Error *err) {
     TrainState state;
     void *extra = NULL;
     size_t extra_size = 0;
-    if (train_run_restore(run->options->out_dir, "grpo", grpo_options_hash(run->options), "options", &run->policy,
-                          &run->opt, &state, &extra, &extra_size, err) != 0)
+    const GrpoOptions *o = run->options;
+    if (train_run_restore(o->out_dir, "grpo", grpo_options_hash(o, 0), grpo_options_hash(o, o->steps),
+                          "options (all but --steps)", o->steps, &run->policy, &run->opt, &state, &extra, &extra_size,
+                          err) != 0)
         return -1;
     int rc = grpo_extra_unpack(run, extra, extra_size, err);
     free(extra);

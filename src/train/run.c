@@ -39,16 +39,21 @@ int train_run_save(const char *out_dir, const TrainRunState *run, const Model *m
     return checkpoint_save(out_dir, model, tokenizer, opt, &state, extra, extra_size, err);
 }
 
-int train_run_restore(const char *out_dir, const char *trainer, uint64_t options_hash, const char *options_hint,
-                      const Model *model, AdamW *opt, TrainState *state, void **extra, size_t *extra_size, Error *err) {
+int train_run_restore(const char *out_dir, const char *trainer, uint64_t options_hash, uint64_t options_hash_with_steps,
+                      const char *options_hint, long total_steps, const Model *model, AdamW *opt, TrainState *state,
+                      void **extra, size_t *extra_size, Error *err) {
     if (extra) *extra = NULL;
     if (checkpoint_load_state(out_dir, model, opt, state, extra, extra_size, err) != 0) return -1;
     int rc = 0;
     if (strcmp(state->trainer, trainer) != 0)
         rc = error_set(err, "%s holds a '%s' run, not a '%s' run; choose another --out", out_dir, state->trainer,
                        trainer);
-    else if (state->options_hash != options_hash)
+    else if (state->options_hash != options_hash &&
+             !(options_hash_with_steps && state->options_hash == options_hash_with_steps))
         rc = error_set(err, "%s: --resume needs the same %s as the run it continues", out_dir, options_hint);
+    else if (state->step > total_steps)
+        rc = error_set(err, "%s: the run is at step %lld, past the %ld steps asked; --resume can extend a run, "
+                            "not shorten it", out_dir, (long long)state->step, total_steps);
     if (rc != 0 && extra) {
         free(*extra);
         *extra = NULL;

@@ -49,10 +49,13 @@ int train_run_save(const char *out_dir, const TrainRunState *run, const Model *m
                    const AdamW *opt, const void *extra, size_t extra_size, Error *err);
 
 // Restores OUT's state into model's optimizer and *state; refuses another trainer's state and a
-// state saved with other options (`options_hint` names them in the message). *extra is malloc'd
-// (NULL when none); extra may be NULL.
-int train_run_restore(const char *out_dir, const char *trainer, uint64_t options_hash, const char *options_hint,
-                      const Model *model, AdamW *opt, TrainState *state, void **extra, size_t *extra_size, Error *err);
+// state saved with other options (`options_hint` names them in the message). The step count is no
+// part of `options_hash`, so a run may be extended; a state saved before that hashed its step count
+// in, and `options_hash_with_steps` (0: none) accepts it when the count is unchanged. Refuses a run
+// already past `total_steps`. *extra is malloc'd (NULL when none); extra may be NULL.
+int train_run_restore(const char *out_dir, const char *trainer, uint64_t options_hash, uint64_t options_hash_with_steps,
+                      const char *options_hint, long total_steps, const Model *model, AdamW *opt, TrainState *state,
+                      void **extra, size_t *extra_size, Error *err);
 
 // Opens OUT/name as a log under the resume rule: resume_step < 0 starts it afresh, else the lines
 // with a step above resume_step are dropped first.

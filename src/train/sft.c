@@ -38,7 +38,8 @@ void sft_options_default(SftOptions *o) {
     o->val_samples = 64;
 }
 
-// Everything a resumed run must share with the run it continues.
+// Everything a resumed run must share with the run it continues. The step count may grow (the run
+// is extended): runs hash total_steps 0; a state saved before that hashed its step count in.
 static uint64_t sft_options_hash(const SftOptions *o, long total_steps) {
     uint64_t h = FNV1A_START;
     struct {
@@ -305,9 +306,9 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
     if (!run->logprobs || !run->dlogprobs) return error_set(err, "out of memory");
     memset(state, 0, sizeof *state);
     if (o->resume) {
-        if (train_run_restore(o->out_dir, "sft", sft_options_hash(o, sft_total_steps(o, run->train_count)),
-                              "--steps/--epochs, --batch, --lr, --warmup, --weight-decay, --clip, --seed and "
-                              "--val-fraction",
+        long total = sft_total_steps(o, run->train_count);
+        if (train_run_restore(o->out_dir, "sft", sft_options_hash(o, 0), sft_options_hash(o, total),
+                              "--batch, --lr, --warmup, --weight-decay, --clip, --seed and --val-fraction", total,
                               &run->model, &run->opt, state, NULL, NULL, err) != 0)
             return -1;
         if (loader_seek(run->loader, state->data, err) != 0) return -1;
@@ -347,7 +348,7 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
         return -1;
     }
     long total = sft_total_steps(o, run.train_count);
-    uint64_t hash = sft_options_hash(o, total);
+    uint64_t hash = sft_options_hash(o, 0);
     long start = (long)state.step, end = o->stop_at > 0 && o->stop_at < total ? o->stop_at : total;
     info.total_steps = total;
     info.peak_gflops = o->peak_gflops > 0 ? o->peak_gflops : train_measure_peak_gflops(512, 0.3);
