@@ -41,32 +41,43 @@ int cli_parse_int(const char *option, const char *value, long min, long max, lon
 int cli_parse_double(const char *option, const char *value, double min, double max, double *out);
 
 // One option of a subcommand's table (the table ends with an entry whose name is NULL).
-typedef enum CliOptionType { CLI_FLAG, CLI_STRING, CLI_INT, CLI_DOUBLE } CliOptionType;
+typedef enum CliOptionType { CLI_FLAG, CLI_STRING, CLI_INT, CLI_LONG, CLI_FLOAT, CLI_DOUBLE } CliOptionType;
 typedef struct CliOption {
     const char *name; // long name without the dashes ("max-tokens")
     CliOptionType type;
-    void *value;      // int* (FLAG, set to 1), const char ** (STRING), long* (INT), double* (DOUBLE)
-    double min, max;  // the accepted range of INT and DOUBLE values
+    void *value;      // int* (FLAG, set to 1; INT), const char ** (STRING), long* (LONG), float* (FLOAT), double* (DOUBLE)
+    double min, max;  // the accepted range of numeric values
     char short_name;  // 0, or a one-letter alias ('o' for -o)
+    int *position;    // NULL, or set to the option's place among the values stored (1, 2, ...; the
+                      // --config file's first), so that of two rival options the later one wins
 } CliOption;
 
-// Table entries: OPTION_FLAG("json", &json), OPTION_INT("limit", &limit, 1, 1e9), ...; OPTION_END last.
-#define OPTION_FLAG(name, target) {(name), CLI_FLAG, (target), 0, 0, 0}
-#define OPTION_STRING(name, target) {(name), CLI_STRING, (target), 0, 0, 0}
-#define OPTION_INT(name, target, min, max) {(name), CLI_INT, (target), (min), (max), 0}
-#define OPTION_DOUBLE(name, target, min, max) {(name), CLI_DOUBLE, (target), (min), (max), 0}
-#define OPTION_END {NULL, CLI_FLAG, NULL, 0, 0, 0}
+// Table entries: OPTION_FLAG("json", &json), OPTION_LONG("limit", &limit, 1, 1e9), ...; OPTION_END last.
+// Each checks that its target has the C type the option stores (a warning names the mismatch).
+#define OPTION_TARGET(target, type) (1 ? (target) : (type *)0)
+#define OPTION_FLAG(option, target) {.name = (option), .type = CLI_FLAG, .value = OPTION_TARGET(target, int)}
+#define OPTION_STRING(option, target) {.name = (option), .type = CLI_STRING, .value = OPTION_TARGET(target, const char *)}
+#define OPTION_INT(option, target, low, high)                                                                         \
+    {.name = (option), .type = CLI_INT, .value = OPTION_TARGET(target, int), .min = (low), .max = (high)}
+#define OPTION_LONG(option, target, low, high)                                                                        \
+    {.name = (option), .type = CLI_LONG, .value = OPTION_TARGET(target, long), .min = (low), .max = (high)}
+#define OPTION_FLOAT(option, target, low, high)                                                                       \
+    {.name = (option), .type = CLI_FLOAT, .value = OPTION_TARGET(target, float), .min = (low), .max = (high)}
+#define OPTION_DOUBLE(option, target, low, high)                                                                      \
+    {.name = (option), .type = CLI_DOUBLE, .value = OPTION_TARGET(target, double), .min = (low), .max = (high)}
+// --out with its one-letter alias -o
+#define OPTION_OUT(target) {.name = "out", .type = CLI_STRING, .value = OPTION_TARGET(target, const char *), .short_name = 'o'}
+#define OPTION_END {.name = NULL}
 
 // Parses argv[1..] against `options` (getopt_long: `--opt value`, `--opt=value`, options before or
 // after positionals, `--` ends them). Positionals are moved to argv[*first_positional..argc-1].
-// Returns 0, or 1 after printing a one-line error that names the option.
+// `--config FILE.json` (every table; where the table has its own "config" option, a value ending in
+// .json) first stores the options of a JSON object whose keys are long option names: strings,
+// numbers, or true for a flag; the command line then overrides them.
+// Returns 0, or 1 after printing a one-line error that names the option (and the file).
 int cli_options_parse(const char *command, int argc, char **argv, const CliOption *options, int *first_positional);
-
-// For the training stages whose parsers predate the option table (sft, grpo, tokenizer): a copy of
-// argv with "--name=value" split in two and old option names renamed ({old, new} pairs), so every
-// stage takes the same grammar and the same names. NULL when out of memory; free with cli_argv_free.
-char **cli_argv_normalize(int argc, char **argv, const char *const (*aliases)[2], size_t alias_count, int *out_argc);
-void cli_argv_free(char **argv);
+// The same for a subcommand that takes no positional argument: one is an error.
+int cli_options_parse_only(const char *command, int argc, char **argv, const CliOption *options);
 
 // The model `iar screen`, `iar serve` and `iar eval --model native` use when none is named:
 // `given` if not NULL, else $IAR_MODEL, else <the binary's folder>/../models/iar-small (a checkout)

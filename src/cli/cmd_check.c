@@ -17,7 +17,8 @@ static void check_print_help(void) {
            "options:\n"
            "  --no-images   check that image files exist, without decoding them (fast)\n"
            "  --json        print the statistics of a valid file as one JSON object\n"
-           "  --allow-outside  accept images that resolve (through symbolic links) outside the file's folder\n\n"
+           "  --allow-outside  accept images that resolve (through symbolic links) outside the file's folder\n"
+           "  --config FILE.json  these options from a JSON object ({\"json\": true}); the command line wins\n\n"
            "example:\n  iar check bench1/data.jsonl\n");
 }
 

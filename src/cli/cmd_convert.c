@@ -27,7 +27,8 @@ static void convert_print_help(void) {
            "  --name NAME          the dataset's name in dataset_info.json (llamafactory)\n"
            "  --system             start each conversation with the built-in system message\n"
            "  --parts              content as a list of {\"type\":\"image\"} and {\"type\":\"text\"} parts (messages)\n"
-           "  --absolute-images    write absolute image paths\n\n"
+           "  --absolute-images    write absolute image paths\n"
+           "  --config FILE.json   these options from a JSON object ({\"to\": \"trl-grpo\"}); the command line wins\n\n"
            "examples:\n"
            "  iar convert bench1/data.jsonl --to messages -o bench1/messages.jsonl\n"
            "  iar convert bench1/data.jsonl --to llamafactory -o lf_data/iar_bench1.jsonl\n"
@@ -44,7 +45,7 @@ int cmd_convert(int argc, char **argv) {
     const CliOption OPTIONS[] = {
         OPTION_STRING("to", &to),
         OPTION_STRING("from", &from),
-        {"out", CLI_STRING, &output, 0, 0, 'o'},
+        OPTION_OUT(&output),
         OPTION_STRING("name", &name),
         OPTION_FLAG("system", &options.system_prompt),
         OPTION_FLAG("parts", &options.content_parts),

@@ -74,7 +74,8 @@ static void usage(FILE *out) {
                  "  --out DIR       demo folder (default: demo)\n"
                  "  --from N        start at step N (1-based) and redo it even if its output exists\n"
                  "  --from-scratch  pretrain the vision tower here instead of using the shipped model\n"
-                 "  --model DIR     the shipped model to use (default: $IAR_MODEL, then models/iar-small)\n\n"
+                 "  --model DIR     the shipped model to use (default: $IAR_MODEL, then models/iar-small)\n"
+                 "  --config FILE.json  these options from a JSON object; the command line overrides it\n\n"
                  "example:\n  iar demo --out demo\n");
 }
 
@@ -116,7 +117,7 @@ int cmd_demo(int argc, char **argv) {
     const char *dir = "demo", *model_arg = NULL;
     long from = 0; // 0: not given (resume after the last finished step)
     int from_scratch = 0;
-    const CliOption OPTIONS[] = {OPTION_STRING("out", &dir), OPTION_INT("from", &from, 1, 100),
+    const CliOption OPTIONS[] = {OPTION_STRING("out", &dir), OPTION_LONG("from", &from, 1, 100),
                                  OPTION_FLAG("from-scratch", &from_scratch), OPTION_STRING("model", &model_arg),
                                  OPTION_END};
     int first = 0;

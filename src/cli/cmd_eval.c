@@ -36,7 +36,8 @@ static void eval_usage(FILE *out) {
             "  --no-cache           no response cache\n"
             "  --api-key-env NAME   environment variable holding the API key (default OPENAI_API_KEY)\n"
             "  --price-in USD       price per million prompt tokens (default: built-in table)\n"
-            "  --price-out USD      price per million completion tokens\n\n"
+            "  --price-out USD      price per million completion tokens\n"
+            "  --config FILE.json   these options from a JSON object ({\"concurrency\": 8}); the command line wins\n\n"
             "examples:\n"
             "  iar eval --data bench1/data.jsonl --model random\n"
             "  OPENAI_API_KEY=... iar eval --data bench1/data.jsonl --model openai:gpt-4o-mini --concurrency 8\n"
@@ -69,11 +70,11 @@ int cmd_eval(int argc, char **argv) {
         OPTION_STRING("api-key", &api_key),
         OPTION_FLAG("retry-failed", &options.retry_failed),
         OPTION_FLAG("allow-outside", &options.allow_outside),
-        OPTION_INT("limit", &limit, 1, 1e9),
-        OPTION_INT("concurrency", &concurrency, 1, 256),
-        OPTION_INT("max-tokens", &max_tokens, 1, 1000000),
-        OPTION_INT("retries", &retries, 0, 100),
-        OPTION_INT("seed", &seed, 0, 9e18),
+        OPTION_LONG("limit", &limit, 1, 1e9),
+        OPTION_LONG("concurrency", &concurrency, 1, 256),
+        OPTION_LONG("max-tokens", &max_tokens, 1, 1000000),
+        OPTION_LONG("retries", &retries, 0, 100),
+        OPTION_LONG("seed", &seed, 0, 9e18),
         OPTION_DOUBLE("temperature", &temperature, 0, 2),
         OPTION_DOUBLE("timeout", &timeout, 0.001, 86400),
         OPTION_DOUBLE("price-in", &price_in, 0, 1e6),

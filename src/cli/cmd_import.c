@@ -20,7 +20,8 @@ static const char USAGE[] =
     "  --labels FILE      the labels (CSV, JSON array or JSON Lines)\n"
     "  -o, --out FILE     the dataset to write (atomically); its images must lie inside its folder\n"
     "  --copy             copy the images into img/ next to the output instead\n"
-    "  --dimension NAME   the dimension of labels that name none\n\n"
+    "  --dimension NAME   the dimension of labels that name none\n"
+    "  --config FILE.json these options from a JSON object ({\"copy\": true}); the command line wins\n\n"
     "examples:\n"
     "  iar import shots/ --labels shots/labels.csv -o shots/data.jsonl && iar check shots/data.jsonl\n"
     "  iar import sets.csv -o mine/data.jsonl --copy --dimension lighting\n";
@@ -34,7 +35,7 @@ int cmd_import(int argc, char **argv) {
     const char *dimension = NULL;
     const CliOption OPTIONS[] = {
         OPTION_STRING("labels", &options.labels_path),
-        {"out", CLI_STRING, &options.out_path, 0, 0, 'o'},
+        OPTION_OUT(&options.out_path),
         OPTION_FLAG("copy", &options.copy_images),
         OPTION_STRING("dimension", &dimension),
         OPTION_END,

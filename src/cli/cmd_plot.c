@@ -12,7 +12,8 @@ static const char USAGE[] =
     "Draws a per-step field of each run's train_log.jsonl (default: the mean reward) as one curve per\n"
     "run, labelled LABEL (default: the folder), into an SVG.\n\n"
     "options:\n"
-    "  --field NAME   the train_log.jsonl field to draw (e.g. exact_mean, loss, reward_mean)\n\n"
+    "  --field NAME   the train_log.jsonl field to draw (e.g. exact_mean, loss, reward_mean)\n"
+    "  --config FILE.json  these options from a JSON object; the command line overrides it\n\n"
     "example:\n"
     "  iar plot curves.svg runs/grpo-exact=exact runs/dpa=DPA --field exact_mean\n";
 

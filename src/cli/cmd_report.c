@@ -19,7 +19,8 @@ static void report_usage(FILE *out) {
             "  --resamples N       bootstrap resamples (default 1000)\n"
             "  --seed S            bootstrap seed (default 0)\n"
             "  --gallery N         samples in the HTML gallery (default 200)\n"
-            "  --thumbnail PX      thumbnail width, 0 for none (default 96)\n\n"
+            "  --thumbnail PX      thumbnail width, 0 for none (default 96)\n"
+            "  --config FILE.json  these options from a JSON object; the command line overrides it\n\n"
             "examples:\n"
             "  iar report runs/random_bench1_20250101\n"
             "  iar report runs/random_bench1_20250101 runs/native-sft_bench1_20250101 -o runs/compare\n");
@@ -36,11 +37,11 @@ int cmd_report(int argc, char **argv) {
     long resamples = options.bootstrap_resamples, seed = (long)options.bootstrap_seed;
     long gallery = (long)options.gallery_limit, thumbnail = options.thumbnail_pixels;
     const CliOption OPTIONS[] = {
-        {"out", CLI_STRING, &out_dir, 0, 0, 'o'},
-        OPTION_INT("resamples", &resamples, 1, 1000000),
-        OPTION_INT("seed", &seed, 0, 9e18),
-        OPTION_INT("gallery", &gallery, 0, 100000000),
-        OPTION_INT("thumbnail", &thumbnail, 0, 1024),
+        OPTION_OUT(&out_dir),
+        OPTION_LONG("resamples", &resamples, 1, 1000000),
+        OPTION_LONG("seed", &seed, 0, 9e18),
+        OPTION_LONG("gallery", &gallery, 0, 100000000),
+        OPTION_LONG("thumbnail", &thumbnail, 0, 1024),
         OPTION_END,
     };
     int first = 0;

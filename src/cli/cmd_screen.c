@@ -32,7 +32,8 @@ static const char USAGE[] =
     "  --limit N             batch: only the first N samples\n"
     "  --max-tokens N        reply length limit (default 512)\n"
     "  --temperature T       sampling temperature (default 0: greedy)\n"
-    "  --seed S              sampling seed (default 0)\n\n"
+    "  --seed S              sampling seed (default 0)\n"
+    "  --config FILE.json    these options from a JSON object ({\"json\": true}); the command line wins\n\n"
     "examples:\n"
     "  iar screen photo.jpg gen1.png gen2.png gen3.png gen4.png\n"
     "  iar screen photo.jpg gen1.png gen2.png gen3.png gen4.png --dimension lighting --json\n"
@@ -230,11 +231,11 @@ int cmd_screen(int argc, char **argv) {
         OPTION_STRING("dimension", &command.dimension_arg),
         OPTION_FLAG("json", &command.json),
         OPTION_STRING("batch", &command.batch),
-        {"out", CLI_STRING, &command.out, 0, 0, 'o'},
-        OPTION_INT("limit", &command.limit, 1, 1e9),
-        OPTION_INT("max-tokens", &command.max_tokens, 1, 65536),
+        OPTION_OUT(&command.out),
+        OPTION_LONG("limit", &command.limit, 1, 1e9),
+        OPTION_LONG("max-tokens", &command.max_tokens, 1, 65536),
         OPTION_DOUBLE("temperature", &command.temperature, 0, 2),
-        OPTION_INT("seed", &command.seed, 0, 9e18),
+        OPTION_LONG("seed", &command.seed, 0, 9e18),
         OPTION_END,
     };
     int first = 0;

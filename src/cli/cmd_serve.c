@@ -45,7 +45,8 @@ static void print_help(void) {
            "  --idle-timeout S         close a connection silent this long (default 10)\n"
            "  --example DATA.jsonl     dataset behind the page's example button\n"
            "  --allow-outside          its images may resolve (through symbolic links) outside its folder\n"
-           "  --quiet                  no per-request log lines on stderr\n\n"
+           "  --quiet                  no per-request log lines on stderr\n"
+           "  --config FILE.json       these options from a JSON object ({\"port\": 8080}); the command line wins\n\n"
            "example:\n"
            "  iar serve --model runs/sft-small --example bench1/data.jsonl --port 8080\n"
            "  curl -s localhost:8080/health\n");
@@ -73,19 +74,19 @@ int cmd_serve(int argc, char **argv) {
     const CliOption OPTIONS[] = {
         OPTION_STRING("model", &model_arg),
         OPTION_STRING("host", &options.host),
-        OPTION_INT("port", &port, 0, 65535),
+        OPTION_LONG("port", &port, 0, 65535),
         OPTION_STRING("name", &name),
         OPTION_STRING("api-key-env", &api_key_env),
-        OPTION_INT("max-body", &max_body, 1, 4096),
-        OPTION_INT("max-pixels", &max_pixels, 1, 400000000),
-        OPTION_INT("max-request-pixels", &max_request_pixels, 1, 2000000000),
-        OPTION_INT("max-server-pixels", &max_server_pixels, 1, 8e18),
-        OPTION_INT("max-tokens", &max_tokens, 1, 65536),
-        OPTION_INT("max-concurrent", &max_concurrent, 1, 100000),
-        OPTION_INT("max-connections", &max_connections, 1, 1000000),
-        OPTION_INT("per-ip", &per_ip, 1, 1000000),
-        OPTION_INT("workers", &workers, 1, 64),
-        OPTION_INT("threads", &threads, 1, 256),
+        OPTION_LONG("max-body", &max_body, 1, 4096),
+        OPTION_LONG("max-pixels", &max_pixels, 1, 400000000),
+        OPTION_LONG("max-request-pixels", &max_request_pixels, 1, 2000000000),
+        OPTION_LONG("max-server-pixels", &max_server_pixels, 1, 8e18),
+        OPTION_LONG("max-tokens", &max_tokens, 1, 65536),
+        OPTION_LONG("max-concurrent", &max_concurrent, 1, 100000),
+        OPTION_LONG("max-connections", &max_connections, 1, 1000000),
+        OPTION_LONG("per-ip", &per_ip, 1, 1000000),
+        OPTION_LONG("workers", &workers, 1, 64),
+        OPTION_LONG("threads", &threads, 1, 256),
         OPTION_DOUBLE("timeout", &timeout, 1, 86400),
         OPTION_DOUBLE("idle-timeout", &idle_timeout, 1, 86400),
         OPTION_STRING("example", &options.example_path),

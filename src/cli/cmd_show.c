@@ -16,6 +16,7 @@ static const char USAGE[] =
     "  --grid N     show N samples (1..200), starting at sample K (--from, default 0)\n"
     "  -o PATH      output PNG\n"
     "  --tile PX    side of each image on the sheet, 32..512 (default 192; 128 in grid mode)\n"
+    "  --config FILE.json  these options from a JSON object; the command line overrides it\n"
     "example:\n"
     "  iar show bench_data/data.jsonl --id s000012 -o sheet.png\n"
     "  iar show bench_data/data.jsonl --grid 12 -o grid.png\n";
@@ -29,10 +30,10 @@ int cmd_show(int argc, char **argv) {
     long grid = 0, from = 0, tile = 0;
     const CliOption OPTIONS[] = {
         OPTION_STRING("id", &id),
-        {"out", CLI_STRING, &out, 0, 0, 'o'},
-        OPTION_INT("grid", &grid, 1, 200),
-        OPTION_INT("from", &from, 0, 100000000),
-        OPTION_INT("tile", &tile, 32, 512),
+        OPTION_OUT(&out),
+        OPTION_LONG("grid", &grid, 1, 200),
+        OPTION_LONG("from", &from, 0, 100000000),
+        OPTION_LONG("tile", &tile, 32, 512),
         OPTION_END,
     };
     int first = 0;

@@ -24,6 +24,8 @@ static const char USAGE[] =
     "  --photos DIR       the photographs (default $IAR_PHOTOS, else ~/.cache/iar/photos); fetch them\n"
     "                     with tools/fetch_photos.sh\n"
     "  --threads K        rendering threads (default: all cores)\n"
+    "  --config FILE.json these options from a JSON object ({\"n\": 2000, \"seed\": 7}); the command\n"
+    "                     line overrides it\n"
     "example:\n"
     "  iar synth --out bench_data --n 2000 --seed 7 --difficulty mix --style photo\n";
 
@@ -62,43 +64,29 @@ int cmd_synth(int argc, char **argv) {
     }
     SynthConfig config;
     synth_config_default(&config);
-    const char *out = NULL, *photos_dir = NULL;
+    const char *out = NULL, *photos_dir = NULL, *dims = NULL, *difficulty = NULL, *style = NULL;
     config.style = SYNTH_STYLE_MIX; // the library's default is render; users get photographs where fetched
-    long n = -1, threads = 0;
+    long n = -1, threads = 0, seed = (long)config.seed;
     Error err = {{0}};
-    for (int i = 1; i < argc; i++) {
-        const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        long v;
-        if (strcmp(option, "--out") == 0) {
-            if (!value) return cli_fail("--out needs a folder");
-            out = value;
-        } else if (strcmp(option, "--n") == 0) {
-            if (cli_parse_int(option, value, 1, 10000000, &n) != 0) return 1;
-        } else if (strcmp(option, "--seed") == 0) {
-            if (cli_parse_int(option, value, 0, 0x7fffffffffffffffL, &v) != 0) return 1;
-            config.seed = (uint64_t)v;
-        } else if (strcmp(option, "--size") == 0) {
-            if (cli_parse_int(option, value, SYNTH_MIN_SIZE, SYNTH_MAX_SIZE, &v) != 0) return 1;
-            config.size = (int)v;
-        } else if (strcmp(option, "--dims") == 0) {
-            if (!value) return cli_fail("--dims needs a list, e.g. lighting,placement");
-            if (synth_dimensions_parse(value, &config.dimensions, &err) != 0) return cli_fail("--dims: %s", err.message);
-        } else if (strcmp(option, "--difficulty") == 0) {
-            if (!value || synth_difficulty_parse(value, &config.difficulty) != 0)
-                return cli_fail("--difficulty: '%s' is not easy, medium, hard or mix", value ? value : "");
-        } else if (strcmp(option, "--style") == 0) {
-            if (!value || synth_style_parse(value, &config.style) != 0)
-                return cli_fail("--style: '%s' is not render, photo or mix", value ? value : "");
-        } else if (strcmp(option, "--photos") == 0) {
-            if (!value) return cli_fail("--photos needs a folder");
-            photos_dir = value;
-        } else if (strcmp(option, "--threads") == 0) {
-            if (cli_parse_int(option, value, 1, 256, &threads) != 0) return 1;
-        } else {
-            return cli_fail("synth: unknown option '%s' (see iar synth --help)", option);
-        }
-        i++;
-    }
+    const CliOption options[] = {
+        OPTION_STRING("out", &out),
+        OPTION_LONG("n", &n, 1, 10000000),
+        OPTION_LONG("seed", &seed, 0, 9e18),
+        OPTION_INT("size", &config.size, SYNTH_MIN_SIZE, SYNTH_MAX_SIZE),
+        OPTION_STRING("dims", &dims),
+        OPTION_STRING("difficulty", &difficulty),
+        OPTION_STRING("style", &style),
+        OPTION_STRING("photos", &photos_dir),
+        OPTION_LONG("threads", &threads, 1, 256),
+        OPTION_END,
+    };
+    if (cli_options_parse_only("synth", argc, argv, options) != 0) return 1;
+    config.seed = (uint64_t)seed;
+    if (dims && synth_dimensions_parse(dims, &config.dimensions, &err) != 0) return cli_fail("--dims: %s", err.message);
+    if (difficulty && synth_difficulty_parse(difficulty, &config.difficulty) != 0)
+        return cli_fail("--difficulty: '%s' is not easy, medium, hard or mix", difficulty);
+    if (style && synth_style_parse(style, &config.style) != 0)
+        return cli_fail("--style: '%s' is not render, photo or mix", style);
     if (!out) return cli_fail("synth: --out DIR is required (see iar synth --help)");
     if (n < 0) return cli_fail("synth: --n N is required (see iar synth --help)");
     PhotoLibrary *library = NULL;

@@ -42,9 +42,12 @@ static void sft_usage(FILE *f) {
           "  --val-samples N           held-out samples generated per validation (default 64)\n"
           "  --save-every N            checkpoint every N steps (default: at the end)\n"
           "  --stop-at N               stop after step N as if interrupted (continue with --resume)\n"
-          "  --resume                  continue CKPT's state.bin bit-for-bit (a new run when there is none)\n"
+          "  --resume                  continue CKPT's state.bin bit-for-bit (a new run when there is none);\n"
+          "                            a larger --steps extends a finished run\n"
           "  --threads K               OpenMP/OpenBLAS threads; --peak-gflops G for MFU (default: measured)\n"
           "  --cache-dir DIR           image cache folder (default: the dataset's folder)\n"
+          "  --config FILE.json        these options from a JSON object ({\"steps\": 900, \"resume\": true});\n"
+          "                            the command line overrides it (docs/TRAINING.md)\n"
           "Writes CKPT/model.safetensors, config.json, tokenizer.json, state.bin, train_log.jsonl.\n"
           "example: iar train sft --data data/train/data.jsonl --out runs/sft --config small --steps 900 --batch 16\n",
           f);
@@ -56,22 +59,21 @@ static int cmd_train_tokenizer(int argc, char **argv) {
               "Trains a byte-level BPE on the dataset's prompts and rationales.\n"
               "  --pretokenizer P  iar-phrases-v1 (default: merges may span words within a clause) or\n"
               "                    iar-chunks-v1 (merges stay inside words)\n"
+              "  --config FILE.json  these options from a JSON object; the command line overrides it\n"
               "example: iar train tokenizer --data data/train/data.jsonl --out runs/tokenizer.json --vocab 1024\n",
               stdout);
         return 0;
     }
     const char *data = NULL, *out = NULL, *pretokenizer = TOKENIZER_DEFAULT_PRETOKENIZER;
     long vocab = 1024;
-    for (int i = 1; i < argc; i++) {
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--data") == 0 && value) data = argv[++i];
-        else if (strcmp(argv[i], "--out") == 0 && value) out = argv[++i];
-        else if (strcmp(argv[i], "--pretokenizer") == 0 && value) pretokenizer = argv[++i];
-        else if (strcmp(argv[i], "--vocab") == 0) {
-            if (cli_parse_int("--vocab", value, 259, 65536, &vocab) != 0) return 1;
-            i++;
-        } else return cli_fail("train tokenizer: unknown or incomplete option '%s' (see --help)", argv[i]);
-    }
+    const CliOption options[] = {
+        OPTION_STRING("data", &data),
+        OPTION_STRING("out", &out),
+        OPTION_STRING("pretokenizer", &pretokenizer),
+        OPTION_LONG("vocab", &vocab, 259, 65536),
+        OPTION_END,
+    };
+    if (cli_options_parse_only("train tokenizer", argc, argv, options) != 0) return 1;
     if (!data || !out) return cli_fail("train tokenizer: --data and --out are required (see --help)");
     Dataset dataset;
     Error err = {{0}};
@@ -124,65 +126,48 @@ static void sft_on_validation(void *user, long step, const ValidationResult *v) 
     fputc('\n', stderr);
 }
 
-// Parses one `--name value` pair of the SFT options; returns 1 when consumed (i advanced), 0 when
-// unknown, -1 on a bad value (message printed).
-static int sft_parse_option(SftOptions *o, int argc, char **argv, int *i) {
-    const char *name = argv[*i], *value = *i + 1 < argc ? argv[*i + 1] : NULL;
-    long n;
-    double x;
-    struct {
-        const char *name;
-        const char **target;
-    } strings[] = {{"--data", &o->data_path},   {"--out", &o->out_dir},           {"--config", &o->config_name},
-                   {"--init", &o->init_dir},    {"--tokenizer", &o->tokenizer_path}, {"--cache-dir", &o->cache_dir},
-                   {"--init-vision", &o->init_vision}};
-    for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
-        if (strcmp(name, strings[k].name) == 0) {
-            if (!value) return cli_fail("%s needs a value", name), -1;
-            *strings[k].target = value;
-            (*i)++;
-            return 1;
-        }
-    struct {
-        const char *name;
-        long min, max;
-        long *target_long;
-        int *target_int;
-    } ints[] = {{"--steps", 1, 100000000, &o->steps, NULL},    {"--warmup", 0, 100000000, &o->warmup_steps, NULL},
-                {"--val-every", 0, 100000000, &o->val_every, NULL}, {"--save-every", 0, 100000000, &o->save_every, NULL},
-                {"--stop-at", 1, 100000000, &o->stop_at, NULL},  {"--batch", 1, 4096, NULL, &o->batch_size},
-                {"--vocab", 259, 65536, NULL, &o->vocab_size},   {"--val-samples", 0, 1000000, NULL, &o->val_samples},
-                {"--threads", 1, 256, NULL, &o->threads}};
-    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-        if (strcmp(name, ints[k].name) == 0) {
-            if (cli_parse_int(name, value, ints[k].min, ints[k].max, &n) != 0) return -1;
-            if (ints[k].target_long) *ints[k].target_long = n;
-            else *ints[k].target_int = (int)n;
-            (*i)++;
-            return 1;
-        }
-    if (strcmp(name, "--seed") == 0) {
-        if (cli_parse_int(name, value, 0, 2147483647L, &n) != 0) return -1;
-        o->seed = (uint64_t)n;
-    } else {
-        struct {
-            const char *name;
-            double min, max;
-            float *target_float;
-            double *target_double;
-        } reals[] = {{"--lr", 1e-8, 10, &o->learning_rate, NULL},   {"--weight-decay", 0, 10, &o->weight_decay, NULL},
-                     {"--clip", 0, 1e6, &o->clip_norm, NULL},       {"--min-lr-ratio", 0, 1, &o->min_lr_ratio, NULL},
-                     {"--epochs", 1e-6, 1e6, NULL, &o->epochs},    {"--val-fraction", 0, 0.9, NULL, &o->val_fraction},
-                     {"--peak-gflops", 1e-3, 1e9, NULL, &o->peak_gflops}, {"--aux-weight", 0, 100, &o->aux_weight, NULL}};
-        size_t k = 0, count = sizeof reals / sizeof reals[0];
-        while (k < count && strcmp(name, reals[k].name) != 0) k++;
-        if (k == count) return 0;
-        if (cli_parse_double(name, value, reals[k].min, reals[k].max, &x) != 0) return -1;
-        if (reals[k].target_float) *reals[k].target_float = (float)x;
-        else *reals[k].target_double = x;
-    }
-    (*i)++;
-    return 1;
+// The SFT options onto `o`; returns 0, or 1 after printing the error. Older names stay accepted:
+// --grad-clip, --val-limit and --cache (the vocabulary is now vision's).
+static int sft_parse(int argc, char **argv, SftOptions *o) {
+    long seed = (long)o->seed;
+    int steps_position = 0, epochs_position = 0;
+    const CliOption options[] = {
+        OPTION_STRING("data", &o->data_path),
+        OPTION_STRING("out", &o->out_dir),
+        OPTION_STRING("config", &o->config_name),
+        OPTION_STRING("init", &o->init_dir),
+        OPTION_STRING("init-vision", &o->init_vision),
+        OPTION_STRING("tokenizer", &o->tokenizer_path),
+        OPTION_STRING("cache-dir", &o->cache_dir),
+        OPTION_STRING("cache", &o->cache_dir),
+        OPTION_INT("vocab", &o->vocab_size, 259, 65536),
+        {.name = "steps", .type = CLI_LONG, .value = &o->steps, .min = 1, .max = 1e8, .position = &steps_position},
+        {.name = "epochs", .type = CLI_DOUBLE, .value = &o->epochs, .min = 1e-6, .max = 1e6, .position = &epochs_position},
+        OPTION_INT("batch", &o->batch_size, 1, 4096),
+        OPTION_FLOAT("lr", &o->learning_rate, 1e-8, 10),
+        OPTION_LONG("warmup", &o->warmup_steps, 0, 1e8),
+        OPTION_FLOAT("min-lr-ratio", &o->min_lr_ratio, 0, 1),
+        OPTION_FLOAT("weight-decay", &o->weight_decay, 0, 10),
+        OPTION_FLOAT("clip", &o->clip_norm, 0, 1e6),
+        OPTION_FLOAT("grad-clip", &o->clip_norm, 0, 1e6),
+        OPTION_FLOAT("aux-weight", &o->aux_weight, 0, 100),
+        OPTION_LONG("seed", &seed, 0, 2147483647),
+        OPTION_DOUBLE("val-fraction", &o->val_fraction, 0, 0.9),
+        OPTION_LONG("val-every", &o->val_every, 0, 1e8),
+        OPTION_INT("val-samples", &o->val_samples, 0, 1000000),
+        OPTION_INT("val-limit", &o->val_samples, 0, 1000000),
+        OPTION_LONG("save-every", &o->save_every, 0, 1e8),
+        OPTION_LONG("stop-at", &o->stop_at, 1, 1e8),
+        OPTION_FLAG("resume", &o->resume),
+        OPTION_INT("threads", &o->threads, 1, 256),
+        OPTION_DOUBLE("peak-gflops", &o->peak_gflops, 1e-3, 1e9),
+        OPTION_END,
+    };
+    if (cli_options_parse_only("train sft", argc, argv, options) != 0) return 1;
+    o->seed = (uint64_t)seed;
+    if (epochs_position > steps_position) o->steps = 0; // the later of --steps/--epochs wins
+    if (steps_position > epochs_position) o->epochs = 0;
+    return 0;
 }
 
 static int cmd_train_sft(int argc, char **argv) {
@@ -192,17 +177,7 @@ static int cmd_train_sft(int argc, char **argv) {
     }
     SftOptions o;
     sft_options_default(&o);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--resume") == 0) {
-            o.resume = 1;
-            continue;
-        }
-        int used = sft_parse_option(&o, argc, argv, &i);
-        if (used < 0) return 1;
-        if (used == 0) return cli_fail("train sft: unknown option '%s' (see iar train sft --help)", argv[i]);
-        if (strcmp(argv[i - 1], "--epochs") == 0) o.steps = 0; // the later of --steps/--epochs wins
-        if (strcmp(argv[i - 1], "--steps") == 0) o.epochs = 0;
-    }
+    if (sft_parse(argc, argv, &o) != 0) return 1;
     if (!o.data_path || !o.out_dir) return cli_fail("train sft: --data and --out are required (see --help)");
     // under mpirun: one rank per process, rank 0 prints (docs/SCALE.md); else a one-process world
     Distributed dist;
@@ -240,22 +215,11 @@ int cmd_train(int argc, char **argv) {
         train_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
     }
-    // One vocabulary for every stage (vision's names): --clip, --val-samples, --cache-dir; the
-    // names each stage had before still work
-    static const char *const ALIASES[][2] = {{"--grad-clip", "--clip"}, {"--val-limit", "--val-samples"},
-                                             {"--cache", "--cache-dir"}};
     int (*stage)(int, char **) = strcmp(argv[1], "tokenizer") == 0 ? cmd_train_tokenizer
                                  : strcmp(argv[1], "sft") == 0     ? cmd_train_sft
                                  : strcmp(argv[1], "grpo") == 0    ? cmd_train_grpo
+                                 : strcmp(argv[1], "vision") == 0  ? cmd_train_vision
                                                                    : NULL;
-    if (stage) {
-        int count = 0;
-        char **normalized = cli_argv_normalize(argc - 1, argv + 1, ALIASES, sizeof ALIASES / sizeof ALIASES[0], &count);
-        if (!normalized) return cli_fail("train: out of memory");
-        int rc = stage(count, normalized);
-        cli_argv_free(normalized);
-        return rc;
-    }
-    if (strcmp(argv[1], "vision") == 0) return cmd_train_vision(argc - 1, argv + 1);
+    if (stage) return stage(argc - 1, argv + 1);
     return cli_fail("train: unknown stage '%s' (use tokenizer, vision, sft or grpo)", argv[1]);
 }

@@ -22,7 +22,7 @@ static void grpo_print_help(void) {
            "  --out DIR               checkpoint folder; also train_log.jsonl, rollouts.jsonl, curve.svg\n"
            "  --val FILE              validation set: greedy exact/prop every --val-every steps\n"
            "  --val-every N           (25)        --val-samples N validation samples (64)\n"
-           "  --resume                continue the run in --out (same options)\n"
+           "  --resume                continue the run in --out (same options; a larger --steps extends it)\n"
            "  --save-every N          (50)        --dump-every N  rollouts.jsonl every N steps (10)\n"
            "  --stop-at N             stop after step N as if interrupted (continue with --resume)\n"
            "  --cache-dir DIR         image cache folder (default: beside the dataset)\n"
@@ -45,6 +45,8 @@ static void grpo_print_help(void) {
            "  --hcm-threshold X (0.5)  --hcm-hard-weight W (4)  --hcm-solved-weight W (0.5)\n"
            "  --hcm-failed-weight W (1): cases no rollout scores on are not boosted (their groups give no signal)\n"
            "  --seed S (1)  --threads N (2)\n"
+           "  --config FILE.json      these options from a JSON object ({\"group\": 8, \"hcm\": true}); the\n"
+           "                          command line overrides it (docs/TRAINING.md)\n"
            "Options take `--name value` or `--name=value`; the names are those of train sft and train vision\n"
            "(--grad-clip, --val-limit and --cache still work).\n\n"
            "example:\n"
@@ -53,99 +55,73 @@ static void grpo_print_help(void) {
            "  iar plot curves.svg runs/grpo-exact=exact runs/dpa=DPA   (curves of finished runs)\n");
 }
 
-// Parses "--name value" pairs into the options; returns 0, or 1 after printing the error.
+// The GRPO options onto `o`; returns 0, or 1 after printing the error.
 static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        double x;
-#define INT_OPT(NAME, MIN, MAX, DEST)                                                                             \
-    if (strcmp(a, NAME) == 0) {                                                                                    \
-        if (cli_parse_int(NAME, v, MIN, MAX, &n)) return 1;                                                        \
-        DEST = n;                                                                                                  \
-        i++;                                                                                                       \
-        continue;                                                                                                  \
-    }
-#define REAL_OPT(NAME, MIN, MAX, DEST)                                                                            \
-    if (strcmp(a, NAME) == 0) {                                                                                    \
-        if (cli_parse_double(NAME, v, MIN, MAX, &x)) return 1;                                                     \
-        DEST = x;                                                                                                  \
-        i++;                                                                                                       \
-        continue;                                                                                                  \
-    }
-#define TEXT_OPT(NAME, DEST)                                                                                      \
-    if (strcmp(a, NAME) == 0) {                                                                                    \
-        if (!v) return cli_fail("%s needs a value", NAME);                                                         \
-        DEST = v;                                                                                                  \
-        i++;                                                                                                       \
-        continue;                                                                                                  \
-    }
-        TEXT_OPT("--data", o->data_path)
-        TEXT_OPT("--init", o->init_dir)
-        TEXT_OPT("--out", o->out_dir)
-        TEXT_OPT("--val", o->val_path)
-        TEXT_OPT("--cache-dir", o->cache_dir)
-        INT_OPT("--val-every", 0, 1000000, o->val_every)
-        INT_OPT("--val-samples", 0, 100000000, o->val_limit)
-        INT_OPT("--save-every", 0, 1000000, o->save_every)
-        INT_OPT("--dump-every", 0, 1000000, o->dump_every)
-        REAL_OPT("--w-format", 0, 100, o->reward.weight_format)
-        REAL_OPT("--w-accuracy", 0, 100, o->reward.weight_accuracy)
-        INT_OPT("--lambda-stages", 2, 1000, o->lambda.stages)
-        REAL_OPT("--lambda-start", 0, 1, o->lambda.start)
-        REAL_OPT("--lambda-end", 0, 1, o->lambda.end)
-        INT_OPT("--steps", 1, 10000000, o->steps)
-        INT_OPT("--group", 2, 64, o->group_size)
-        INT_OPT("--prompts-per-step", 1, 4096, o->prompts_per_step)
-        INT_OPT("--iterations", 1, 64, o->iterations)
-        INT_OPT("--stop-at", 0, 10000000, o->stop_at)
-        REAL_OPT("--lr", 0, 1, o->learning_rate)
-        INT_OPT("--warmup", 0, 10000000, o->warmup_steps)
-        REAL_OPT("--clip", 0, 1e6, o->adamw.clip_norm)
-        REAL_OPT("--weight-decay", 0, 10, o->adamw.weight_decay)
-        REAL_OPT("--temperature", 0, 10, o->temperature)
-        REAL_OPT("--top-p", 1e-6, 1, o->top_p)
-        INT_OPT("--max-new-tokens", 0, 1000000, o->max_new_tokens)
-        REAL_OPT("--epsilon-low", 0, 0.999, o->loss.epsilon_low)
-        REAL_OPT("--epsilon-high", 0, 100, o->loss.epsilon_high)
-        REAL_OPT("--beta", 0, 100, o->loss.beta)
-        INT_OPT("--hcm-period", 1, 1000000, o->hcm_options.period)
-        INT_OPT("--hcm-rollouts", 2, 64, o->hcm_options.rollouts)
-        INT_OPT("--hcm-subset", 0, 100000000, o->hcm_options.subset)
-        REAL_OPT("--hcm-threshold", 0, 1, o->hcm_options.threshold)
-        REAL_OPT("--hcm-hard-weight", 1e-6, 1e6, o->hcm_options.hard_weight)
-        REAL_OPT("--hcm-solved-weight", 1e-6, 1e6, o->hcm_options.solved_weight)
-        REAL_OPT("--hcm-failed-weight", 1e-6, 1e6, o->hcm_options.failed_weight)
-        INT_OPT("--seed", 0, 0x7fffffffL, o->seed)
-        INT_OPT("--threads", 1, 256, o->threads)
-#undef INT_OPT
-#undef REAL_OPT
-#undef TEXT_OPT
-        if (strcmp(a, "--hcm") == 0) {
-            o->hcm = 1;
-        } else if (strcmp(a, "--resume") == 0) {
-            o->resume = 1;
-        } else if (strcmp(a, "--reward") == 0) {
-            if (!v) return cli_fail("--reward needs a value");
-            o->reward.accuracy = reward_find(v);
-            if (!o->reward.accuracy) return cli_fail("--reward: unknown reward '%s' (exact, prop, jaccard, option, dpa)", v);
-            i++;
-        } else if (strcmp(a, "--lambda-schedule") == 0) {
-            if (!v || lambda_schedule_parse(v, &o->lambda.kind) != 0)
-                return cli_fail("--lambda-schedule: '%s' is not linear, cosine or step", v ? v : "");
-            i++;
-        } else if (strcmp(a, "--loss-agg") == 0) {
-            if (!v || grpo_loss_agg_parse(v, &o->loss.agg) != 0)
-                return cli_fail("--loss-agg: '%s' is not sequence or token", v ? v : "");
-            i++;
-        } else if (strcmp(a, "--scale-rewards") == 0) {
-            if (!v || grpo_scale_rewards_parse(v, &o->scale_rewards) != 0)
-                return cli_fail("--scale-rewards: '%s' is not group, batch or none", v ? v : "");
-            i++;
-        } else {
-            return cli_fail("train grpo: unknown option '%s' (iar train grpo --help lists them)", a);
-        }
-    }
+    long val_limit = (long)o->val_limit, subset = (long)o->hcm_options.subset, seed = (long)o->seed;
+    const char *reward = o->reward.accuracy->name, *lambda_schedule = NULL, *loss_agg = NULL, *scale_rewards = NULL;
+    HcmOptions *hcm = &o->hcm_options;
+    const CliOption options[] = {
+        OPTION_STRING("data", &o->data_path),
+        OPTION_STRING("init", &o->init_dir),
+        OPTION_STRING("out", &o->out_dir),
+        OPTION_STRING("val", &o->val_path),
+        OPTION_STRING("cache-dir", &o->cache_dir),
+        OPTION_STRING("cache", &o->cache_dir),
+        OPTION_LONG("val-every", &o->val_every, 0, 1000000),
+        OPTION_LONG("val-samples", &val_limit, 0, 100000000),
+        OPTION_LONG("val-limit", &val_limit, 0, 100000000),
+        OPTION_LONG("save-every", &o->save_every, 0, 1000000),
+        OPTION_LONG("dump-every", &o->dump_every, 0, 1000000),
+        OPTION_FLAG("resume", &o->resume),
+        OPTION_LONG("stop-at", &o->stop_at, 0, 10000000),
+        OPTION_STRING("reward", &reward),
+        OPTION_DOUBLE("w-format", &o->reward.weight_format, 0, 100),
+        OPTION_DOUBLE("w-accuracy", &o->reward.weight_accuracy, 0, 100),
+        OPTION_STRING("lambda-schedule", &lambda_schedule),
+        OPTION_INT("lambda-stages", &o->lambda.stages, 2, 1000),
+        OPTION_DOUBLE("lambda-start", &o->lambda.start, 0, 1),
+        OPTION_DOUBLE("lambda-end", &o->lambda.end, 0, 1),
+        OPTION_LONG("steps", &o->steps, 1, 10000000),
+        OPTION_INT("group", &o->group_size, 2, 64),
+        OPTION_INT("prompts-per-step", &o->prompts_per_step, 1, 4096),
+        OPTION_INT("iterations", &o->iterations, 1, 64),
+        OPTION_FLOAT("lr", &o->learning_rate, 0, 1),
+        OPTION_LONG("warmup", &o->warmup_steps, 0, 10000000),
+        OPTION_FLOAT("clip", &o->adamw.clip_norm, 0, 1e6),
+        OPTION_FLOAT("grad-clip", &o->adamw.clip_norm, 0, 1e6),
+        OPTION_FLOAT("weight-decay", &o->adamw.weight_decay, 0, 10),
+        OPTION_FLOAT("temperature", &o->temperature, 0, 10),
+        OPTION_FLOAT("top-p", &o->top_p, 1e-6, 1),
+        OPTION_INT("max-new-tokens", &o->max_new_tokens, 0, 1000000),
+        OPTION_FLOAT("epsilon-low", &o->loss.epsilon_low, 0, 0.999),
+        OPTION_FLOAT("epsilon-high", &o->loss.epsilon_high, 0, 100),
+        OPTION_FLOAT("beta", &o->loss.beta, 0, 100),
+        OPTION_STRING("loss-agg", &loss_agg),
+        OPTION_STRING("scale-rewards", &scale_rewards),
+        OPTION_FLAG("hcm", &o->hcm),
+        OPTION_INT("hcm-period", &hcm->period, 1, 1000000),
+        OPTION_INT("hcm-rollouts", &hcm->rollouts, 2, 64),
+        OPTION_LONG("hcm-subset", &subset, 0, 100000000),
+        OPTION_DOUBLE("hcm-threshold", &hcm->threshold, 0, 1),
+        OPTION_DOUBLE("hcm-hard-weight", &hcm->hard_weight, 1e-6, 1e6),
+        OPTION_DOUBLE("hcm-solved-weight", &hcm->solved_weight, 1e-6, 1e6),
+        OPTION_DOUBLE("hcm-failed-weight", &hcm->failed_weight, 1e-6, 1e6),
+        OPTION_LONG("seed", &seed, 0, 0x7fffffffL),
+        OPTION_INT("threads", &o->threads, 1, 256),
+        OPTION_END,
+    };
+    if (cli_options_parse_only("train grpo", argc, argv, options) != 0) return 1;
+    o->val_limit = (size_t)val_limit;
+    hcm->subset = (size_t)subset;
+    o->seed = (uint64_t)seed;
+    o->reward.accuracy = reward_find(reward);
+    if (!o->reward.accuracy) return cli_fail("--reward: unknown reward '%s' (exact, prop, jaccard, option, dpa)", reward);
+    if (lambda_schedule && lambda_schedule_parse(lambda_schedule, &o->lambda.kind) != 0)
+        return cli_fail("--lambda-schedule: '%s' is not linear, cosine or step", lambda_schedule);
+    if (loss_agg && grpo_loss_agg_parse(loss_agg, &o->loss.agg) != 0)
+        return cli_fail("--loss-agg: '%s' is not sequence or token", loss_agg);
+    if (scale_rewards && grpo_scale_rewards_parse(scale_rewards, &o->scale_rewards) != 0)
+        return cli_fail("--scale-rewards: '%s' is not group, batch or none", scale_rewards);
     return 0;
 }
 

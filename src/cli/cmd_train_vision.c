@@ -14,6 +14,8 @@ static void usage(void) {
           "defect kind), on samples rendered in memory for every step (the data never repeats).\n"
           "  --out DIR            checkpoint folder: tower.safetensors, tower.json, state.bin, train_log.jsonl\n"
           "  --config NAME        tower preset: tiny | small (128 px, default) | base\n"
+          "  --config FILE.json   these options from a JSON object ({\"config\": \"small\", \"steps\": 4000});\n"
+          "                       the command line overrides it\n"
           "  --image-size PX      override the preset's input size (a multiple of the tower's stride)\n"
           "  --steps N            optimizer updates (default 4000); raise it with --resume to extend a run\n"
           "  --stop-at N          stop after step N as if interrupted (resume later)\n"
@@ -88,34 +90,33 @@ int cmd_train_vision(int argc, char **argv) {
     long data_seed = (long)o.data_seed, val_seed = (long)o.val_seed, val_samples = o.val_samples,
          val_every = o.val_every, save_every = o.save_every, render_size = 0, threads = 0;
     double lr = o.learning_rate, weight_decay = o.weight_decay, clip = o.clip_norm, dropout = o.dimension_dropout;
-    int resume = 0, evaluate = 0, first = 0;
+    int resume = 0, evaluate = 0;
     const CliOption options[] = {
         OPTION_STRING("out", &out),
         OPTION_STRING("config", &config),
-        OPTION_INT("image-size", &image_size, 8, 1024),
-        OPTION_INT("steps", &steps, 1, 1e9),
-        OPTION_INT("stop-at", &stop_at, 0, 1e9),
-        OPTION_INT("batch", &batch, 1, 4096),
+        OPTION_LONG("image-size", &image_size, 8, 1024),
+        OPTION_LONG("steps", &steps, 1, 1e9),
+        OPTION_LONG("stop-at", &stop_at, 0, 1e9),
+        OPTION_LONG("batch", &batch, 1, 4096),
         OPTION_DOUBLE("lr", &lr, 0, 1),
-        OPTION_INT("warmup", &warmup, 0, 1e9),
+        OPTION_LONG("warmup", &warmup, 0, 1e9),
         OPTION_DOUBLE("weight-decay", &weight_decay, 0, 10),
         OPTION_DOUBLE("clip", &clip, 0, 1e9),
-        OPTION_INT("seed", &seed, 0, 9.0e18),
-        OPTION_INT("data-seed", &data_seed, 0, 9.0e18),
-        OPTION_INT("val-seed", &val_seed, 0, 9.0e18),
-        OPTION_INT("val-samples", &val_samples, 0, 100000),
-        OPTION_INT("val-every", &val_every, 0, 1e9),
-        OPTION_INT("save-every", &save_every, 0, 1e9),
-        OPTION_INT("render-size", &render_size, 0, 1024),
+        OPTION_LONG("seed", &seed, 0, 9.0e18),
+        OPTION_LONG("data-seed", &data_seed, 0, 9.0e18),
+        OPTION_LONG("val-seed", &val_seed, 0, 9.0e18),
+        OPTION_LONG("val-samples", &val_samples, 0, 100000),
+        OPTION_LONG("val-every", &val_every, 0, 1e9),
+        OPTION_LONG("save-every", &save_every, 0, 1e9),
+        OPTION_LONG("render-size", &render_size, 0, 1024),
         OPTION_STRING("difficulty", &difficulty),
         OPTION_DOUBLE("dimension-dropout", &dropout, 0, 1),
         OPTION_FLAG("resume", &resume),
         OPTION_FLAG("evaluate", &evaluate),
-        OPTION_INT("threads", &threads, 0, 1024),
+        OPTION_LONG("threads", &threads, 0, 1024),
         OPTION_END,
     };
-    if (cli_options_parse("train vision", argc, argv, options, &first) != 0) return 1;
-    if (first < argc) return cli_fail("train vision: unexpected argument '%s' (see --help)", argv[first]);
+    if (cli_options_parse_only("train vision", argc, argv, options) != 0) return 1;
     if (!out) return cli_fail("train vision: --out is required (see --help)");
     // N copies would each train the whole run into the same folder: refuse instead
     if (distributed_launcher_size() > 1)

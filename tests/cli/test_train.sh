@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_train.sh — `iar train` from the command line: help with examples, one-line errors with a
-# non-zero exit, tokenizer training, a tiny SFT run stopped half way and resumed, and the result
+# non-zero exit, tokenizer training, a tiny SFT run stopped half way and resumed, finished SFT and
+# GRPO runs extended with --resume --steps, options from --config FILE.json, and the result
 # evaluated through `iar eval --model native:CKPT`.
 set -u
 IAR=${IAR_BIN:?IAR_BIN not set}
@@ -51,6 +52,48 @@ for f in model.safetensors config.json tokenizer.json state.bin train_log.jsonl;
 done
 [ "$(grep -c '"loss"' "$TMP/ck/train_log.jsonl")" -eq 6 ] || fail "train_log.jsonl does not hold 6 steps"
 grep -q '"event":"validation"' "$TMP/ck/train_log.jsonl" || fail "no validation in the log"
+
+# a finished run extended: 4 steps, then --resume --steps 6 trains steps 5 and 6 on the 6-step
+# schedule (the learning rates of a straight 6-step run), and its checkpoint is at step 6
+E="--data $TMP/d/data.jsonl --config tiny --batch 4 --warmup 1 --val-fraction 0.2 --threads 1 --peak-gflops 10"
+"$IAR" train sft $E --out "$TMP/ext" --steps 4 > /dev/null 2>&1 || fail "sft (4 steps) failed"
+"$IAR" train sft $E --out "$TMP/ext" --steps 6 --resume > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "extending a finished sft run failed"; }
+grep -q "resuming at step 4 of 6" "$TMP/out.txt" || fail "the extended sft run did not continue at step 4 of 6"
+[ "$(grep -c '"loss"' "$TMP/ext/train_log.jsonl")" -eq 6 ] || fail "the extended sft log does not hold 6 steps"
+"$IAR" train sft $E --out "$TMP/straight" --steps 6 > /dev/null 2>&1 || fail "sft (6 steps) failed"
+lr_at() { grep "\"step\":$2,\"loss\"" "$1/train_log.jsonl" | sed 's/.*"lr":\([^,]*\),.*/\1/'; }
+[ -n "$(lr_at "$TMP/ext" 6)" ] && [ "$(lr_at "$TMP/ext" 5) $(lr_at "$TMP/ext" 6)" = "$(lr_at "$TMP/straight" 5) $(lr_at "$TMP/straight" 6)" ] \
+    || fail "the extended run's learning rates are not the 6-step schedule's"
+"$IAR" train sft $E --out "$TMP/ext" --steps 6 --resume > "$TMP/out.txt" 2>&1 || fail "re-running the extended run failed"
+grep -q "resuming at step 6 of 6" "$TMP/out.txt" || fail "the extended run's checkpoint is not at step 6"
+"$IAR" train sft $E --out "$TMP/ext" --steps 5 --resume > /dev/null 2>"$TMP/err.txt" && fail "a resume shorter than the run succeeded"
+grep -q "not shorten" "$TMP/err.txt" || fail "shortening a run: the error does not say why"
+"$IAR" train sft $E --out "$TMP/ext" --steps 8 --lr 1e-3 --resume > /dev/null 2>"$TMP/err.txt" && fail "a resume with another --lr succeeded"
+G="--data $TMP/d/data.jsonl --init $TMP/ck --out $TMP/grpo --group 2 --prompts-per-step 1 --max-new-tokens 8 --threads 1"
+"$IAR" train grpo $G --steps 2 > /dev/null 2>&1 || fail "grpo (2 steps) failed"
+"$IAR" train grpo $G --steps 3 --resume > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "extending a finished grpo run failed"; }
+[ "$(grep -c '"reward_mean"' "$TMP/grpo/train_log.jsonl")" -eq 3 ] || fail "the extended grpo log does not hold 3 steps"
+tail -n 1 "$TMP/grpo/train_log.jsonl" | grep -q '"step":3,' || fail "the extended grpo run did not reach step 3"
+"$IAR" train grpo $G --steps 2 --resume > /dev/null 2>"$TMP/err.txt" && fail "a shorter grpo resume succeeded"
+
+# options from a --config file, under the command line's (--opt=value included); the later of
+# --steps/--epochs wins across the two
+printf '{"data": "%s", "config": "tiny", "steps": 50, "batch": 4, "val-fraction": 0.2, "threads": 1, "peak-gflops": 10, "grad-clip": 0.5, "resume": false}\n' \
+    "$TMP/d/data.jsonl" > "$TMP/sft.json"
+"$IAR" train sft --config "$TMP/sft.json" --out="$TMP/cf" --steps=2 > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "sft --config FILE.json failed"; }
+grep -q "config tiny" "$TMP/out.txt" || fail "the file's model preset was not used"
+grep -q "starting at step 0 of 2" "$TMP/out.txt" || fail "--steps=2 on the command line did not override the file"
+[ "$(grep -c '"loss"' "$TMP/cf/train_log.jsonl")" -eq 2 ] || fail "sft --config: the log does not hold 2 steps"
+"$IAR" train sft --config="$TMP/sft.json" --out "$TMP/cf2" --epochs 0.1 > "$TMP/out.txt" 2>&1 || fail "sft --config with --epochs failed"
+grep -q "starting at step 0 of 1" "$TMP/out.txt" || fail "--epochs on the command line did not win over the file's steps"
+printf '{"stepz": 2}\n' > "$TMP/bad.json"
+"$IAR" train sft --config "$TMP/bad.json" --data "$TMP/d/data.jsonl" --out "$TMP/x" > /dev/null 2>"$TMP/err.txt" && fail "an unknown key was accepted"
+[ "$(wc -l < "$TMP/err.txt")" -eq 1 ] && grep -q stepz "$TMP/err.txt" && grep -q bad.json "$TMP/err.txt" \
+    || fail "unknown key: not a one-line error naming the key and the file"
+printf '{"steps": "two"}\n' > "$TMP/bad2.json"
+"$IAR" train sft --config "$TMP/bad2.json" --data "$TMP/d/data.jsonl" --out "$TMP/x" > /dev/null 2>"$TMP/err.txt" && fail "a string for --steps was accepted"
+[ "$(wc -l < "$TMP/err.txt")" -eq 1 ] && grep -q '"steps"' "$TMP/err.txt" && grep -q bad2.json "$TMP/err.txt" \
+    || fail "wrong type: not a one-line error naming the key and the file"
 
 # the checkpoint through the evaluator
 "$IAR" eval --data "$TMP/d/data.jsonl" --model "native:$TMP/ck" --out "$TMP/run" --limit 3 > "$TMP/out.txt" 2>&1 \
