@@ -110,7 +110,7 @@ LIB_OBJ += $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
 endif
 
 # benchmark programs (bench/*.c), linked against the library
-BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load tower_bench
+BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load tower_bench base64_bench
 ifeq ($(MPI),1)
 BENCH_PROGRAMS += mpi_bench
 endif
@@ -121,7 +121,7 @@ BENCH_BIN := $(BENCH_PROGRAMS:%=$(BUILD)/bench/%)
 
 # libFuzzer harnesses: built with clang and the sanitizers from the sources they reach
 FUZZ_CC ?= clang
-FUZZ_PKGS := libpng libjpeg libcjson
+FUZZ_PKGS := libpng libjpeg libcjson libcrypto
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) -fno-omit-frame-pointer
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -lm
