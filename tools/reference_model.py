@@ -39,7 +39,10 @@ def stem_channels_out(c, layer):
 
 def stem_convs(c):
     """(in_ch, out_ch, stride) of each stem conv (model_stem_conv in src/model/model_config.c): one
-    stride-2 conv per stem layer, channels doubling, the last one `dim` wide."""
+    stride-2 conv per stem layer, channels doubling, the last one `dim` wide; none under a vision
+    tower, which replaces the stem."""
+    if c.get("vision_tower"):
+        return []
     out, in_ch = [], 3
     for s in range(c["stem_layers"]):
         o = stem_channels_out(c, s)
@@ -50,16 +53,18 @@ def stem_convs(c):
 
 def layout(c):
     """(name, shape) in the C parameter block's order (model_layout in src/model/model.c)."""
+    D, Fh = c["dim"], c["mlp_hidden"]
     out = []
+    if c.get("vision_tower"):  # the projection of [tower token, evidence, flaw logit, region logit]
+        width = c["tower"]["channels"][-1] + c["tower"]["hidden"] + 2
+        out += [("vision.proj.weight", (D, width)), ("vision.proj.bias", (D,))]
     for l, (in_ch, o, _) in enumerate(stem_convs(c)):
         out += [(f"stem.{l}.weight", (o, in_ch, 3, 3))]
         if c.get("stem_norm"):  # no conv bias before the norm (it would cancel out)
             out += [(f"stem.{l}.norm.weight", (o,)), (f"stem.{l}.norm.bias", (o,))]
         else:
             out += [(f"stem.{l}.bias", (o,))]
-    side = c["image_size"] >> c["stem_layers"]
-    D, Fh = c["dim"], c["mlp_hidden"]
-    out += [("image_index_embedding", (IMAGES, D)), ("image_position_embedding", (side * side, D)),
+    out += [("image_index_embedding", (IMAGES, D)), ("image_position_embedding", (image_tokens_per_image(c), D)),
             ("token_embedding", (c["vocab_size"], D)), ("text_position_embedding", (c["max_text_len"], D))]
     for l in range(c["layers"]):
         p = f"blocks.{l}."
@@ -95,10 +100,20 @@ def random_weights(c, generator):
     return w
 
 
+def image_tokens_per_image(c):
+    """P of model_image_tokens (src/model/model_config.c): the stem's output grid, or with a vision
+    tower its token grid pooled vision_pool × vision_pool."""
+    if c.get("vision_tower"):
+        side = c["image_size"]
+        for stride in c["tower"]["strides"]:
+            side = (side - 1) // stride + 1
+        return (side // c["vision_pool"]) ** 2
+    return (c["image_size"] >> c["stem_layers"]) ** 2
+
+
 def attention_mask(c, text_len, prefix_len, T):
     """(B, N, N) bool: query row may attend key column (the prefix-LM mask of kernels.h)."""
-    side = c["image_size"] >> c["stem_layers"]
-    I = IMAGES * side * side
+    I = IMAGES * image_tokens_per_image(c)
     N = I + T
     pos = torch.arange(N)
     t = pos - I  # text position, negative for image tokens
@@ -116,7 +131,7 @@ def attention_mask(c, text_len, prefix_len, T):
 def candidate_head(c, w, stream):
     """Pooled images of the stream entering the last block -> features (B, 5, 2D), flaw logits (B, 4)."""
     D, B = c["dim"], stream.shape[0]
-    P = (c["image_size"] >> c["stem_layers"]) ** 2
+    P = image_tokens_per_image(c)
     tokens = stream[:, :IMAGES * P].reshape(B, IMAGES, P, D)
     pool = tokens.mean(2)
     u = F.layer_norm(pool, (D,), w["candidate.ln.weight"], w["candidate.ln.bias"], eps=1e-5)
@@ -132,13 +147,9 @@ def candidate_pointer(w, feat, h):
     return h + select @ r
 
 
-def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None, aux_out=None):
-    """Returns the final-LN text rows (B, T, D) and logits (B, T, V); appends each layer's (k, v)
-    (B, heads, N, head_dim) to kv_out when given (generation's cache), and the candidate flaw
-    logits (B, 4) to aux_out when the config has the candidate head."""
-    B, T = tokens.shape
-    D, H = c["dim"], c["heads"]
-    S = c["image_size"]
+def stem_forward(c, w, images):
+    """The convolutional stem: images (B, 5, 3, S, S) -> image tokens (B, 5, P, D), before embeddings."""
+    B, D, S = images.shape[0], c["dim"], c["image_size"]
     x = images.reshape(B * IMAGES, 3, S, S)
     convs = stem_convs(c)
     for l, (_, _, stride) in enumerate(convs):
@@ -148,8 +159,23 @@ def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None, aux_o
         if l < len(convs) - 1:
             x = F.gelu(x, approximate="tanh")
     P = x.shape[2] * x.shape[3]
-    x = x.reshape(B, IMAGES, D, P).permute(0, 1, 3, 2)  # (B, 5, P, D)
-    x = x + w["image_index_embedding"][None, :, None, :] + w["image_position_embedding"][None, None, :, :]
+    return x.reshape(B, IMAGES, D, P).permute(0, 1, 3, 2)
+
+
+def model_forward(c, w, images, tokens, text_len, prefix_len, kv_out=None, aux_out=None):
+    """Returns the final-LN text rows (B, T, D) and logits (B, T, V); appends each layer's (k, v)
+    (B, heads, N, head_dim) to kv_out when given (generation's cache), and the candidate flaw
+    logits (B, 4) to aux_out when the config has the candidate head."""
+    return sequence_forward(c, w, stem_forward(c, w, images), tokens, text_len, prefix_len, kv_out, aux_out)
+
+
+def sequence_forward(c, w, image_tokens, tokens, text_len, prefix_len, kv_out=None, aux_out=None):
+    """model_forward from the image tokens (B, 5, P, D) on: what the stem or a vision tower's
+    projection produced (tools/iar_torch.py passes the latter)."""
+    B, T = tokens.shape
+    D, H = c["dim"], c["heads"]
+    P = image_tokens.shape[2]
+    x = image_tokens + w["image_index_embedding"][None, :, None, :] + w["image_position_embedding"][None, None, :, :]
     x = x.reshape(B, IMAGES * P, D)
     valid = torch.arange(T)[None, :] < torch.tensor(text_len)[:, None]
     safe_tokens = torch.where(valid, tokens, torch.zeros_like(tokens))  # padding reads token 0

@@ -117,9 +117,11 @@ def random_buffers(c, generator):
     return b
 
 
-def tower_forward(c, w, buffers, images, dimension, training):
+def tower_forward(c, w, buffers, images, dimension, training, intermediates=None):
     """images (B, 5, 3, S, S), dimension (B) long -> flaw (B, 4), token (B, 4, P, 5), class (B, 4, K)
-    logits. Training: batch statistics, `buffers` updated in place as BatchNorm2d does."""
+    logits. Training: batch statistics, `buffers` updated in place as BatchNorm2d does. `intermediates`
+    (a dict), when given, receives what the language model reads besides the logits (TowerOutput):
+    "image_tokens" (B, 5, P, C) and "evidence" (B, 4, P, H)."""
     B, S = images.shape[0], c["image_size"]
     x = images.reshape(B * IMAGES, 3, S, S)
     for l, stride in enumerate(c["strides"]):
@@ -142,6 +144,8 @@ def tower_forward(c, w, buffers, images, dimension, training):
     scale = 1.0 + w["dimension_embedding"][row][:, None, None, :]  # (B, 1, 1, H)
     hidden = F.relu(F.linear(features, w["mlp1.weight"], w["mlp1.bias"])) * scale
     evidence = F.relu(F.linear(hidden, w["mlp2.weight"], w["mlp2.bias"]))  # (B, 4, P, H)
+    if intermediates is not None:
+        intermediates.update(image_tokens=tokens, evidence=evidence)
     # max keeps one index (the C code's argmax) where amax would split the gradient among ties
     pool = torch.cat([evidence.max(dim=2).values, evidence.mean(dim=2)], dim=-1)  # (B, 4, 2H)
     flaw = F.linear(pool, w["flaw.weight"], w["flaw.bias"])[..., 0]
