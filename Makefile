@@ -200,7 +200,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libiar.a
 	$(CC) $(CFLAGS) -Ibench -o $@ $< $(BUILD)/libiar.a $(LDLIBS)
 
 $(BUILD)/bench/eval_bench_tool: bench/eval_bench_tool.c $(BUILD)/obj/tests/support/eval_fake_server.o \
-		$(BUILD)/obj/tests/support/eval_fixture.o $(BUILD)/libiar.a
+		$(BUILD)/obj/tests/support/loopback_http.o $(BUILD)/obj/tests/support/eval_fixture.o $(BUILD)/libiar.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS)
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/byte_buffer.h"
 #include "core/files.h"
 #include "eval/cache.h"
 #include "eval/openai.h"
@@ -31,39 +32,19 @@ typedef struct Request {
     int attempts;
     double not_before;
     CURL *easy;
-    char *response;
-    size_t response_size;
-    int response_too_big;
+    ByteBuffer response; // capped at RESPONSE_MAX_BYTES
     char curl_error[CURL_ERROR_SIZE];
 } Request;
 
-static size_t on_response_bytes(char *data, size_t size, size_t count, void *user) {
-    Request *r = user;
-    size_t n = size * count;
-    if (r->response_size + n > RESPONSE_MAX_BYTES) {
-        r->response_too_big = 1;
-        return 0;
-    }
-    char *grown = realloc(r->response, r->response_size + n + 1);
-    if (!grown) return 0;
-    memcpy(grown + r->response_size, data, n);
-    r->response = grown;
-    r->response_size += n;
-    grown[r->response_size] = 0;
-    return n;
-}
-
 static void request_free(Request *r) {
     free(r->body);
-    free(r->response);
+    byte_buffer_free(&r->response);
     free(r);
 }
 
 static int request_start(CURLM *multi, Request *r, const OpenaiState *state, struct curl_slist *headers) {
-    free(r->response);
-    r->response = NULL;
-    r->response_size = 0;
-    r->response_too_big = 0;
+    byte_buffer_free(&r->response);
+    r->response.max = RESPONSE_MAX_BYTES;
     r->curl_error[0] = 0;
     r->attempts++;
     r->easy = curl_easy_init();
@@ -72,8 +53,8 @@ static int request_start(CURLM *multi, Request *r, const OpenaiState *state, str
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(r->body));
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_response_bytes);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, byte_buffer_write_callback);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, &r->response);
     curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->curl_error);
     curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)(state->options.timeout_seconds * 1000.0));
@@ -158,15 +139,15 @@ static void handle_done(RunLoop *loop, CURLM *multi, CURLMsg *message) {
     char reason[512];
     int retryable = 0, permanent = 0;
     if (code != CURLE_OK) {
-        permanent = r->response_too_big;
-        retryable = !r->response_too_big;
-        snprintf(reason, sizeof reason, "%s", r->response_too_big ? "response over 16 MB"
+        permanent = r->response.overflowed;
+        retryable = !r->response.overflowed;
+        snprintf(reason, sizeof reason, "%s", r->response.overflowed ? "response over 16 MB"
                                               : code == CURLE_OPERATION_TIMEDOUT ? "timed out"
                                               : r->curl_error[0] ? r->curl_error : curl_easy_strerror(code));
     } else if (status != 200) {
         retryable = openai_status_retryable(status);
         permanent = openai_status_permanent(status);
-        snprintf(reason, sizeof reason, "HTTP %ld: %.300s", status, r->response ? r->response : "");
+        snprintf(reason, sizeof reason, "HTTP %ld: %.300s", status, byte_buffer_text(&r->response));
         if ((status == 401 || status == 403) && !loop->fatal[0])
             snprintf(loop->fatal, sizeof loop->fatal, "the server refused the API key (HTTP %ld) at %.300s; check $%.60s",
                      status, loop->state->endpoint,
@@ -175,7 +156,7 @@ static void handle_done(RunLoop *loop, CURLM *multi, CURLMsg *message) {
         char *text = NULL;
         int prompt_tokens, completion_tokens;
         Error err = {{0}};
-        if (openai_response_parse(r->response ? r->response : "", &text, &prompt_tokens, &completion_tokens, &err) == 0) {
+        if (openai_response_parse(byte_buffer_text(&r->response), &text, &prompt_tokens, &completion_tokens, &err) == 0) {
             if (loop->state->cache) response_cache_put(loop->state->cache, r->key, text, prompt_tokens, completion_tokens, NULL);
             finish(loop, r, text, NULL, 0, prompt_tokens, completion_tokens, latency, 0);
             free(text);

@@ -1,9 +1,8 @@
 // eval_fake_server.c — the misbehaving OpenAI-compatible server of the eval tests and benchmark.
 #include "eval_fake_server.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
+#include "loopback_http.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +22,6 @@ struct EvalFakeServer {
     int total;
     char authorization[256];
 };
-
-typedef struct Upload {
-    char *data;
-    size_t size;
-} Upload;
 
 // Counts this request for the id and returns how many requests of it came before (0 for the first).
 static int fake_count(EvalFakeServer *server, const char *id) {
@@ -60,15 +54,6 @@ static void marker_value(const char *marker, const char *key, char *out, size_t 
     out[n] = 0;
 }
 
-static enum MHD_Result fake_reply(struct MHD_Connection *connection, unsigned status, const char *body, const char *retry_after) {
-    struct MHD_Response *response = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(response, "Content-Type", "application/json");
-    if (retry_after) MHD_add_response_header(response, "Retry-After", retry_after);
-    enum MHD_Result result = MHD_queue_response(connection, status, response);
-    MHD_destroy_response(response);
-    return result;
-}
-
 static enum MHD_Result fake_answer(EvalFakeServer *server, struct MHD_Connection *connection, const char *body) {
     const char *open = strstr(body, "[[");
     char marker[256] = "";
@@ -89,11 +74,11 @@ static enum MHD_Result fake_answer(EvalFakeServer *server, struct MHD_Connection
     if (atoi(sleep_ms) > 0) usleep((useconds_t)atoi(sleep_ms) * 1000u);
     int before = fake_count(server, id);
     int faulty = before < atoi(count);
-    if (faulty && strcmp(mode, "429") == 0) return fake_reply(connection, 429, "{\"error\":{\"message\":\"rate limited\"}}", retry_after);
-    if (faulty && strcmp(mode, "401") == 0) return fake_reply(connection, 401, "{\"error\":{\"message\":\"bad key\"}}", NULL);
-    if (faulty && strcmp(mode, "400") == 0) return fake_reply(connection, 400, "{\"error\":{\"message\":\"image refused\"}}", NULL);
-    if (faulty && strcmp(mode, "500") == 0) return fake_reply(connection, 500, "{\"error\":{\"message\":\"boom\"}}", NULL);
-    if (faulty && strcmp(mode, "malformed") == 0) return fake_reply(connection, 200, "{\"choices\":[{\"message\":", NULL);
+    if (faulty && strcmp(mode, "429") == 0) return loopback_http_reply(connection, 429, "{\"error\":{\"message\":\"rate limited\"}}", retry_after);
+    if (faulty && strcmp(mode, "401") == 0) return loopback_http_reply(connection, 401, "{\"error\":{\"message\":\"bad key\"}}", NULL);
+    if (faulty && strcmp(mode, "400") == 0) return loopback_http_reply(connection, 400, "{\"error\":{\"message\":\"image refused\"}}", NULL);
+    if (faulty && strcmp(mode, "500") == 0) return loopback_http_reply(connection, 500, "{\"error\":{\"message\":\"boom\"}}", NULL);
+    if (faulty && strcmp(mode, "malformed") == 0) return loopback_http_reply(connection, 200, "{\"choices\":[{\"message\":", NULL);
     if (faulty && strcmp(mode, "drop") == 0) return MHD_NO;
     if (faulty && strcmp(mode, "slow") == 0) usleep((useconds_t)server->delay_ms * 1000u);
     char letters[32] = "";
@@ -110,7 +95,7 @@ static enum MHD_Result fake_answer(EvalFakeServer *server, struct MHD_Connection
              "\"total_tokens\":1020}}",
              unparseable ? "I cannot tell which images are flawed." : "<think>fake reasoning</think><answer>",
              unparseable ? "" : (letters[0] ? letters : "none"), unparseable ? "" : "</answer>");
-    return fake_reply(connection, 200, reply, NULL);
+    return loopback_http_reply(connection, 200, reply, NULL);
 }
 
 static enum MHD_Result fake_handle(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
@@ -118,41 +103,15 @@ static enum MHD_Result fake_handle(void *cls, struct MHD_Connection *connection,
     (void)url;
     (void)version;
     EvalFakeServer *server = cls;
-    Upload *upload = *state;
-    if (!upload) {
-        upload = calloc(1, sizeof *upload);
-        if (!upload) return MHD_NO;
-        *state = upload;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        char *grown = realloc(upload->data, upload->size + *upload_data_size + 1);
-        if (!grown) return MHD_NO;
-        memcpy(grown + upload->size, upload_data, *upload_data_size);
-        upload->data = grown;
-        upload->size += *upload_data_size;
-        grown[upload->size] = 0;
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
+    const char *body = NULL;
+    int collecting = loopback_http_body(state, upload_data, upload_data_size, &body);
+    if (collecting != 0) return collecting > 0 ? MHD_YES : MHD_NO;
     const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Authorization");
     pthread_mutex_lock(&server->lock);
     snprintf(server->authorization, sizeof server->authorization, "%s", authorization ? authorization : "");
     pthread_mutex_unlock(&server->lock);
-    if (strcmp(method, "POST") != 0) return fake_reply(connection, 405, "{}", NULL);
-    return fake_answer(server, connection, upload->data ? upload->data : "");
-}
-
-static void fake_completed(void *cls, struct MHD_Connection *connection, void **state, enum MHD_RequestTerminationCode code) {
-    (void)cls;
-    (void)connection;
-    (void)code;
-    Upload *upload = *state;
-    if (upload) {
-        free(upload->data);
-        free(upload);
-    }
-    *state = NULL;
+    if (strcmp(method, "POST") != 0) return loopback_http_reply(connection, 405, "{}", NULL);
+    return fake_answer(server, connection, body);
 }
 
 EvalFakeServer *eval_fake_server_start(int delay_ms) {
@@ -162,21 +121,11 @@ EvalFakeServer *eval_fake_server_start(int delay_ms) {
     server->counts = calloc(FAKE_MAX_IDS, sizeof *server->counts);
     server->delay_ms = delay_ms > 0 ? delay_ms : 1000;
     pthread_mutex_init(&server->lock, NULL);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = 0;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    server->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-                                      NULL, NULL, fake_handle, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
-                                      MHD_OPTION_NOTIFY_COMPLETED, fake_completed, server, MHD_OPTION_CONNECTION_TIMEOUT,
-                                      (unsigned)30, MHD_OPTION_END);
+    server->daemon = loopback_http_start(fake_handle, server, &server->port);
     if (!server->daemon || !server->ids || !server->counts) {
         eval_fake_server_stop(server);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    server->port = info ? info->port : 0;
     return server;
 }
 
