@@ -22,6 +22,7 @@ static void omp_set_num_threads(int n) { (void)n; }
 #include "core/rng.h"
 #include "core/utf8.h"
 #include "image/image.h"
+#include "support/reward_server.h"
 #include "support/train_fixture.h"
 #include "train/grpo.h"
 #include "train/sft.h"
@@ -327,12 +328,44 @@ static void test_thread_count_does_not_change_the_run(void **state) {
     free(two);
 }
 
+// --reward-url: the server's reward is every rollout's total (here a constant), one request per
+// completion; a server that cannot be reached stops the run with an error naming it.
+static void test_an_external_reward_replaces_the_total(void **state) {
+    (void)state;
+    RewardServer *server = reward_server_start(0.75, 0);
+    assert_non_null(server);
+    char *out = path_join(toy_dir, "external"), *unreachable = path_join(toy_dir, "unreachable");
+    GrpoOptions o;
+    GrpoResult result;
+    Error err;
+    toy_options(&o, out);
+    o.steps = 2;
+    o.reward_http.url = reward_server_url(server);
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("external reward: %s", err.message);
+    assert_int_equal(reward_server_requests(server), 2 * o.prompts_per_step * o.group_size);
+    assert_float_equal(result.first_reward_mean, 0.75, 1e-12);
+    assert_float_equal(result.last_reward_mean, 0.75, 1e-12);
+    size_t size;
+    char *rollouts = read_file_text(out, "rollouts.jsonl", &size);
+    assert_non_null(strstr(rollouts, "\"reward\":0.75"));
+    free(rollouts);
+    o.out_dir = unreachable;
+    o.reward_http.url = "http://127.0.0.1:1/reward";
+    o.reward_http.retries = 0;
+    assert_int_equal(grpo_train(&o, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "reward server http://127.0.0.1:1/reward"));
+    reward_server_stop(server);
+    free(out);
+    free(unreachable);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grpo_raises_the_reward_on_a_toy_task),
         cmocka_unit_test(test_resume_continues_bit_for_bit),
         cmocka_unit_test(test_resume_after_a_lost_checkpoint_logs_each_step_once),
         cmocka_unit_test(test_thread_count_does_not_change_the_run),
+        cmocka_unit_test(test_an_external_reward_replaces_the_total),
     };
     return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
 }

@@ -31,6 +31,10 @@ static void grpo_print_help(void) {
     for (size_t i = 0; i < count; i++) printf("                            %-8s %s\n", table[i].name, table[i].summary);
     printf("  --w-format X            weight of the format reward (0.5)\n"
            "  --w-accuracy X          weight of the accuracy reward (1)\n"
+           "  --reward-url URL        an external reward server (verl/OpenRLHF style): one JSON POST per\n"
+           "                          completion, answered by {\"reward\": x}, which replaces the format +\n"
+           "                          accuracy total (docs/TRAINING.md has the schema)\n"
+           "  --reward-timeout S (30)  --reward-retries N (2): per request; retries on timeouts, 429 and 5xx\n"
            "  --lambda-schedule S     DPA λ_t: linear|cosine|step (linear)   --lambda-stages N (2)\n"
            "  --lambda-start X --lambda-end X   λ at the first and last step (0, 1)\n"
            "optimisation:\n"
@@ -77,6 +81,9 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
         OPTION_STRING("reward", &reward),
         OPTION_DOUBLE("w-format", &o->reward.weight_format, 0, 100),
         OPTION_DOUBLE("w-accuracy", &o->reward.weight_accuracy, 0, 100),
+        OPTION_STRING("reward-url", &o->reward_http.url),
+        OPTION_DOUBLE("reward-timeout", &o->reward_http.timeout_seconds, 0.001, 86400),
+        OPTION_INT("reward-retries", &o->reward_http.retries, 0, 100),
         OPTION_STRING("lambda-schedule", &lambda_schedule),
         OPTION_INT("lambda-stages", &o->lambda.stages, 2, 1000),
         OPTION_DOUBLE("lambda-start", &o->lambda.start, 0, 1),

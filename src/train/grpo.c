@@ -19,6 +19,7 @@ void grpo_options_default(GrpoOptions *o) {
     o->val_limit = 64;
     o->val_every = 25;
     reward_config_default(&o->reward);
+    reward_http_options_default(&o->reward_http);
     lambda_schedule_default(&o->lambda);
     grpo_loss_options_default(&o->loss);
     o->loss.agg = GRPO_LOSS_AGG_TOKEN; // per-token mean: no length bias towards long wrong answers
@@ -260,6 +261,7 @@ static void grpo_run_free(GrpoRun *run) {
     if (run->has_reference) model_free(&run->reference);
     model_free(&run->policy);
     tokenizer_free(run->tokenizer);
+    reward_http_close(run->reward_http);
 }
 
 // ---- the step loop -------------------------------------------------------------------------------
@@ -321,7 +323,7 @@ static int grpo_step(GrpoRun *run, GrpoStepStats *stats, Error *err) {
                       &mine_count);
     for (int p = (int)mine_begin; p < (int)(mine_begin + mine_count); p++)
         if (grpo_rollout_prompt(&run->policy, &run->sampler, &run->train_source, run->step_samples[p], G,
-                                o->temperature, o->top_p, grpo_rollout_seed(o->seed, step, (uint64_t)p), &o->reward,
+                                o->temperature, o->top_p, grpo_rollout_seed(o->seed, step, (uint64_t)p), &run->reward,
                                 stats->lambda, &run->rows, p * G, err) != 0)
             return -1;
     run->rows.count = P * G;
@@ -359,6 +361,9 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
         error_set(err, "--resume: %s has no state.bin and no --init was given", options->out_dir);
         goto done;
     }
+    run.reward = options->reward;
+    if (options->reward_http.url && reward_http_open(&run.reward_http, &options->reward_http, err) != 0) goto done;
+    run.reward.http = run.reward_http;
     if (grpo_open_models(&run, resuming, err) != 0 || grpo_open_data(&run, err) != 0 || grpo_allocate(&run, err) != 0)
         goto done;
     if (resuming && grpo_restore(&run, err) != 0) goto done;

@@ -20,6 +20,7 @@
 #include "train/hcm.h"
 #include "train/lambda_schedule.h"
 #include "train/reward.h"
+#include "train/reward_http.h"
 
 struct Distributed; // train/distributed.h
 
@@ -33,6 +34,8 @@ typedef struct GrpoOptions {
     const char *cache_dir;  // image shard cache (NULL: beside the dataset)
 
     RewardConfig reward;
+    RewardHttpOptions reward_http; // url set: the server's reward replaces the built-in total of the
+                                   // training rollouts (hard-case mining keeps the built-in accuracy)
     LambdaSchedule lambda;  // DPA's λ_t over the run's steps
     GrpoLossOptions loss;
     GrpoScaleRewards scale_rewards;

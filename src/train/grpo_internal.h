@@ -37,6 +37,8 @@ typedef struct GrpoRun {
     int has_reference;        // beta > 0: the frozen SFT policy, its own contiguous parameter block
     AdamW opt;
     LrSchedule lr;
+    RewardConfig reward;      // the options' reward, with the external server when there is one
+    RewardHttp *reward_http;  // NULL: no --reward-url
     HcmPool pool;
     int has_pool;
     GrpoRows rows;            // (P·G, T) the step's rollouts

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "text/layout.h"
+#include "text/prompt.h"
+#include "train/reward_http.h"
 
 int grpo_rows_create(GrpoRows *rows, int capacity, int T, Error *err) {
     memset(rows, 0, sizeof *rows);
@@ -87,7 +89,10 @@ int grpo_rollout_prompt(Model *model, GrpoSampler *sampler, const GrpoSource *so
     if (screen_prepared(model, source->tokenizer, scratch, scratch->images, (int)sample->dimension, &generate, n,
                         sampler->outputs, err) != 0)
         return error_prefix(err, "GRPO rollout of %s: ", sample->id);
-    for (int i = 0; i < n; i++) {
+    char *prompt = reward->http ? prompt_native_text((int)sample->dimension) : NULL; // what the server is told
+    if (reward->http && !prompt) return error_set(err, "GRPO: out of memory");
+    int rc = 0;
+    for (int i = 0; i < n; i++) { // every row takes over its text, even after a reward failed
         int row = row_offset + i;
         ScreenOutput *output = &sampler->outputs[i];
         const int *generated = scratch->tokens + (size_t)i * scratch->max_new_tokens;
@@ -103,9 +108,15 @@ int grpo_rollout_prompt(Model *model, GrpoSampler *sampler, const GrpoSource *so
         rows->completions[row] = output->text; // the row owns the text now
         output->text = NULL;
         reward_score_text(reward, rows->completions[row], sample->answer, lambda, &rows->rewards[row]);
+        RewardHttpQuery query = {.prompt = prompt, .completion = rows->completions[row], .ground_truth = sample->answer,
+                                 .dimension = dimension_id(sample->dimension), .sample_id = sample->id};
+        if (reward->http && rc == 0 && reward_http_score(reward->http, &query, &rows->rewards[row].total, err) != 0)
+            rc = error_prefix(err, "GRPO reward of %s: ", sample->id);
         rows->reward_total[row] = (float)rows->rewards[row].total;
         rows->advantages[row] = 0.0f;
     }
+    free(prompt);
+    if (rc != 0) return rc;
     if (rows->count < row_offset + n) rows->count = row_offset + n;
     return 0;
 }

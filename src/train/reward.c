@@ -62,6 +62,7 @@ void reward_config_default(RewardConfig *config) {
     config->accuracy = reward_find("dpa");
     config->weight_format = 0.5;
     config->weight_accuracy = 1.0;
+    config->http = NULL;
 }
 
 void reward_score_text(const RewardConfig *config, const char *text, AnswerSet gold, double lambda,

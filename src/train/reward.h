@@ -27,13 +27,17 @@ double reward_dpa(AnswerSet predicted, AnswerSet gold, double lambda); // (1 −
 const RewardEntry *reward_table(size_t *count);
 const RewardEntry *reward_find(const char *name); // NULL when unknown
 
+struct RewardHttp; // train/reward_http.h
+
 typedef struct RewardConfig {
     const RewardEntry *accuracy; // from reward_find
     double weight_format;        // default 0.5
     double weight_accuracy;      // default 1.0
+    struct RewardHttp *http;     // an external reward server whose reward replaces the total (the
+                                 // parts stay the built-in ones, for the logs); NULL: none
 } RewardConfig;
 
-// dpa reward, format weight 0.5, accuracy weight 1.
+// dpa reward, format weight 0.5, accuracy weight 1, no external reward.
 void reward_config_default(RewardConfig *config);
 
 typedef struct RewardResult {
