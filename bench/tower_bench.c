@@ -2,14 +2,17 @@
 // feeds it (docs/perf/tower.md):
 //   peak    OpenBLAS sgemm GFLOP/s at this thread count (train_measure_peak_gflops: the MFU denominator)
 //   train   forward + tower_loss + backward of one batch: median ms/step (and forward + loss alone),
-//           samples/s, GFLOP/s, MFU
+//           samples/s, GFLOP/s, MFU; and the process's CPU ms per step (user + system, all threads:
+//           the steadier figure on a shared machine)
 //   render  vision_batch_render (render → resize → tensor, as `iar train vision` does): samples/s
 // Run by bench/tower_torch.py, which times PyTorch on the same step in the same run and thread count.
 //   build/bench/tower_bench [PRESET] [IMAGE_SIZE] [BATCH] [STEPS] [THREADS] [RENDER_REPEATS]
-// The lines "train_ms ...", "forward_ms ..." and "render_samples_per_second ..." are for the driver.
+// The lines "train_ms ...", "train_cpu_ms ...", "forward_ms ..." and "render_samples_per_second ..." are for
+// the driver.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/progress.h"
 #include "core/rng.h"
@@ -31,6 +34,12 @@ static int compare_doubles(const void *a, const void *b) {
 static double median(double *values, int n) {
     qsort(values, (size_t)n, sizeof *values, compare_doubles);
     return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+static double cpu_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 static int usage(void) {
@@ -101,15 +110,18 @@ int main(int argc, char **argv) {
     TowerLossWeights weights;
     tower_loss_weights_default(&weights);
 
-    double times[MAX_REPEATS], forward_times[MAX_REPEATS];
+    double times[MAX_REPEATS], forward_times[MAX_REPEATS], cpu_times[MAX_REPEATS];
     for (int s = 0; s < steps + 1; s++) { // the first step warms caches and thread pools
-        double t0 = time_now_seconds();
+        double t0 = time_now_seconds(), c0 = cpu_seconds();
         tower_zero_grad(&tower);
         if (tower_forward(&tower, images, dimension, batch, 1, NULL, &err) != 0) break;
         tower_loss(&tower, &targets, &weights);
         double t1 = time_now_seconds();
         if (tower_backward(&tower, &err) != 0) break;
-        if (s > 0) times[s - 1] = time_now_seconds() - t0, forward_times[s - 1] = t1 - t0;
+        if (s > 0) {
+            times[s - 1] = time_now_seconds() - t0, forward_times[s - 1] = t1 - t0;
+            cpu_times[s - 1] = cpu_seconds() - c0;
+        }
     }
     if (err.message[0]) {
         fprintf(stderr, "%s\n", err.message);
@@ -117,12 +129,16 @@ int main(int argc, char **argv) {
     }
     printf("train_ms");
     for (int s = 0; s < steps; s++) printf(" %.2f", times[s] * 1e3);
+    printf("\ntrain_cpu_ms");
+    for (int s = 0; s < steps; s++) printf(" %.2f", cpu_times[s] * 1e3);
     printf("\nforward_ms");
     for (int s = 0; s < steps; s++) printf(" %.2f", forward_times[s] * 1e3);
     printf("\n");
     double t = median(times, steps);
-    printf("train: median %.1f ms/step (forward + loss %.1f ms), %.1f samples/s, %.1f GFLOP/s, MFU %.0f%%\n",
-           t * 1e3, median(forward_times, steps) * 1e3, batch / t, flops / t * 1e-9, 100.0 * flops / t * 1e-9 / peak);
+    printf("train: median %.1f ms/step (forward + loss %.1f ms, CPU %.1f ms), %.1f samples/s, %.1f GFLOP/s, "
+           "MFU %.0f%%\n",
+           t * 1e3, median(forward_times, steps) * 1e3, median(cpu_times, steps) * 1e3, batch / t, flops / t * 1e-9,
+           100.0 * flops / t * 1e-9 / peak);
 
     if (render_repeats > 0) { // the generator as `iar train vision` runs it: canvas = the tower's size
         SynthConfig synth;

@@ -53,9 +53,8 @@ static void test_matmul_fast_matches_reference(void **state) {
     free(dx_fast), free(dw_fast), free(db_fast);
 }
 
-static void conv2d_case(int stride) {
-    int images = 3, h = 9, w = 8, in_ch = 5, out_ch = 7, oh = conv2d_output_size(h, stride),
-        ow = conv2d_output_size(w, stride);
+static void conv2d_case(int stride, int images, int h, int w, int in_ch, int out_ch) {
+    int oh = conv2d_output_size(h, stride), ow = conv2d_output_size(w, stride);
     size_t n_in = (size_t)images * h * w * in_ch, n_w = (size_t)out_ch * in_ch * 9, n_out = (size_t)images * oh * ow * out_ch;
     float *x = random_array(n_in, 1, 8), *weight = random_array(n_w, 1, 9), *bias = random_array(out_ch, 1, 10);
     float *g = random_array(n_out, 1, 11), *col = malloc(sizeof(float) * (size_t)images * oh * ow * 9 * in_ch);
@@ -63,8 +62,9 @@ static void conv2d_case(int stride) {
     conv2d_forward_reference(y_ref, NULL, x, weight, bias, images, h, w, in_ch, out_ch, stride);
     conv2d_forward_fast(y_fast, col, x, weight, bias, images, h, w, in_ch, out_ch, stride);
     expect_close("conv2d forward", y_ref, y_fast, n_out, 1e-4);
-    float *dx_ref = calloc(n_in, 4), *dw_ref = calloc(n_w, 4), *db_ref = calloc(out_ch, 4);
-    float *dx_fast = calloc(n_in, 4), *dw_fast = calloc(n_w, 4), *db_fast = calloc(out_ch, 4);
+    // backward accumulates onto what is there
+    float *dx_ref = random_array(n_in, 1, 12), *dw_ref = random_array(n_w, 1, 13), *db_ref = random_array(out_ch, 1, 14);
+    float *dx_fast = copy_array(dx_ref, n_in), *dw_fast = copy_array(dw_ref, n_w), *db_fast = copy_array(db_ref, out_ch);
     conv2d_backward_reference(dx_ref, dw_ref, db_ref, g, NULL, x, weight, images, h, w, in_ch, out_ch, stride);
     conv2d_backward_fast(dx_fast, dw_fast, db_fast, g, col, x, weight, images, h, w, in_ch, out_ch, stride);
     expect_close("conv2d dinp", dx_ref, dx_fast, n_in, 1e-4);
@@ -74,11 +74,41 @@ static void conv2d_case(int stride) {
     free(dx_ref), free(dw_ref), free(db_ref), free(dx_fast), free(dw_fast), free(db_fast);
 }
 
-// stride 2 (the stem's downsampling convs) and 1 (the vision tower has both), odd height for the padding edge
+// stride 2 (the stem's downsampling convs) and 1 (the vision tower has both), odd height for the
+// padding edge; small images share a band of output rows (13 images of 5x5 = two tasks, the second
+// partial), large ones are cut into bands (23x21 = 483 positions: one full band and one partial)
 static void test_conv2d_fast_matches_reference(void **state) {
     (void)state;
-    conv2d_case(2);
-    conv2d_case(1);
+    conv2d_case(2, 3, 9, 8, 5, 7);
+    conv2d_case(1, 3, 9, 8, 5, 7);
+    conv2d_case(2, 13, 9, 9, 3, 8);
+    conv2d_case(1, 2, 23, 21, 6, 4);
+    conv2d_case(2, 2, 45, 41, 6, 4);
+}
+
+// 1300 rows (three 512-row chunks, the last partial) x 19 channels
+static void test_batchnorm_fast_matches_reference(void **state) {
+    (void)state;
+    int rows = 1300, channels = 19;
+    size_t n = (size_t)rows * channels;
+    float *x = random_array(n, 3, 51), *w = random_array(channels, 1, 52), *b = random_array(channels, 1, 53);
+    float *g = random_array(n, 1, 54), *y_ref = malloc(4 * n), *y_fast = malloc(4 * n);
+    float mean_ref[19], rstd_ref[19], mean_fast[19], rstd_fast[19];
+    batchnorm_forward_reference(y_ref, mean_ref, rstd_ref, x, w, b, rows, channels);
+    batchnorm_forward_fast(y_fast, mean_fast, rstd_fast, x, w, b, rows, channels);
+    expect_close("batchnorm forward", y_ref, y_fast, n, 1e-5);
+    expect_close("batchnorm mean", mean_ref, mean_fast, channels, 1e-6);
+    expect_close("batchnorm rstd", rstd_ref, rstd_fast, channels, 1e-6);
+    // backward accumulates onto what is there
+    float *dx_ref = random_array(n, 1, 55), *dw_ref = random_array(channels, 1, 56), *db_ref = random_array(channels, 1, 57);
+    float *dx_fast = copy_array(dx_ref, n), *dw_fast = copy_array(dw_ref, channels), *db_fast = copy_array(db_ref, channels);
+    batchnorm_backward_reference(dx_ref, dw_ref, db_ref, g, x, w, mean_ref, rstd_ref, rows, channels);
+    batchnorm_backward_fast(dx_fast, dw_fast, db_fast, g, x, w, mean_ref, rstd_ref, rows, channels);
+    expect_close("batchnorm dinp", dx_ref, dx_fast, n, 1e-5);
+    expect_close("batchnorm dweight", dw_ref, dw_fast, channels, 1e-3);
+    expect_close("batchnorm dbias", db_ref, db_fast, channels, 1e-3);
+    free(x), free(w), free(b), free(g), free(y_ref), free(y_fast);
+    free(dx_ref), free(dw_ref), free(db_ref), free(dx_fast), free(dw_fast), free(db_fast);
 }
 
 // 2 images x 37 positions x 300 channels: more than one 256-channel chunk and a partial 16-block
@@ -194,6 +224,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_fast_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
+        cmocka_unit_test(test_batchnorm_fast_matches_reference),
         cmocka_unit_test(test_instancenorm_fast_matches_reference),
         cmocka_unit_test(test_layernorm_and_gelu_fast_match_reference),
         cmocka_unit_test(test_attention_fast_matches_reference),

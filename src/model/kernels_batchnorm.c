@@ -56,35 +56,55 @@ void batchnorm_backward_reference(float *dinp, float *dweight, float *dbias, con
     }
 }
 
-// partial[k * channels + c] = Σ over chunk k's rows of f(row, c), then the chunks in order.
-typedef enum { SUM_X, SUM_SQUARED_DEVIATION, SUM_DY, SUM_DY_XHAT } ChunkSum;
+// Per-channel sums over the rows, in fixed chunks of BATCHNORM_CHUNK rows: chunk k's partial sums
+// (double, rows in order) run on any thread, then the chunks are added in order. The loops over
+// channels are vector loops (one double accumulator per channel, no reordering).
+typedef enum { SUM_X, SUM_SQUARED_DEVIATION, SUM_DY_AND_DY_XHAT } ChunkSum;
 
+// SUM_X: total[c] = Σ x; SUM_SQUARED_DEVIATION: Σ (x − mean)²; SUM_DY_AND_DY_XHAT: total[c] = Σ dy
+// and total[channels + c] = Σ dy·xhat (x = a, dy = b).
 static void chunk_sums(double *total, ChunkSum what, const float *a, const float *b, const float *mean,
                        const float *rstd, int rows, int channels) {
-    int chunks = (rows + BATCHNORM_CHUNK - 1) / BATCHNORM_CHUNK;
-    double *partial = calloc((size_t)chunks * channels, sizeof *partial);
-    if (!partial) { // fall back to one chunk: same formula, no scratch
-        chunks = 0;
+    int chunks = (rows + BATCHNORM_CHUNK - 1) / BATCHNORM_CHUNK, width = what == SUM_DY_AND_DY_XHAT ? 2 : 1;
+    double *partial = calloc((size_t)chunks * width * channels, sizeof *partial);
+    if (!partial) { // one chunk, the same rows in the same order
+        chunks = 1;
+        partial = total;
+        memset(total, 0, sizeof *total * width * channels);
     }
+    int chunk_rows = partial == total ? rows : BATCHNORM_CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int k = 0; k < chunks; k++) {
-        double *p = partial + (size_t)k * channels;
-        int r1 = (k + 1) * BATCHNORM_CHUNK < rows ? (k + 1) * BATCHNORM_CHUNK : rows;
-        for (int r = k * BATCHNORM_CHUNK; r < r1; r++) {
-            const float *x = a + (size_t)r * channels, *y = b ? b + (size_t)r * channels : NULL;
-            for (int c = 0; c < channels; c++) {
-                switch (what) {
-                case SUM_X: p[c] += x[c]; break;
-                case SUM_SQUARED_DEVIATION: { double d = x[c] - (double)mean[c]; p[c] += d * d; } break;
-                case SUM_DY: p[c] += y[c]; break;
-                case SUM_DY_XHAT: p[c] += (double)y[c] * ((x[c] - mean[c]) * rstd[c]); break;
+        double *p = partial + (size_t)k * width * channels, *q = p + channels;
+        int r1 = (k + 1) * chunk_rows < rows ? (k + 1) * chunk_rows : rows;
+        for (int r = k * chunk_rows; r < r1; r++) {
+            const float *x = a + (size_t)r * channels, *dy = b ? b + (size_t)r * channels : NULL;
+            switch (what) {
+            case SUM_X:
+#pragma omp simd
+                for (int c = 0; c < channels; c++) p[c] += x[c];
+                break;
+            case SUM_SQUARED_DEVIATION:
+#pragma omp simd
+                for (int c = 0; c < channels; c++) {
+                    double d = x[c] - (double)mean[c];
+                    p[c] += d * d;
                 }
+                break;
+            case SUM_DY_AND_DY_XHAT:
+#pragma omp simd
+                for (int c = 0; c < channels; c++) {
+                    p[c] += dy[c];
+                    q[c] += (double)dy[c] * ((x[c] - mean[c]) * rstd[c]);
+                }
+                break;
             }
         }
     }
-    memset(total, 0, sizeof *total * channels);
+    if (partial == total) return;
+    memset(total, 0, sizeof *total * width * channels);
     for (int k = 0; k < chunks; k++)
-        for (int c = 0; c < channels; c++) total[c] += partial[(size_t)k * channels + c];
+        for (int c = 0; c < width * channels; c++) total[c] += partial[(size_t)k * width * channels + c];
     free(partial);
 }
 
@@ -100,11 +120,12 @@ void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *i
     chunk_sums(sum, SUM_SQUARED_DEVIATION, inp, NULL, mean, NULL, rows, channels);
     for (int c = 0; c < channels; c++) rstd[c] = (float)(1.0 / sqrt(sum[c] / rows + BATCHNORM_EPS));
     free(sum);
-    // (rows, channels) element-wise
+    // (rows, channels) element-wise, as the reference rounds it: ((x − mean)·rstd)·γ + β
 #pragma omp parallel for schedule(static) if ((size_t)rows * channels > 65536)
     for (int r = 0; r < rows; r++) {
         const float *x = inp + (size_t)r * channels;
         float *y = out + (size_t)r * channels;
+#pragma omp simd
         for (int c = 0; c < channels; c++) y[c] = (x[c] - mean[c]) * rstd[c] * weight[c] + bias[c];
     }
 }
@@ -112,24 +133,19 @@ void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *i
 void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                              const float *weight, const float *mean, const float *rstd, int rows, int channels) {
     double *sum_dy = malloc(sizeof(double) * 2 * channels);
-    if (!sum_dy) {
+    float *k1 = malloc(sizeof(float) * 3 * channels);
+    if (!sum_dy || !k1) {
+        free(sum_dy), free(k1);
         batchnorm_backward_reference(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, channels);
         return;
     }
     double *sum_dy_xhat = sum_dy + channels;
-    chunk_sums(sum_dy, SUM_DY, inp, dout, mean, rstd, rows, channels);
-    chunk_sums(sum_dy_xhat, SUM_DY_XHAT, inp, dout, mean, rstd, rows, channels);
+    chunk_sums(sum_dy, SUM_DY_AND_DY_XHAT, inp, dout, mean, rstd, rows, channels);
     for (int c = 0; c < channels; c++) {
         if (dweight) dweight[c] += (float)sum_dy_xhat[c];
         if (dbias) dbias[c] += (float)sum_dy[c];
     }
     if (dinp) {
-        float *k1 = malloc(sizeof(float) * 3 * channels);
-        if (!k1) {
-            free(sum_dy);
-            batchnorm_backward_reference(dinp, NULL, NULL, dout, inp, weight, mean, rstd, rows, channels);
-            return;
-        }
         float *k2 = k1 + channels, *k3 = k2 + channels;
         for (int c = 0; c < channels; c++) { // dx = g·(dy − mean(dy) − xhat·mean(dy·xhat)), g = γ·rstd
             k1[c] = weight[c] * rstd[c];
@@ -140,13 +156,14 @@ void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const fl
         for (int r = 0; r < rows; r++) {
             const float *x = inp + (size_t)r * channels, *dy = dout + (size_t)r * channels;
             float *dx = dinp + (size_t)r * channels;
+#pragma omp simd
             for (int c = 0; c < channels; c++) {
                 float xhat = (x[c] - mean[c]) * rstd[c];
                 dx[c] += k1[c] * (dy[c] - k2[c] - xhat * k3[c]);
             }
         }
-        free(k1);
     }
+    free(k1);
     free(sum_dy);
 }
 
