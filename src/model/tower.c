@@ -190,6 +190,7 @@ static size_t tower_state_layout(TowerState *s, const TowerConfig *c, int B, flo
     s->dquery = block_take(&cur, R * P * C);
     s->dkey = block_take(&cur, B * P * C);
     s->dvalue = block_take(&cur, B * P * C);
+    s->dprobs = block_take(&cur, B * P * P);
     s->dcand = block_take(&cur, R * P * C);
     s->dorig = block_take(&cur, B * P * C);
     s->dtokens = block_take(&cur, N * P * C);

@@ -1,7 +1,7 @@
 // tower_forward.c — the vision tower's forward and backward passes and its training loss (the
-// diagram is in tower.h). The convs and every matmul go through KernelOps-style reference or fast
-// kernels; the cross-attention (P×P per candidate, small) and the pooling are plain loops,
-// parallel over samples with disjoint outputs.
+// diagram is in tower.h). The convs, batch norms, every matmul and the cross-attention
+// (tower_attention.c) go through reference or fast kernels; the pooling and the element-wise steps
+// are plain loops, parallel over samples with disjoint outputs.
 #include <math.h>
 #include <string.h>
 
@@ -18,64 +18,24 @@ typedef struct TowerKernels {
     void (*batchnorm_forward)(float *, float *, float *, const float *, const float *, const float *, int, int);
     void (*batchnorm_backward)(float *, float *, float *, const float *, const float *, const float *, const float *,
                                const float *, int, int);
+    void (*attention_forward)(float *, float *, const float *, const float *, const float *, int, int);
+    void (*attention_backward)(float *, float *, float *, float *, const float *, const float *, const float *,
+                               const float *, const float *, int, int);
 } TowerKernels;
 
-static const TowerKernels tower_kernels_reference = {matmul_forward_reference,   matmul_backward_reference,
-                                                     conv2d_forward_reference,   conv2d_backward_reference,
-                                                     batchnorm_forward_reference, batchnorm_backward_reference};
-static const TowerKernels tower_kernels_fast = {matmul_forward_fast, matmul_backward_fast, conv2d_forward_fast,
-                                                conv2d_backward_fast, batchnorm_forward_fast, batchnorm_backward_fast};
+static const TowerKernels tower_kernels_reference = {
+    .matmul_forward = matmul_forward_reference,          .matmul_backward = matmul_backward_reference,
+    .conv2d_forward = conv2d_forward_reference,          .conv2d_backward = conv2d_backward_reference,
+    .batchnorm_forward = batchnorm_forward_reference,    .batchnorm_backward = batchnorm_backward_reference,
+    .attention_forward = tower_attention_forward_reference, .attention_backward = tower_attention_backward_reference};
+static const TowerKernels tower_kernels_fast = {
+    .matmul_forward = matmul_forward_fast,          .matmul_backward = matmul_backward_fast,
+    .conv2d_forward = conv2d_forward_fast,          .conv2d_backward = conv2d_backward_fast,
+    .batchnorm_forward = batchnorm_forward_fast,    .batchnorm_backward = batchnorm_backward_fast,
+    .attention_forward = tower_attention_forward_fast, .attention_backward = tower_attention_backward_fast};
 
 static const TowerKernels *kernels(const Tower *tower) {
     return tower->use_reference ? &tower_kernels_reference : &tower_kernels_fast;
-}
-
-// Cross-attention of one candidate's P query rows against its sample's original (P key/value rows).
-static void cross_attention_forward(float *out, float *probs, const float *q, const float *k, const float *v, int P,
-                                    int C) {
-    float scale = 1.0f / sqrtf((float)C);
-    // (P, P) scores, softmax per row, then (P, C) = probs · v
-    for (int i = 0; i < P; i++) {
-        float *p = probs + (size_t)i * P, max = -INFINITY;
-        for (int j = 0; j < P; j++) {
-            float s = 0;
-            for (int d = 0; d < C; d++) s += q[(size_t)i * C + d] * k[(size_t)j * C + d];
-            p[j] = s * scale;
-            if (p[j] > max) max = p[j];
-        }
-        float sum = 0;
-        for (int j = 0; j < P; j++) sum += p[j] = expf(p[j] - max);
-        for (int j = 0; j < P; j++) p[j] /= sum;
-        float *o = out + (size_t)i * C;
-        memset(o, 0, sizeof(float) * C);
-        for (int j = 0; j < P; j++)
-            for (int d = 0; d < C; d++) o[d] += p[j] * v[(size_t)j * C + d];
-    }
-}
-
-// Accumulates dq (P, C) and the candidate's share of dk, dv (P, C) from dout (P, C).
-static void cross_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *probs,
-                                     const float *q, const float *k, const float *v, int P, int C) {
-    float scale = 1.0f / sqrtf((float)C);
-    for (int i = 0; i < P; i++) {
-        const float *p = probs + (size_t)i * P, *g = dout + (size_t)i * C;
-        float dp[1024], dot = 0; // P <= 1024 (tower_config_validate bounds the tokens)
-        for (int j = 0; j < P; j++) {
-            float s = 0;
-            for (int d = 0; d < C; d++) s += g[d] * v[(size_t)j * C + d];
-            dp[j] = s;
-            dot += p[j] * s;
-            for (int d = 0; d < C; d++) dv[(size_t)j * C + d] += p[j] * g[d];
-        }
-        for (int j = 0; j < P; j++) {
-            float ds = p[j] * (dp[j] - dot) * scale;
-            if (ds == 0.0f) continue;
-            for (int d = 0; d < C; d++) {
-                dq[(size_t)i * C + d] += ds * k[(size_t)j * C + d];
-                dk[(size_t)j * C + d] += ds * q[(size_t)i * C + d];
-            }
-        }
-    }
 }
 
 int tower_forward(Tower *tower, const float *images, const int *dimension, int B, int training, TowerOutput *out,
@@ -138,12 +98,13 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
     k->matmul_forward(s->query, s->cand, s->params.query, NULL, R * P, C, C);
     k->matmul_forward(s->key, s->orig, s->params.key, NULL, B * P, C, C);
     k->matmul_forward(s->value, s->orig, s->params.value, NULL, B * P, C, C);
+    int blas_threads = kernels_blas_serial_begin(); // the fast attention's sgemms run on our threads
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; r++) {
         int b = r / TOWER_CANDIDATES;
         size_t at = (size_t)r * P * C;
-        cross_attention_forward(s->attended + at, s->probs + (size_t)r * P * P, s->query + at,
-                                s->key + (size_t)b * P * C, s->value + (size_t)b * P * C, P, C);
+        k->attention_forward(s->attended + at, s->probs + (size_t)r * P * P, s->query + at, s->key + (size_t)b * P * C,
+                             s->value + (size_t)b * P * C, P, C);
         // features (P, 3C) = [candidate, attended, candidate − attended]
         for (int p = 0; p < P; p++) {
             float *f = s->features + ((size_t)r * P + p) * 3 * C;
@@ -155,6 +116,7 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
             }
         }
     }
+    kernels_blas_serial_end(blas_threads);
     for (int b = 0; b < B; b++) {
         int d = dimension ? dimension[b] : -1;
         s->dimension[b] = d >= 0 && d < TOWER_DIMENSIONS - 1 ? d : TOWER_DIMENSIONS - 1;
@@ -351,13 +313,16 @@ int tower_backward(Tower *tower, Error *err) {
     memset(s->dkey, 0, sizeof(float) * (size_t)B * P * C);
     memset(s->dvalue, 0, sizeof(float) * (size_t)B * P * C);
     // one sample per iteration: its four candidates add to the same dk, dv in a fixed order
+    int blas_threads = kernels_blas_serial_begin();
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++)
         for (int j = 0; j < TOWER_CANDIDATES; j++) {
             size_t r = (size_t)b * TOWER_CANDIDATES + j, at = r * P * C, kv = (size_t)b * P * C;
-            cross_attention_backward(s->dquery + at, s->dkey + kv, s->dvalue + kv, s->dattended + at,
-                                     s->probs + r * P * P, s->query + at, s->key + kv, s->value + kv, P, C);
+            k->attention_backward(s->dquery + at, s->dkey + kv, s->dvalue + kv, s->dprobs + (size_t)b * P * P,
+                                  s->dattended + at, s->probs + r * P * P, s->query + at, s->key + kv, s->value + kv,
+                                  P, C);
         }
+    kernels_blas_serial_end(blas_threads);
     memset(s->dorig, 0, sizeof(float) * (size_t)B * P * C);
     k->matmul_backward(s->dcand, g->query, NULL, s->dquery, s->cand, s->params.query, R * P, C, C);
     k->matmul_backward(s->dorig, g->key, NULL, s->dkey, s->orig, s->params.key, B * P, C, C);

@@ -31,6 +31,7 @@ typedef struct TowerState {
     float *dconv[TOWER_MAX_CONVS], *dact[TOWER_MAX_CONVS];
     // tokens (B*5, P, C) = last act + position; candidates' (B, 4, P, C) and the original's (B, P, C)
     float *tokens, *cand, *orig, *query, *key, *value, *probs, *attended; // probs (B, 4, P, P)
+    float *dprobs;                  // (B, P, P): one sample's attention backward scratch
     float *features;                // (B, 4, P, 3C) [cand, attended, cand − attended]
     float *hidden_pre, *hidden;     // (B, 4, P, H): mlp1 output, ReLU(.)·(1 + E[dim])
     float *evidence;                // (B, 4, P, H): g = ReLU(mlp2)
@@ -46,5 +47,17 @@ typedef struct TowerState {
 } TowerState;
 
 void tower_point_parameters(TowerParams *view, const Tower *tower, float *base);
+
+// tower_attention.c: one candidate's cross-attention (queries q (P, C), the original's keys k and
+// values v (P, C)); backward accumulates into dq, dk, dv and uses scratch (P, P).
+void tower_attention_forward_reference(float *out, float *probs, const float *q, const float *k, const float *v,
+                                       int P, int C);
+void tower_attention_forward_fast(float *out, float *probs, const float *q, const float *k, const float *v, int P,
+                                  int C);
+void tower_attention_backward_reference(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                                        const float *probs, const float *q, const float *k, const float *v, int P,
+                                        int C);
+void tower_attention_backward_fast(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                                   const float *probs, const float *q, const float *k, const float *v, int P, int C);
 
 #endif
