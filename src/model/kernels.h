@@ -36,10 +36,11 @@ typedef struct KernelOps {
                             const float *weight, int rows, int in_dim, int out_dim);
     // 3x3 convolution, padding 1, stride 1 or 2, channel-last (images, height, width, channels) layout;
     // bias (and dbias) may be NULL.
-    // `col` (images * out_h * out_w, 9 * in_ch) is the im2col scratch the fast path saves for backward.
+    // `col` (images * out_h * out_w, 9 * in_ch) is im2col scratch (the CPU fast path uses a few
+    // cache-sized bands of it and refills them in backward; CUDA keeps it for backward).
     void (*conv2d_forward)(float *out, float *col, const float *inp, const float *weight, const float *bias,
                            int images, int height, int width, int in_ch, int out_ch, int stride);
-    // The fast backward overwrites `col` with d(col) after using it (backward runs once per forward).
+    // The fast backward overwrites `col` with d(col) (backward runs once per forward).
     void (*conv2d_backward)(float *dinp, float *dweight, float *dbias, const float *dout, float *col,
                             const float *inp, const float *weight, int images, int height, int width, int in_ch,
                             int out_ch, int stride);

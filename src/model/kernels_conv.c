@@ -58,17 +58,6 @@ void conv2d_backward_reference(float *dinp, float *dweight, float *dbias, const 
                 }
 }
 
-// The 9 input pixels (channel vectors) a 3x3 window at (oy, ox) reads; NULL outside the image.
-static void conv2d_window(const float *taps[9], const float *image, int oy, int ox, int height, int width, int in_ch,
-                          int stride) {
-    for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++) {
-            int iy = oy * stride - 1 + ky, ix = ox * stride - 1 + kx;
-            int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-            taps[ky * 3 + kx] = inside ? image + ((size_t)iy * width + ix) * in_ch : NULL;
-        }
-}
-
 // The fast path's col rows are tap-major: (positions, 9 taps, in_ch), so a tap is one contiguous
 // channel vector (a copy in im2col, a vector add in col2im); the weight is reordered to match,
 // (out_ch, in_ch, 9) → (out_ch, 9, in_ch), in a scratch copy (out_ch·in_ch·9 floats, small).
@@ -94,26 +83,37 @@ static void conv2d_weight_grad_from_taps_add(float *dweight, const float *src, i
                 dweight[((size_t)co * in_ch + ci) * 9 + t] += src[((size_t)t * in_ch + ci) * out_ch + co];
 }
 
+// A window's taps (ky, 0..2) are 3 neighbouring pixels of input row iy, and their col entries are
+// contiguous too: away from the left and right edges, one run of 3·in_ch floats per ky.
+
 // col rows [r0, r1) of the whole batch (tap-major; col points at row r0) from inp (images, height,
 // width, in_ch); zero outside the image.
 static void conv2d_im2col_rows(float *col, const float *inp, size_t r0, size_t r1, int height, int width, int in_ch,
                                int stride) {
-    int out_h = conv2d_output_size(height, stride), out_w = conv2d_output_size(width, stride);
-    size_t k = (size_t)in_ch * 9, plane = (size_t)out_h * out_w, image = (size_t)height * width * in_ch;
+    int out_h = conv2d_output_size(height, stride), out_w = conv2d_output_size(width, stride), run = 3 * in_ch;
+    size_t plane = (size_t)out_h * out_w, image = (size_t)height * width * in_ch;
     for (size_t r = r0; r < r1; r++) {
-        const float *taps[9];
-        int p = (int)(r % plane);
-        conv2d_window(taps, inp + r / plane * image, p / out_w, p % out_w, height, width, in_ch, stride);
-        float *row = col + (r - r0) * k;
-        for (int t = 0; t < 9; t++) { // in_ch floats per tap: too few for memcpy's call to pay
-            float *dst = row + (size_t)t * in_ch;
-            const float *src = taps[t];
-            if (src) {
+        int p = (int)(r % plane), oy = p / out_w, ox = p % out_w, ix0 = ox * stride - 1;
+        int whole = ix0 >= 0 && ix0 + 2 < width;
+        for (int ky = 0; ky < 3; ky++) {
+            int iy = oy * stride - 1 + ky;
+            float *dst = col + (r - r0) * 9 * in_ch + (size_t)ky * run;
+            if (iy < 0 || iy >= height) {
 #pragma omp simd
-                for (int ci = 0; ci < in_ch; ci++) dst[ci] = src[ci];
+                for (int i = 0; i < run; i++) dst[i] = 0.0f;
+                continue;
+            }
+            const float *line = inp + r / plane * image + (size_t)iy * width * in_ch; // input row iy
+            if (whole) {
+                const float *src = line + (size_t)ix0 * in_ch;
+#pragma omp simd
+                for (int i = 0; i < run; i++) dst[i] = src[i];
             } else {
-#pragma omp simd
-                for (int ci = 0; ci < in_ch; ci++) dst[ci] = 0.0f;
+                for (int kx = 0; kx < 3; kx++) {
+                    int ix = ix0 + kx, inside = ix >= 0 && ix < width;
+                    for (int ci = 0; ci < in_ch; ci++)
+                        dst[kx * in_ch + ci] = inside ? line[(size_t)ix * in_ch + ci] : 0.0f;
+                }
             }
         }
     }
@@ -122,18 +122,27 @@ static void conv2d_im2col_rows(float *col, const float *inp, size_t r0, size_t r
 // dinp += col2im(dcol rows [r0, r1)) (tap-major; dcol holds row r0 first).
 static void conv2d_col2im_rows(float *dinp, const float *dcol, size_t r0, size_t r1, int height, int width,
                                int in_ch, int stride) {
-    int out_h = conv2d_output_size(height, stride), out_w = conv2d_output_size(width, stride);
-    size_t k = (size_t)in_ch * 9, plane = (size_t)out_h * out_w, image = (size_t)height * width * in_ch;
+    int out_h = conv2d_output_size(height, stride), out_w = conv2d_output_size(width, stride), run = 3 * in_ch;
+    size_t plane = (size_t)out_h * out_w, image = (size_t)height * width * in_ch;
     for (size_t r = r0; r < r1; r++) {
-        const float *taps[9], *row = dcol + (r - r0) * k;
-        int p = (int)(r % plane);
-        conv2d_window(taps, dinp + r / plane * image, p / out_w, p % out_w, height, width, in_ch, stride);
-        for (int t = 0; t < 9; t++) {
-            if (!taps[t]) continue;
-            float *x = (float *)taps[t];
-            const float *g = row + (size_t)t * in_ch;
+        int p = (int)(r % plane), oy = p / out_w, ox = p % out_w, ix0 = ox * stride - 1;
+        int whole = ix0 >= 0 && ix0 + 2 < width;
+        for (int ky = 0; ky < 3; ky++) {
+            int iy = oy * stride - 1 + ky;
+            if (iy < 0 || iy >= height) continue;
+            const float *g = dcol + (r - r0) * 9 * in_ch + (size_t)ky * run;
+            float *line = dinp + r / plane * image + (size_t)iy * width * in_ch; // input row iy
+            if (whole) {
+                float *x = line + (size_t)ix0 * in_ch;
 #pragma omp simd
-            for (int ci = 0; ci < in_ch; ci++) x[ci] += g[ci];
+                for (int i = 0; i < run; i++) x[i] += g[i];
+            } else {
+                for (int kx = 0; kx < 3; kx++) {
+                    int ix = ix0 + kx;
+                    if (ix >= 0 && ix < width)
+                        for (int ci = 0; ci < in_ch; ci++) line[(size_t)ix * in_ch + ci] += g[kx * in_ch + ci];
+                }
+            }
         }
     }
 }
