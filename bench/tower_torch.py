@@ -5,8 +5,9 @@ Alternates, round by round and at each thread count, build/bench/tower_bench (fo
 backward, the sgemm peak, the generator's samples/s) and the same step in PyTorch (the tower of
 tools/reference_tower.py: conv + BatchNorm2d + ReLU, cross-attention, MLP, pooling, heads, loss),
 each in its own process with OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads. Reports medians per
-round and the ratio C / PyTorch measured in each round (the machine may be shared: the ratio of
-the same round is the figure to trust, not the absolute times). Results: docs/perf/tower.md.
+round and the ratio C / PyTorch measured in each round, of wall time and of each process's CPU
+time (the machine may be shared: the ratio of the same round is the figure to trust, not the
+absolute times). Results: docs/perf/tower.md.
 
     make build/bench/tower_bench
     /usr/bin/python3 bench/tower_torch.py --bench build/bench/tower_bench --threads 1,2 --rounds 3 --steps 3
@@ -45,9 +46,9 @@ def worker(preset, image_size, batch, steps, threads):
         "shadow": torch.randint(0, SHADOW_CLASSES, (batch, CANDIDATES), generator=g),
         "kind": torch.randint(0, kinds, (batch, CANDIDATES), generator=g),
     }
-    times, forward_times = [], []
+    times, forward_times, cpu_times = [], [], []
     for step in range(steps + 1):  # the first step warms caches and thread pools
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for t in w.values():
             t.grad = None
         flaw, token, classes = tower_forward(c, w, buffers, images, dimension, training=True)
@@ -57,9 +58,11 @@ def worker(preset, image_size, batch, steps, threads):
         if step > 0:
             times.append(time.perf_counter() - t0)
             forward_times.append(t1 - t0)
+            cpu_times.append(time.process_time() - c0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("torch_train_ms " + " ".join(f"{t * 1e3:.2f}" for t in times))
     print("torch_forward_ms " + " ".join(f"{t * 1e3:.2f}" for t in forward_times))
+    print("torch_train_cpu_ms " + " ".join(f"{t * 1e3:.2f}" for t in cpu_times))
 
 
 def parse_line(text, key):
@@ -92,8 +95,8 @@ def main():
         worker(p, int(s), int(b), int(n), int(t))
         return
     thread_counts = [int(t) for t in a.threads.split(",")]
-    rows = {t: dict(c=[], torch=[], c_forward=[], torch_forward=[], ratio=[], render=[], peak=[], header="")
-            for t in thread_counts}
+    rows = {t: dict(c=[], torch=[], c_forward=[], torch_forward=[], ratio=[], cpu_ratio=[], render=[], peak=[],
+                    header="") for t in thread_counts}
     for r in range(a.rounds):
         for t in thread_counts:
             c_cmd = [a.bench, a.preset, str(a.size), str(a.batch), str(a.steps), str(t), str(a.render)]
@@ -105,10 +108,14 @@ def main():
                 out[name] = run(cmd, t)
             c_ms = statistics.median(parse_line(out["c"], "train_ms"))
             torch_ms = statistics.median(parse_line(out["torch"], "torch_train_ms"))
+            # CPU time of the process (all its threads): steadier than wall time on a shared machine
+            c_cpu = statistics.median(parse_line(out["c"], "train_cpu_ms"))
+            torch_cpu = statistics.median(parse_line(out["torch"], "torch_train_cpu_ms"))
             row = rows[t]
             row["c"].append(c_ms)
             row["torch"].append(torch_ms)
             row["ratio"].append(c_ms / torch_ms)
+            row["cpu_ratio"].append(c_cpu / torch_cpu)
             row["c_forward"].append(statistics.median(parse_line(out["c"], "forward_ms")))
             row["torch_forward"].append(statistics.median(parse_line(out["torch"], "torch_forward_ms")))
             row["peak"].append(float(out["c"].split("peak: sgemm 1024^3 best ")[1].split()[0]))
@@ -120,14 +127,16 @@ def main():
             print(f"round {r + 1} threads {t} (load {os.getloadavg()[0]:.1f}): C {c_ms:.0f} ms (forward "
                   f"{row['c_forward'][-1]:.0f}), PyTorch {torch_ms:.0f} ms (forward {row['torch_forward'][-1]:.0f}), "
                   f"C/PyTorch "
-                  f"{c_ms / torch_ms:.2f}, peak {row['peak'][-1]:.1f} GFLOP/s"
+                  f"{c_ms / torch_ms:.2f}; CPU ms/step C {c_cpu:.0f}, PyTorch {torch_cpu:.0f}, C/PyTorch "
+                  f"{c_cpu / torch_cpu:.2f}; peak {row['peak'][-1]:.1f} GFLOP/s"
                   + (f", render {row['render'][-1]:.1f} samples/s" if a.render else ""), flush=True)
     print()
     print(rows[thread_counts[0]]["header"].rsplit(", ", 1)[0])  # without the thread count
     print(f"medians over {a.rounds} rounds ({a.steps} timed steps each, after a warm-up step):")
-    print("| threads | C ms/step (forward) | PyTorch ms/step (forward) | C/PyTorch time, per round | C samples/s "
+    print("| threads | C ms/step (forward) | PyTorch ms/step (forward) | C/PyTorch time, per round "
+          "| C/PyTorch CPU time, per round | C samples/s "
           "| PyTorch samples/s | sgemm peak GFLOP/s | C MFU | PyTorch MFU | generator samples/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for t in thread_counts:
         row = rows[t]
         c_ms, torch_ms = statistics.median(row["c"]), statistics.median(row["torch"])
@@ -137,7 +146,8 @@ def main():
         render = f"{statistics.median(row['render']):.1f}" if row["render"] else "-"
         c_fwd, torch_fwd = statistics.median(row["c_forward"]), statistics.median(row["torch_forward"])
         print(f"| {t} | {c_ms:.0f} ({c_fwd:.0f}) | {torch_ms:.0f} ({torch_fwd:.0f}) | {statistics.median(row['ratio']):.2f} "
-              f"({', '.join(f'{x:.2f}' for x in row['ratio'])}) | {a.batch / c_ms * 1e3:.1f} | "
+              f"({', '.join(f'{x:.2f}' for x in row['ratio'])}) | {statistics.median(row['cpu_ratio']):.2f} "
+              f"({', '.join(f'{x:.2f}' for x in row['cpu_ratio'])}) | {a.batch / c_ms * 1e3:.1f} | "
               f"{a.batch / torch_ms * 1e3:.1f} | {peak:.1f} | {mfu(c_ms):.0f}% | {mfu(torch_ms):.0f}% | {render} |")
 
 
