@@ -11,6 +11,10 @@
 #include "model/tower.h"
 #include "support/train_fixture.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 static int failures = 0;
 #define CHECK(cond, ...)                                                                                              \
     do {                                                                                                              \
@@ -193,6 +197,51 @@ static void test_save_load(const Fixture *f) {
     free(dir);
 }
 
+// The fast kernels cut work by shape, never by thread count: 1 and 3 threads give the same bytes.
+// 64 px so the first conv's 15 images of 32x32 make several tasks of whole images.
+static void test_thread_count_invariance(void) {
+#ifdef _OPENMP
+    TowerConfig config;
+    Error err = {0};
+    if (tower_config_preset(&config, "tiny", KINDS, &err) != 0) abort();
+    config.image_size = 64;
+    size_t S = 64, P = (size_t)tower_tokens(&config), pixels = B * 5 * 3 * S * S;
+    size_t cells = B * 4 * P * TOWER_TOKEN_TARGETS;
+    float *images = malloc(sizeof(float) * pixels), *tokens = malloc(sizeof(float) * cells), flawed[B * 4];
+    int light[B * 4], shadow[B * 4], kind[B * 4], dimension[B] = {0, -1, 2};
+    Rng rng = rng_stream(13, 0, 0);
+    for (size_t i = 0; i < pixels; i++) images[i] = (float)rng_next_range(&rng, -1, 1);
+    for (size_t i = 0; i < cells; i++) tokens[i] = rng_next_double(&rng) < 0.3;
+    for (int i = 0; i < B * 4; i++) {
+        flawed[i] = i % 2;
+        light[i] = i % 2, shadow[i] = i % 4, kind[i] = i % KINDS;
+    }
+    TowerTargets targets = {flawed, tokens, light, shadow, kind};
+    TowerLossWeights w;
+    tower_loss_weights_default(&w);
+    Tower t[2];
+    double loss[2];
+    int before = omp_get_max_threads();
+    for (int run = 0; run < 2; run++) {
+        omp_set_num_threads(run == 0 ? 1 : 3);
+        if (tower_create(&t[run], &config, B, 5, &err) != 0) abort();
+        tower_zero_grad(&t[run]);
+        if (tower_forward(&t[run], images, dimension, B, 1, NULL, &err) != 0) abort();
+        loss[run] = tower_loss(&t[run], &targets, &w).total;
+        if (tower_backward(&t[run], &err) != 0) abort();
+    }
+    omp_set_num_threads(before);
+    CHECK(loss[0] == loss[1], "loss at 1 thread %.9g, at 3 threads %.9g", loss[0], loss[1]);
+    CHECK(memcmp(t[0].grads, t[1].grads, sizeof(float) * t[0].param_count) == 0, "gradients depend on the threads");
+    CHECK(memcmp(t[0].buffers, t[1].buffers, sizeof(float) * t[0].buffer_count) == 0,
+          "running statistics depend on the threads");
+    tower_free(&t[0]);
+    tower_free(&t[1]);
+    free(images);
+    free(tokens);
+#endif
+}
+
 int main(void) {
     Fixture f;
     fixture_make(&f);
@@ -200,6 +249,7 @@ int main(void) {
     test_gradients(&f);
     test_running_statistics(&f);
     test_save_load(&f);
+    test_thread_count_invariance();
     free(f.images);
     free(f.tokens);
     if (failures) fprintf(stderr, "%d failure(s)\n", failures);
