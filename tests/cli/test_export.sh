@@ -11,7 +11,7 @@ rm -rf "$TMP"; mkdir -p "$TMP"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 
-"$IAR" synth --out "$TMP/data" --n 6 --size 64 --seed 4 > "$TMP/synth.log" 2>&1 || { cat "$TMP/synth.log"; fail "synth failed"; exit 1; }
+"$IAR" synth --out "$TMP/data" --n 6 --size 64 --seed 4 --style render > "$TMP/synth.log" 2>&1 || { cat "$TMP/synth.log"; fail "synth failed"; exit 1; }
 OUT="$TMP/exports/not/yet/there"
 for f in trl-grpo vlm-r1 llamafactory sharegpt; do
     "$IAR" convert "$TMP/data/data.jsonl" --to=$f -o "$OUT/$f.jsonl" > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "convert --to $f"; }

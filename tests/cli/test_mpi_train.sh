@@ -16,7 +16,7 @@ MPIRUN="timeout 300 mpirun --allow-run-as-root --oversubscribe --bind-to none --
 
 # real rendered images: a uniform one would make the stem's instance norm divide by ~sqrt(eps) and
 # turn summation-order noise into weight differences
-"$IAR" synth --out "$TMP/s" --n 1 --size 64 --seed 3 > /dev/null 2>&1 || fail "synth failed"
+"$IAR" synth --out "$TMP/s" --n 1 --size 64 --seed 3 --style render > /dev/null 2>&1 || fail "synth failed"
 for n in o a b c d; do cp "$TMP/s/img/s000000_$n.png" "$TMP/d/img/$n.png" || fail "no synth image $n"; done
 i=0
 for dim in lighting placement deformation extension lighting placement deformation extension lighting placement deformation extension; do

@@ -58,7 +58,7 @@ grep -q -- "--per-ip" "$TMP/err.txt" || fail "--per-ip error does not name the o
 "$IAR" serve --model "$TMP/missing" --port 0 > "$TMP/err.txt" 2>&1 && fail "a missing checkpoint was served"
 
 # A dataset (iar synth when it is built, else the test's own generator) and a tiny checkpoint.
-if "$IAR" synth --out "$TMP/data" --n 8 --size 64 --seed 3 > "$TMP/synth.log" 2>&1 && [ -f "$TMP/data/data.jsonl" ]; then
+if "$IAR" synth --out "$TMP/data" --n 8 --size 64 --seed 3 --style render > "$TMP/synth.log" 2>&1 && [ -f "$TMP/data/data.jsonl" ]; then
     echo "dataset from iar synth"
 else
     python3 "$ROOT/tests/serve/make_dataset.py" "$TMP/data" 8 || fail "make_dataset.py failed"
