@@ -5,8 +5,8 @@
 # result with its model card into models/. Every step resumes: run it again after an interruption
 # (or in several sittings) and it continues where it stopped.
 #
-#   tools/train_model.sh                       # all defaults (about 2 h of 2 busy cores)
-#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=3500 SFT_STEPS=1500 tools/train_model.sh
+#   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
+#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 SFT_STEPS=1000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS, SFT_STEPS, SEED (tower + SFT seed, default 1),
@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 IAR=${IAR:-build/iar}
 WORK=${WORK:-runs/model}
 OUT=${OUT:-models/iar-small}
-TOWER_STEPS=${TOWER_STEPS:-3500}
-SFT_STEPS=${SFT_STEPS:-1500}
+TOWER_STEPS=${TOWER_STEPS:-10000}
+SFT_STEPS=${SFT_STEPS:-1000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
 NTEST=${NTEST:-400}
