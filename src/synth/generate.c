@@ -24,10 +24,13 @@ static int write_sample_images(const SynthSample *sample, const char *out_dir, E
                                               sample->sample.candidates[1], sample->sample.candidates[2],
                                               sample->sample.candidates[3]};
     for (int i = 0; i <= CANDIDATE_COUNT; i++) {
+        // the record's file name already says the format (sample.c chooses it by style)
+        const char *dot = strrchr(paths[i], '.');
+        int jpeg = dot && strcmp(dot, ".jpg") == 0;
         char *path = path_join(out_dir, paths[i]);
         int rc = !path ? error_set(err, "out of memory")
-                 : sample->meta.style == SYNTH_STYLE_PHOTO ? image_save_jpeg(&sample->images[i], path, SYNTH_JPEG_QUALITY, err)
-                                                           : image_save_png(&sample->images[i], path, err);
+                 : jpeg ? image_save_jpeg(&sample->images[i], path, SYNTH_JPEG_QUALITY, err)
+                        : image_save_png(&sample->images[i], path, err);
         free(path);
         if (rc != 0) return -1;
     }
