@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "synth/synth.h"
 
 // Each subcommand: argv[0] is the subcommand's name. Returns the process exit status.
 int cmd_synth(int argc, char **argv);
@@ -34,6 +35,10 @@ int cli_fail_training(struct Distributed *dist, Error *err);
 // Progress printer for progress_begin: one updating line on stderr (a new line per report when
 // stderr is not a terminal, at most every 5 s).
 void cli_progress_report(const Progress *progress, int final);
+// Loads the photographs a synth style needs from DIR_OPTION (NULL: $IAR_PHOTOS, else
+// ~/.cache/iar/photos) into *library (NULL for render). Photo without them fails with a one-line
+// message naming tools/fetch_photos.sh; mix without them warns and falls back to render (*style).
+int cli_load_photos(const char *command, SynthStyle *style, const char *dir_option, PhotoLibrary **library);
 // 1 when argv has -h or --help.
 int cli_wants_help(int argc, char **argv);
 // Parses an integer/float option value or fails with a one-line message naming the option.

@@ -114,3 +114,27 @@ int cli_resolve_model(const char *given, char *out, size_t size) {
     return cli_fail("no model: pass --model DIR or set IAR_MODEL (train one with `iar train sft`, or install the "
                     "shipped one with `make install`)");
 }
+
+// $IAR_PHOTOS, else $XDG_CACHE_HOME/iar/photos, else ~/.cache/iar/photos (the fetch script's default).
+static void default_photos_dir(char *buffer, size_t size) {
+    const char *env = getenv("IAR_PHOTOS"), *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && env[0]) snprintf(buffer, size, "%s", env);
+    else if (cache && cache[0]) snprintf(buffer, size, "%s/iar/photos", cache);
+    else snprintf(buffer, size, "%s/.cache/iar/photos", home ? home : ".");
+}
+
+int cli_load_photos(const char *command, SynthStyle *style, const char *dir_option, PhotoLibrary **library) {
+    *library = NULL;
+    if (*style == SYNTH_STYLE_RENDER) return 0;
+    char dir[1024];
+    if (dir_option) snprintf(dir, sizeof dir, "%s", dir_option);
+    else default_photos_dir(dir, sizeof dir);
+    Error err = {{0}};
+    if (synth_photos_load(library, dir, &err) == 0) return 0;
+    if (*style == SYNTH_STYLE_PHOTO)
+        return cli_fail("%s: --style photo: %s; fetch the photographs with tools/fetch_photos.sh", command, err.message);
+    fprintf(stderr, "warning: %s: no photographs (%s); --style mix renders drawn scenes only "
+                    "(fetch them with tools/fetch_photos.sh)\n", command, err.message);
+    *style = SYNTH_STYLE_RENDER;
+    return 0;
+}

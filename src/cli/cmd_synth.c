@@ -29,34 +29,6 @@ static const char USAGE[] =
     "example:\n"
     "  iar synth --out bench_data --n 2000 --seed 7 --difficulty mix --style photo\n";
 
-// $IAR_PHOTOS, else $XDG_CACHE_HOME/iar/photos, else ~/.cache/iar/photos (the fetch script's default).
-static void default_photos_dir(char *buffer, size_t size) {
-    const char *env = getenv("IAR_PHOTOS"), *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (env && env[0]) snprintf(buffer, size, "%s", env);
-    else if (cache && cache[0]) snprintf(buffer, size, "%s/iar/photos", cache);
-    else snprintf(buffer, size, "%s/.cache/iar/photos", home ? home : ".");
-}
-
-// Loads the photographs the style needs; a mix without them falls back to render with a warning.
-static int load_photos(SynthConfig *config, const char *dir_option, PhotoLibrary **library) {
-    *library = NULL;
-    if (config->style == SYNTH_STYLE_RENDER) return 0;
-    char dir[1024];
-    if (dir_option) snprintf(dir, sizeof dir, "%s", dir_option);
-    else default_photos_dir(dir, sizeof dir);
-    Error err = {{0}};
-    if (synth_photos_load(library, dir, &err) == 0) {
-        config->photos = *library;
-        return 0;
-    }
-    if (config->style == SYNTH_STYLE_PHOTO)
-        return cli_fail("synth: --style photo: %s; fetch the photographs with tools/fetch_photos.sh", err.message);
-    fprintf(stderr, "warning: synth: no photographs (%s); --style mix renders drawn scenes only "
-                    "(fetch them with tools/fetch_photos.sh)\n", err.message);
-    config->style = SYNTH_STYLE_RENDER;
-    return 0;
-}
-
 int cmd_synth(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         fputs(USAGE, stdout);
@@ -90,7 +62,8 @@ int cmd_synth(int argc, char **argv) {
     if (!out) return cli_fail("synth: --out DIR is required (see iar synth --help)");
     if (n < 0) return cli_fail("synth: --n N is required (see iar synth --help)");
     PhotoLibrary *library = NULL;
-    if (load_photos(&config, photos_dir, &library) != 0) return 1;
+    if (cli_load_photos("synth", &config.style, photos_dir, &library) != 0) return 1;
+    config.photos = library;
     // fail before any progress line when the folder cannot be made
     if (dir_create_all(out, &err) != 0) {
         synth_photos_free(library);

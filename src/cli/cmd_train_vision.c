@@ -29,12 +29,20 @@ static void usage(void) {
           "  --save-every N       checkpoint every N steps (default 250)\n"
           "  --render-size PX     generator canvas (default: the tower's input size)\n"
           "  --difficulty D       easy | medium | hard | mix (default mix)\n"
+          "  --style S            render (drawn scenes, default) | photo (scenes from photographs through a\n"
+          "                       camera) | mix (half each): the generator's --style\n"
+          "  --photos DIR         the photographs of photo and mix (default $IAR_PHOTOS, else\n"
+          "                       ~/.cache/iar/photos; fetch them with tools/fetch_photos.sh)\n"
+          "  --init DIR           start from the tower in DIR (its config, weights and batch-norm statistics)\n"
+          "                       with a fresh optimizer and schedule: fine-tune it, e.g. on --style mix\n"
           "  --dimension-dropout P  share of samples whose dimension is hidden from the tower (default 0.2)\n"
           "  --resume             continue DIR's state.bin\n"
           "  --evaluate           only score DIR's tower on --val-samples fresh samples from --val-seed\n"
           "                       (per dimension, difficulty and defect kind) and exit\n"
           "  --threads N          OpenMP threads (default: all cores)\n"
-          "example: iar train vision --out runs/tower --steps 4000\n",
+          "example: iar train vision --out runs/tower --steps 4000\n"
+          "         iar train vision --out runs/tower-mix --init models/iar-small/tower --style mix --data-seed 1001 \\\n"
+          "             --steps 3000 --lr 0.001 --warmup 50\n",
           stdout);
 }
 
@@ -85,7 +93,8 @@ int cmd_train_vision(int argc, char **argv) {
     }
     VisionOptions o;
     vision_options_default(&o);
-    const char *out = NULL, *config = o.config_name, *difficulty = "mix";
+    const char *out = NULL, *config = o.config_name, *difficulty = "mix", *style = "render", *photos_dir = NULL,
+               *init = NULL;
     long image_size = 0, steps = o.steps, stop_at = 0, batch = o.batch_size, warmup = o.warmup_steps, seed = 1;
     long data_seed = (long)o.data_seed, val_seed = (long)o.val_seed, val_samples = o.val_samples,
          val_every = o.val_every, save_every = o.save_every, render_size = 0, threads = 0;
@@ -110,6 +119,9 @@ int cmd_train_vision(int argc, char **argv) {
         OPTION_LONG("save-every", &save_every, 0, 1e9),
         OPTION_LONG("render-size", &render_size, 0, 1024),
         OPTION_STRING("difficulty", &difficulty),
+        OPTION_STRING("style", &style),
+        OPTION_STRING("photos", &photos_dir),
+        OPTION_STRING("init", &init),
         OPTION_DOUBLE("dimension-dropout", &dropout, 0, 1),
         OPTION_FLAG("resume", &resume),
         OPTION_FLAG("evaluate", &evaluate),
@@ -124,6 +136,14 @@ int cmd_train_vision(int argc, char **argv) {
                         "one process (it uses every core through OpenMP)");
     if (synth_difficulty_parse(difficulty, &o.difficulty) != 0)
         return cli_fail("train vision: unknown --difficulty '%s' (easy, medium, hard, mix)", difficulty);
+    if (synth_style_parse(style, &o.style) != 0)
+        return cli_fail("train vision: --style: '%s' is not render, photo or mix", style);
+    if (init && resume)
+        return cli_fail("train vision: --init starts a new run from a tower; --resume continues one (pick one)");
+    PhotoLibrary *photos = NULL;
+    if (cli_load_photos("train vision", &o.style, photos_dir, &photos) != 0) return 1;
+    o.photos = photos;
+    o.init_dir = init;
     o.out_dir = out;
     o.config_name = config;
     o.image_size = (int)image_size;
@@ -148,6 +168,7 @@ int cmd_train_vision(int argc, char **argv) {
     if (evaluate) {
         VisionEvaluation evaluation;
         int rc = vision_evaluate_checkpoint(&o, &evaluation, &err);
+        synth_photos_free(photos);
         synth_release_static_data();
         if (rc != 0) return cli_fail_error(&err);
         print_evaluation(&evaluation);
@@ -159,6 +180,7 @@ int cmd_train_vision(int argc, char **argv) {
     VisionResult result;
     int rc = vision_train(&o, &events, &result, &err);
     progress_end(&progress);
+    synth_photos_free(photos);
     synth_release_static_data();
     if (rc != 0) return cli_fail_error(&err);
     fprintf(stderr, "[vision] %ld steps; rendering %.1f samples/s, training %.1f samples/s; tower in %s\n",

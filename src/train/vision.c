@@ -50,6 +50,7 @@ static uint64_t options_hash(const VisionOptions *o, const TowerConfig *config) 
     const size_t sizes[] = {sizeof o->batch_size, sizeof o->seed, sizeof o->data_seed, sizeof o->render_size,
                             sizeof o->difficulty};
     for (int i = 0; i < 5; i++) h = fnv1a_bytes(h, fields[i], sizes[i]);
+    if (o->style != SYNTH_STYLE_RENDER) h = fnv1a_bytes(h, &o->style, sizeof o->style); // render runs keep their hash
     return h;
 }
 
@@ -193,6 +194,22 @@ static int checkpoint(const char *dir, const Tower *tower, const AdamW *opt, lon
     return state_save(dir, tower, opt, &header, err);
 }
 
+// Copies the weights and batch-norm statistics of the tower saved in `dir` into `tower` (same config).
+static int init_from(Tower *tower, const char *dir, Error *err) {
+    Tower init;
+    if (tower_load(&init, dir, 1, err) != 0) return -1;
+    int rc = 0;
+    if (init.param_count != tower->param_count || init.buffer_count != tower->buffer_count)
+        rc = error_set(err, "vision: the tower in %s has %zu parameters, this one %zu", dir, init.param_count,
+                       tower->param_count);
+    else {
+        memcpy(tower->params, init.params, tower->param_count * sizeof(float));
+        memcpy(tower->buffers, init.buffers, tower->buffer_count * sizeof(float));
+    }
+    tower_free(&init);
+    return rc;
+}
+
 int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
     memset(result, 0, sizeof *result);
     if (!o->out_dir) return error_set(err, "vision: no output folder");
@@ -204,6 +221,10 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
 #endif
     TowerConfig config;
     if (tower_config_preset(&config, o->config_name, DEFECT_KIND_COUNT, err) != 0) return -1;
+    if (o->init_dir && tower_config_load(&config, o->init_dir, err) != 0) return -1;
+    if (o->image_size > 0 && o->init_dir && o->image_size != config.image_size)
+        return error_set(err, "vision: --image-size %d differs from the %d px of the tower in %s", o->image_size,
+                         config.image_size, o->init_dir);
     if (o->image_size > 0) {
         config.image_size = o->image_size;
         if (tower_config_validate(&config, err) != 0) return -1;
@@ -251,13 +272,15 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         StateHeader header;
         if (state_load(o->out_dir, &tower, &opt, &header, err) != 0) goto done;
         if (header.options_hash != hash) {
-            error_set(err, "%s: resumed with another batch size, seed, data seed, render size or difficulty than the "
+            error_set(err, "%s: resumed with another batch size, seed, data seed, render size, difficulty or style than the "
                            "run was started with", o->out_dir);
             goto done;
         }
         start = (long)header.step;
         elapsed = header.elapsed_seconds;
         if (log_truncate(log_path, start, err) != 0) goto done;
+    } else if (o->init_dir && init_from(&tower, o->init_dir, err) != 0) {
+        goto done;
     }
     log = fopen(log_path, resumed ? "a" : "w");
     if (!log) {
@@ -270,6 +293,8 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
     train_synth.size = o->render_size > 0 ? o->render_size : config.image_size;
     if (train_synth.size < SYNTH_MIN_SIZE) train_synth.size = SYNTH_MIN_SIZE;
     train_synth.difficulty = o->difficulty;
+    train_synth.style = o->style;
+    train_synth.photos = o->photos;
     val_synth = train_synth;
     val_synth.seed = o->val_seed;
     if (vision_batch_create(&batch, o->batch_size, &config, err) != 0) goto done;
@@ -369,6 +394,8 @@ int vision_evaluate_checkpoint(const VisionOptions *o, VisionEvaluation *out, Er
     synth.size = o->render_size > 0 ? o->render_size : tower.config.image_size;
     if (synth.size < SYNTH_MIN_SIZE) synth.size = SYNTH_MIN_SIZE;
     synth.difficulty = o->difficulty;
+    synth.style = o->style;
+    synth.photos = o->photos;
     VisionBatch set;
     int rc = vision_batch_create(&set, o->val_samples, &tower.config, err);
     if (rc == 0) rc = vision_batch_render(&set, &synth, 0, o->val_samples, &tower.config, 0.0, err);

@@ -76,6 +76,9 @@ typedef struct VisionOptions {
     long save_every;           // default 250
     int render_size;           // generator canvas (0: the tower's image size)
     SynthDifficulty difficulty;
+    SynthStyle style;          // render (default), photo or mix
+    const PhotoLibrary *photos; // required by photo and mix; not owned
+    const char *init_dir;      // start from this tower's weights (fresh optimizer); NULL: random init
     double dimension_dropout;  // default 0.2
     TowerLossWeights weights;
     int resume;                // continue OUT's state when it exists

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_train_vision.sh — `iar train vision` from the command line: help, one-line errors, a tiny
-# run stopped half way and resumed to the same tower as an uninterrupted one, an extended run, and
+# run stopped half way and resumed to the same tower as an uninterrupted one, an extended run, a run
+# started from a trained tower on photo-style samples (--init, --style), and
 # SFT reading images through the tower (--init-vision) evaluated with `iar eval --model native:`.
 set -u
 IAR=${IAR_BIN:?IAR_BIN not set}
@@ -32,6 +33,26 @@ grep -q '"split":"validation"' "$TMP/half/train_log.jsonl" || fail "no validatio
 # extending a finished run
 "$IAR" train vision --out "$TMP/half" --steps 8 $TINY --resume > "$TMP/ext.log" 2>&1 || fail "extending the run failed"
 [ "$(grep -c '"lr"' "$TMP/half/train_log.jsonl")" -eq 8 ] || fail "the extended log does not hold 8 steps"
+
+# --init: a new run from a trained tower (its config, not the preset's), here on photo-style samples
+# from a small photo library made of drawn images (no download)
+"$IAR" synth --out "$TMP/p" --n 2 --seed 9 --size 256 --style render > /dev/null 2>&1 || fail "synth for photos failed"
+mkdir -p "$TMP/photos"
+cp "$TMP/p/img/s000000_a.png" "$TMP/photos/wall.png"; cp "$TMP/p/img/s000001_b.png" "$TMP/photos/floor.png"
+printf 'wall.png\twall\t0\t1\ttest\tCC0-1.0\nfloor.png\tsurface\t0\t1\ttest\tCC0-1.0\n' > "$TMP/photos/MANIFEST.tsv"
+"$IAR" train vision --out "$TMP/init" --init "$TMP/full" --config small --style photo --photos "$TMP/photos" --steps 2 \
+    --batch 4 --val-samples 4 --threads 1 > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; fail "--init run on photo style failed"; }
+cmp -s "$TMP/full/tower.json" "$TMP/init/tower.json" || fail "--init did not keep the initial tower's config"
+"$IAR" train vision --out "$TMP/init2" --init "$TMP/full" --image-size 96 --steps 1 $TINY > /dev/null 2>"$TMP/err.txt" \
+    && fail "--init with another --image-size accepted"
+"$IAR" train vision --out "$TMP/init2" --init "$TMP/nope" --steps 1 $TINY > /dev/null 2>"$TMP/err.txt" && fail "missing --init tower accepted"
+grep -q "nope" "$TMP/err.txt" || fail "missing --init tower error does not name the folder"
+"$IAR" train vision --out "$TMP/half" --init "$TMP/full" --resume --steps 9 $TINY > /dev/null 2>"$TMP/err.txt" \
+    && fail "--init with --resume accepted"
+"$IAR" train vision --out "$TMP/init2" --style photo --photos "$TMP/none" --steps 1 $TINY > /dev/null 2>"$TMP/err.txt" \
+    && fail "--style photo without photographs accepted"
+grep -q "fetch_photos" "$TMP/err.txt" || fail "--style photo without photographs does not say how to fetch them"
+"$IAR" train vision --out "$TMP/init2" --style oil --steps 1 $TINY > /dev/null 2>&1 && fail "unknown --style accepted"
 
 # a tiny dataset rendered by the generator, SFT on the frozen tower, evaluation
 "$IAR" synth --out "$TMP/d" --n 12 --seed 3 --size 64 --style render > /dev/null 2>&1 || fail "synth failed"
