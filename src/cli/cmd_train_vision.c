@@ -34,7 +34,8 @@ static void usage(void) {
           "  --photos DIR         the photographs of photo and mix (default $IAR_PHOTOS, else\n"
           "                       ~/.cache/iar/photos; fetch them with tools/fetch_photos.sh)\n"
           "  --init DIR           start from the tower in DIR (its config, weights and batch-norm statistics)\n"
-          "                       with a fresh optimizer and schedule: fine-tune it, e.g. on --style mix\n"
+          "                       with a fresh optimizer and schedule: fine-tune it, e.g. on --style mix;\n"
+          "                       with --resume, a run already in --out continues and --init is not read\n"
           "  --dimension-dropout P  share of samples whose dimension is hidden from the tower (default 0.2)\n"
           "  --resume             continue DIR's state.bin\n"
           "  --evaluate           only score DIR's tower on --val-samples fresh samples from --val-seed\n"
@@ -138,8 +139,6 @@ int cmd_train_vision(int argc, char **argv) {
         return cli_fail("train vision: unknown --difficulty '%s' (easy, medium, hard, mix)", difficulty);
     if (synth_style_parse(style, &o.style) != 0)
         return cli_fail("train vision: --style: '%s' is not render, photo or mix", style);
-    if (init && resume)
-        return cli_fail("train vision: --init starts a new run from a tower; --resume continues one (pick one)");
     PhotoLibrary *photos = NULL;
     if (cli_load_photos("train vision", &o.style, photos_dir, &photos) != 0) return 1;
     o.photos = photos;

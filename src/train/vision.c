@@ -219,31 +219,28 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
 #ifdef _OPENMP
     if (o->threads > 0) omp_set_num_threads(o->threads);
 #endif
-    TowerConfig config;
-    if (tower_config_preset(&config, o->config_name, DEFECT_KIND_COUNT, err) != 0) return -1;
-    if (o->init_dir && tower_config_load(&config, o->init_dir, err) != 0) return -1;
-    if (o->image_size > 0 && o->init_dir && o->image_size != config.image_size)
-        return error_set(err, "vision: --image-size %d differs from the %d px of the tower in %s", o->image_size,
-                         config.image_size, o->init_dir);
-    if (o->image_size > 0) {
-        config.image_size = o->image_size;
-        if (tower_config_validate(&config, err) != 0) return -1;
-    }
-    int resumed = 0;
     char *state_path = path_join(o->out_dir, "state.bin");
-    if (o->resume && file_exists(state_path)) {
-        if (tower_config_load(&config, o->out_dir, err) != 0) {
-            free(state_path);
-            return -1;
-        }
-        resumed = 1;
-    } else if (file_exists(state_path)) {
-        error_set(err, "%s already holds a training run; pass --resume to continue it or choose another --out",
-                  o->out_dir);
-        free(state_path);
-        return -1;
-    }
+    int resumed = o->resume && file_exists(state_path), used = !resumed && file_exists(state_path);
     free(state_path);
+    if (used)
+        return error_set(err, "%s already holds a training run; pass --resume to continue it or choose another --out",
+                         o->out_dir);
+    const char *init_dir = resumed ? NULL : o->init_dir; // a resumed run continues its own weights
+    TowerConfig config;
+    if (resumed) {
+        if (tower_config_load(&config, o->out_dir, err) != 0) return -1;
+    } else if (init_dir) {
+        if (tower_config_load(&config, init_dir, err) != 0) return -1;
+        if (o->image_size > 0 && o->image_size != config.image_size)
+            return error_set(err, "vision: --image-size %d differs from the %d px of the tower in %s", o->image_size,
+                             config.image_size, init_dir);
+    } else {
+        if (tower_config_preset(&config, o->config_name, DEFECT_KIND_COUNT, err) != 0) return -1;
+        if (o->image_size > 0) {
+            config.image_size = o->image_size;
+            if (tower_config_validate(&config, err) != 0) return -1;
+        }
+    }
     if (dir_create_all(o->out_dir, err) != 0) return -1;
 
     Tower tower;
@@ -279,7 +276,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         start = (long)header.step;
         elapsed = header.elapsed_seconds;
         if (log_truncate(log_path, start, err) != 0) goto done;
-    } else if (o->init_dir && init_from(&tower, o->init_dir, err) != 0) {
+    } else if (init_dir && init_from(&tower, init_dir, err) != 0) {
         goto done;
     }
     log = fopen(log_path, resumed ? "a" : "w");

@@ -47,8 +47,10 @@ cmp -s "$TMP/full/tower.json" "$TMP/init/tower.json" || fail "--init did not kee
     && fail "--init with another --image-size accepted"
 "$IAR" train vision --out "$TMP/init2" --init "$TMP/nope" --steps 1 $TINY > /dev/null 2>"$TMP/err.txt" && fail "missing --init tower accepted"
 grep -q "nope" "$TMP/err.txt" || fail "missing --init tower error does not name the folder"
-"$IAR" train vision --out "$TMP/half" --init "$TMP/full" --resume --steps 9 $TINY > /dev/null 2>"$TMP/err.txt" \
-    && fail "--init with --resume accepted"
+# --init --resume: the run in --out continues (one command that resumes); --init is not read again
+"$IAR" train vision --out "$TMP/init" --init "$TMP/nope" --resume --config small --style photo --photos "$TMP/photos" \
+    --steps 3 --batch 4 --val-samples 4 --threads 1 > "$TMP/init3.log" 2>&1 || { cat "$TMP/init3.log"; fail "--init --resume did not continue the run"; }
+[ "$(grep -c '"lr"' "$TMP/init/train_log.jsonl")" -eq 3 ] || fail "--init --resume: the log does not hold 3 steps"
 "$IAR" train vision --out "$TMP/init2" --style photo --photos "$TMP/none" --steps 1 $TINY > /dev/null 2>"$TMP/err.txt" \
     && fail "--style photo without photographs accepted"
 grep -q "fetch_photos" "$TMP/err.txt" || fail "--style photo without photographs does not say how to fetch them"
