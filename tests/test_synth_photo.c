@@ -180,6 +180,8 @@ static void test_photo_style_without_library_refused(void **state) {
     assert_int_equal(synth_style_parse("painting", &style), -1);
 }
 
+static double rgb_mean_for_test(Rgb c) { return (c.r + c.g + c.b) / 3.0; }
+
 // Mean brightness of the wall's left and right thirds.
 static void wall_sides(const Image *image, int rows, double *left, double *right) {
     double sums[2] = {0, 0};
@@ -223,6 +225,55 @@ static void test_background_brighter_on_the_light_side(void **state) {
         image_free(&image);
     }
     assert_true(ratio[0] > ratio[1] * 1.15); // the same photograph, relit from the other side
+}
+
+static void paint(Image *image, const PhotoChoice *choice, const SceneSpec *scene, int S) {
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, S, S);
+    cairo_t *cr = cairo_create(surface);
+    Error err;
+    assert_int_equal(photo_paint_background(cr, library, choice, scene, S, &err), 0);
+    cairo_destroy(cr);
+    assert_int_equal(paint_surface_to_image(surface, image, &err), 0);
+    cairo_surface_destroy(surface);
+}
+
+static double image_mean(const Image *image) {
+    double sum = 0;
+    for (size_t i = 0; i < (size_t)image->width * image->height * 3; i++) sum += image->data[i];
+    return sum / ((double)image->width * image->height * 3);
+}
+
+// Inside a seam's frame the photographs are re-cropped and take the inner wall's brightness: the
+// outpainting visibly does not continue its original (a tint alone was hidden by the texture).
+static void test_seam_recrops_and_relights_the_photographs(void **state) {
+    (void)state;
+    const int S = 96;
+    SceneSpec scene, inner;
+    Rng rng = rng_stream(4, 0, SYNTH_STREAM(STREAM_SCENE));
+    scene_spec_random(&scene, S, &rng);
+    scene.surface_y = S * 0.55;
+    scene.front_y = S * 2;
+    scene.vanish_x = S / 2.0;
+    scene.vanish_y = -S * 0.5;
+    scene.wall = (Rgb){0.5, 0.45, 0.4};
+    inner = scene;
+    inner.wall = rgb_scale(scene.wall, 1.3);
+    PhotoChoice outer, seam;
+    photo_choice_random(&outer, library, S, &rng);
+    outer.tint = 0.1;
+    photo_choice_seam(&seam, &outer, &scene, &inner, 0.0, S);
+    assert_true(fabs(seam.exposure - rgb_mean_for_test(inner.wall) / rgb_mean_for_test(scene.wall)) < 1e-9);
+    assert_true(seam.tint >= 0.55);
+    assert_true(fabs(seam.wall_x - outer.wall_x) >= 0.15 * S * outer.wall_scale - 1e-9);
+    Image a, b;
+    paint(&a, &outer, &scene, S);
+    paint(&b, &seam, &inner, S);
+    assert_true(image_mean(&b) > image_mean(&a) * 1.1); // brighter, as the inner wall
+    double diff = 0;
+    for (size_t i = 0; i < (size_t)S * S * 3; i++) diff += abs((int)a.data[i] - (int)b.data[i]);
+    assert_true(diff / (S * S * 3) > 8);
+    image_free(&a);
+    image_free(&b);
 }
 
 static void test_camera_is_deterministic_and_changes_pixels(void **state) {
@@ -273,6 +324,7 @@ int main(void) {
         cmocka_unit_test(test_mix_render_samples_equal_render_style_and_meta_names_sources),
         cmocka_unit_test(test_photo_style_without_library_refused),
         cmocka_unit_test(test_background_brighter_on_the_light_side),
+        cmocka_unit_test(test_seam_recrops_and_relights_the_photographs),
         cmocka_unit_test(test_camera_is_deterministic_and_changes_pixels),
         cmocka_unit_test(test_bad_manifest_refused_with_its_line), // rewrites the manifest: last
     };

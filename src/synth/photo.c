@@ -150,6 +150,20 @@ void photo_choice_random(PhotoChoice *choice, const PhotoLibrary *library, int s
     choice->surface_y = surface->y1 * surface->image.height - rng_next_range(rng, 0, 0.2) * band;
     choice->wall_blur = rng_next_double(rng) < 0.6 ? rng_next_range(rng, 0.5, 2.5) : 0;
     choice->tint = rng_next_range(rng, 0.1, 0.45);
+    choice->exposure = 1;
+}
+
+static double rgb_mean(Rgb c) { return (c.r + c.g + c.b) / 3.0; }
+
+void photo_choice_seam(PhotoChoice *inner, const PhotoChoice *outer, const SceneSpec *scene,
+                       const SceneSpec *inner_scene, double severity, int size) {
+    *inner = *outer;
+    double shift = size * (0.15 + 0.35 * severity); // canvas pixels: the texture does not line up
+    inner->wall_x += shift * outer->wall_scale;
+    inner->wall_y += 0.3 * shift * outer->wall_scale;
+    inner->surface_x += shift * outer->surface_scale;
+    inner->tint = fmax(outer->tint, 0.55 + 0.3 * severity);
+    inner->exposure = rgb_mean(inner_scene->wall) / fmax(rgb_mean(scene->wall), 0.05);
 }
 
 // Mirrored repetition keeps every source coordinate inside the photograph without a visible edge.
@@ -197,6 +211,8 @@ int photo_paint_background(cairo_t *cr, const PhotoLibrary *library, const Photo
     tint_gains(scene->wall, choice->tint, wall_gain);
     tint_gains(scene->top, choice->tint, top_gain);
     tint_gains(scene->front, choice->tint, front_gain);
+    for (int c = 0; c < 3; c++)
+        wall_gain[c] *= choice->exposure, top_gain[c] *= choice->exposure, front_gain[c] *= choice->exposure;
     int horizon = (int)ceil(scene->surface_y), front = (int)ceil(fmin(scene->front_y, S));
     horizon = horizon < 0 ? 0 : (horizon > S ? S : horizon);
     double d_bottom = S - scene->vanish_y, ground = choice->surface_scale * d_bottom;

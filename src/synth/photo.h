@@ -33,9 +33,15 @@ typedef struct PhotoChoice {
     double surface_x, surface_y, surface_scale;
     double wall_blur;              // depth of field behind the product, pixels at 256 px
     double tint;                   // 0..1: how far the photo takes the scene's colours
+    double exposure;               // brightness factor (1 but inside a seam)
 } PhotoChoice;
 
 void photo_choice_random(PhotoChoice *choice, const PhotoLibrary *library, int size, Rng *rng);
+// The photographs inside the frame of a seam (an outpainting that does not continue its original):
+// re-cropped by a share of the canvas growing with the severity, brighter or darker as the planned
+// inner wall is against the outer one, and tinted strongly towards the inner scene's colours.
+void photo_choice_seam(PhotoChoice *inner, const PhotoChoice *outer, const SceneSpec *scene,
+                       const SceneSpec *inner_scene, double severity, int size);
 // Paints the wall and surface (with the table front when the scene has one) over the whole canvas
 // or the current clip, lit by the scene's light.
 int photo_paint_background(cairo_t *cr, const PhotoLibrary *library, const PhotoChoice *choice,

@@ -275,8 +275,9 @@ static SynthBox box_union(SynthBox a, SynthBox b) {
 
 // The photo style paints the same scene (surface line, vanishing point, colours, light) from
 // photographs, so every extension defect that changes the scene inside the frame shows there too.
-static int draw_background(cairo_t *canvas, const CandidatePlan *plan, const SceneSpec *scene, int S, Error *err) {
-    if (plan->photos) return photo_paint_background(canvas, plan->photos, &plan->photo, scene, S, err);
+static int draw_background(cairo_t *canvas, const CandidatePlan *plan, const SceneSpec *scene, const PhotoChoice *photo,
+                           int S, Error *err) {
+    if (plan->photos) return photo_paint_background(canvas, plan->photos, photo, scene, S, err);
     scene_draw_background(canvas, scene, S);
     return 0;
 }
@@ -294,12 +295,12 @@ int render_candidate(Image *out, CandidateMeta *meta, const CandidatePlan *plan,
         error_set(err, "synth: cannot create a %dx%d drawing surface (out of memory?)", S, S);
         goto done;
     }
-    if (draw_background(canvas, plan, &plan->scene, S, err) != 0) goto done;
+    if (draw_background(canvas, plan, &plan->scene, &plan->photo, S, err) != 0) goto done;
     if (plan->has_inner) {
         cairo_save(canvas);
         cairo_rectangle(canvas, plan->frame_x, plan->frame_y, plan->frame_side, plan->frame_side);
         cairo_clip(canvas);
-        int drawn = draw_background(canvas, plan, &plan->inner, S, err);
+        int drawn = draw_background(canvas, plan, &plan->inner, &plan->inner_photo, S, err);
         cairo_restore(canvas);
         if (drawn != 0) goto done;
     }

@@ -35,6 +35,7 @@ typedef struct CandidatePlan {
     double duplicate_x, duplicate_height;
     const PhotoLibrary *photos; // photo style: backgrounds from photographs (NULL: drawn)
     PhotoChoice photo;
+    PhotoChoice inner_photo;    // the photographs inside the frame when has_inner (photo style)
 } CandidatePlan;
 
 enum { SHADOW_NORMAL = 0, SHADOW_REVERSED, SHADOW_NONE, SHADOW_DOUBLE };

@@ -165,6 +165,9 @@ int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t inde
             Rng photo_rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_PHOTO + 16 * (c + 1)));
             plan.photos = config->photos;
             photo_choice_random(&plan.photo, config->photos, S, &photo_rng);
+            plan.inner_photo = plan.photo;
+            if (kinds[c] == DEFECT_SEAM)
+                photo_choice_seam(&plan.inner_photo, &plan.photo, &plan.scene, &plan.inner, severity, S);
         }
         CandidateMeta *m = &meta->candidates[c];
         if (render_candidate(&out->images[1 + c], m, &plan, S, flags, err) != 0) goto fail;
