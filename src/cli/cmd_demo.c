@@ -55,7 +55,7 @@ static const DemoStep SHIPPED_STEPS[] = {
 static const DemoStep SCRATCH_STEPS[] = {
     DEMO_DATA_STEPS,
     {"pretrain the vision tower on rendered samples", "tower/tower.safetensors", cmd_train,
-     "train vision --out {D}/tower --config small --steps 600 --val-samples 100 --val-every 300 --save-every 100 "
+     "train vision --out {D}/tower --config small --steps 1600 --val-samples 100 --val-every 800 --save-every 100 "
      "--resume"},
     {"train the tokenizer", "tokenizer.json", cmd_train,
      "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
