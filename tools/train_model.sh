@@ -6,10 +6,11 @@
 # (or in several sittings) and it continues where it stopped.
 #
 #   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
-#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 SFT_STEPS=1000 tools/train_model.sh
+#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=3000 SFT_STEPS=1000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
-# OUT (default models/iar-small), TOWER_STEPS, SFT_STEPS, SEED (tower + SFT seed, default 1),
+# OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
+# scenes, from tools/fetch_photos.sh; 0: a drawings-only model), SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ IAR=${IAR:-build/iar}
 WORK=${WORK:-runs/model}
 OUT=${OUT:-models/iar-small}
 TOWER_STEPS=${TOWER_STEPS:-10000}
+MIX_STEPS=${MIX_STEPS:-3000}
 SFT_STEPS=${SFT_STEPS:-1000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
@@ -31,26 +33,49 @@ say "vision tower: $TOWER_STEPS steps (resumes)"
 "$IAR" train vision --out "$WORK/tower" --config small --steps "$TOWER_STEPS" --seed "$SEED" \
     --val-every 500 --save-every 100 --val-samples 200 ${THREADS:+--threads $THREADS} --resume
 
-# 2. Text data for the language side (render style, 128 px: what the tower was trained on) and a
-# test set from a seed no training step uses (the tower streams seeds 1000 and 999).
-[ -f "$WORK/train/data.jsonl" ] || "$IAR" synth --out "$WORK/train" --n "$NTRAIN" --seed 1 --size 128 --style render
+# 2. The same tower taught photographs: fine-tuned on --style mix (half drawn, half photographed
+# scenes through a random camera) from another data seed, with a fresh schedule.
+TOWER="$WORK/tower"
+STYLE=render
+if [ "$MIX_STEPS" -gt 0 ]; then
+    tools/fetch_photos.sh
+    say "vision tower on drawn + photographed scenes: $MIX_STEPS steps (resumes)"
+    "$IAR" train vision --out "$WORK/tower-mix" --init "$WORK/tower" --style mix --data-seed 1001 --steps "$MIX_STEPS" \
+        --lr 0.001 --warmup 50 --seed "$SEED" --val-every 500 --save-every 100 --val-samples 200 \
+        ${THREADS:+--threads $THREADS} --resume
+    TOWER="$WORK/tower-mix"
+    STYLE=mix
+fi
+
+# 3. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
+# step uses (the tower streams seeds 1000, 1001 and 999): drawn (seed 2) and photographed (seed 3).
+[ -f "$WORK/train/data.jsonl" ] || "$IAR" synth --out "$WORK/train" --n "$NTRAIN" --seed 1 --size 128 --style "$STYLE"
 [ -f "$WORK/test/data.jsonl" ] || "$IAR" synth --out "$WORK/test" --n "$NTEST" --seed 2 --size 128 --style render
+[ "$STYLE" = render ] || [ -f "$WORK/test-photo/data.jsonl" ] || \
+    "$IAR" synth --out "$WORK/test-photo" --n "$NTEST" --seed 3 --size 128 --style photo
 [ -f "$WORK/tokenizer.json" ] || "$IAR" train tokenizer --data "$WORK/train/data.jsonl" --out "$WORK/tokenizer.json" --vocab 1024
 
-# 3. SFT of the language side on the frozen tower.
+# 4. SFT of the language side on the frozen tower.
 say "SFT on the tower: $SFT_STEPS steps (resumes)"
-"$IAR" train sft --data "$WORK/train/data.jsonl" --tokenizer "$WORK/tokenizer.json" --init-vision "$WORK/tower" \
+"$IAR" train sft --data "$WORK/train/data.jsonl" --tokenizer "$WORK/tokenizer.json" --init-vision "$TOWER" \
     --config small --out "$WORK/sft" --steps "$SFT_STEPS" --batch 16 --seed "$SEED" --val-every 500 \
     --val-samples 32 ${THREADS:+--threads $THREADS} --resume
 
-# 4. Evaluation on the fresh test set, then the model folder with its card.
+# 5. Evaluation on the fresh test sets and the real-photo check set, then the model folder with its card.
 "$IAR" eval --data "$WORK/test/data.jsonl" --model random --out "$WORK/eval/random" >/dev/null
 "$IAR" eval --data "$WORK/test/data.jsonl" --model "native:$WORK/sft" --name iar-small --out "$WORK/eval/model" >/dev/null
+if [ "$STYLE" = mix ]; then
+    "$IAR" eval --data "$WORK/test-photo/data.jsonl" --model random --out "$WORK/eval/photo-random" >/dev/null
+    "$IAR" eval --data "$WORK/test-photo/data.jsonl" --model "native:$WORK/sft" --name iar-small --out "$WORK/eval/photo-model" >/dev/null
+fi
 mkdir -p "$OUT/tower"
 for f in model.safetensors config.json tokenizer.json; do cp "$WORK/sft/$f" "$OUT/$f"; done
 # the tower alone too: `iar demo` and `iar train sft --init-vision` train new language sides on it
-for f in tower.safetensors tower.json; do cp "$WORK/tower/$f" "$OUT/tower/$f"; done
-"$IAR" train vision --out "$WORK/tower" --evaluate --val-seed 2 --val-samples 400 ${THREADS:+--threads $THREADS} \
+for f in tower.safetensors tower.json; do cp "$TOWER/$f" "$OUT/tower/$f"; done
+"$IAR" train vision --out "$TOWER" --evaluate --val-seed 2 --val-samples 400 ${THREADS:+--threads $THREADS} \
     > "$WORK/eval/tower.md"
 "$IAR" report "$WORK/eval/random" "$WORK/eval/model" -o "$WORK/eval/report" > "$WORK/eval/table.md"
-say "done: $OUT ($(du -sh "$OUT" | cut -f1)); tables in $WORK/eval/table.md and $WORK/eval/tower.md"
+[ "$STYLE" = render ] || "$IAR" train vision --out "$TOWER" --evaluate --val-seed 3 --val-samples 400 --style photo \
+    ${THREADS:+--threads $THREADS} > "$WORK/eval/tower-photo.md"
+BUILD=$(dirname "$IAR") OUT="$WORK/realset" bench/realset.sh "$OUT" > "$WORK/eval/realset.md"
+say "done: $OUT ($(du -sh "$OUT" | cut -f1)); tables in $WORK/eval/: table.md, tower.md, tower-photo.md, realset.md"
