@@ -6,11 +6,12 @@
 # (or in several sittings) and it continues where it stopped.
 #
 #   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
-#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=3000 SFT_STEPS=1000 tools/train_model.sh
+#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 SFT_STEPS=1000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
-# scenes, from tools/fetch_photos.sh; 0: a drawings-only model), SFT_STEPS, SEED (tower + SFT seed, default 1),
+# scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS (a second photo sitting at
+# half the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -18,7 +19,8 @@ IAR=${IAR:-build/iar}
 WORK=${WORK:-runs/model}
 OUT=${OUT:-models/iar-small}
 TOWER_STEPS=${TOWER_STEPS:-10000}
-MIX_STEPS=${MIX_STEPS:-3000}
+MIX_STEPS=${MIX_STEPS:-6000}
+MIX2_STEPS=${MIX2_STEPS:-2000}
 SFT_STEPS=${SFT_STEPS:-1000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
@@ -45,6 +47,15 @@ if [ "$MIX_STEPS" -gt 0 ]; then
         ${THREADS:+--threads $THREADS} --resume
     TOWER="$WORK/tower-mix"
     STYLE=mix
+    # a second sitting at half the learning rate from a fresh data seed (the shipped tower's third
+    # stage: it followed a fix of the photo-style seam, models/iar-small/README.md)
+    if [ "$MIX2_STEPS" -gt 0 ]; then
+        say "vision tower, second photo sitting: $MIX2_STEPS steps (resumes)"
+        "$IAR" train vision --out "$WORK/tower-mix2" --init "$WORK/tower-mix" --style mix --data-seed 1002 \
+            --steps "$MIX2_STEPS" --lr 0.0005 --warmup 50 --seed "$SEED" --val-every 500 --save-every 100 \
+            --val-samples 200 ${THREADS:+--threads $THREADS} --resume
+        TOWER="$WORK/tower-mix2"
+    fi
 fi
 
 # 3. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
