@@ -145,20 +145,21 @@ static void filter_row_kernel(float *dst, const uint8_t *src, float *srcf, const
     }
 }
 
+// Outputs [x0, x1) through the taps, unrolled for the channel count.
+static void filter_row_span(float *dst, const uint8_t *src, const FilterTaps *taps, int x0, int x1, int C) {
+    if (C == 1) filter_row_taps(dst, src, taps, x0, x1, 1);
+    else if (C == 3) filter_row_taps(dst, src, taps, x0, x1, 3);
+    else filter_row_taps(dst, src, taps, x0, x1, 4); // image_create allows 1, 3 or 4 channels
+}
+
 static void filter_row(float *dst, const uint8_t *src, float *srcf, const FilterTaps *taps, int W, int C) {
-    if (C == 4) {
-        filter_row_taps(dst, src, taps, 0, W, 4); // image_create allows 1, 3 or 4 channels
+    if (C == 4 || !taps->kernel || W <= 2 * taps->radius) {
+        filter_row_span(dst, src, taps, 0, W, C);
         return;
     }
-    int x0 = 0, x1 = W; // outputs left to the taps: all, or only the borders of a blur
-    if (taps->kernel && W > 2 * taps->radius) {
-        filter_row_kernel(dst, src, srcf, taps, W, C);
-        x1 = taps->radius;
-        if (C == 1) filter_row_taps(dst, src, taps, W - x1, W, 1);
-        else filter_row_taps(dst, src, taps, W - x1, W, 3);
-    }
-    if (C == 1) filter_row_taps(dst, src, taps, x0, x1, 1);
-    else filter_row_taps(dst, src, taps, x0, x1, 3);
+    filter_row_kernel(dst, src, srcf, taps, W, C); // a blur: the middle vectorised, the borders by taps
+    filter_row_span(dst, src, taps, 0, taps->radius, C);
+    filter_row_span(dst, src, taps, W - taps->radius, W, C);
 }
 
 // out (taps_y.out_size rows, taps_x.out_size columns) = taps_y ∘ taps_x applied to in.
