@@ -188,11 +188,11 @@ static void sample_bilinear(const Image *image, double x, double y, double out[3
     }
 }
 
-// Per-channel gains that take a photograph part of the way towards a scene colour.
-static void tint_gains(Rgb colour, double tint, double gains[3]) {
-    double mean = fmax((colour.r + colour.g + colour.b) / 3.0, 0.05);
+// Per-channel gains that take a photograph part of the way towards a scene colour, times `exposure`.
+static void tint_gains(Rgb colour, double tint, double exposure, double gains[3]) {
+    double mean = fmax(rgb_mean(colour), 0.05);
     double c[3] = {colour.r, colour.g, colour.b};
-    for (int i = 0; i < 3; i++) gains[i] = 1 + tint * (c[i] / mean - 1);
+    for (int i = 0; i < 3; i++) gains[i] = (1 + tint * (c[i] / mean - 1)) * exposure;
 }
 
 static uint8_t to_byte(double v) { return v <= 0 ? 0 : (v >= 255 ? 255 : (uint8_t)(v + 0.5)); }
@@ -208,11 +208,9 @@ int photo_paint_background(cairo_t *cr, const PhotoLibrary *library, const Photo
     // brighter towards the light, as the render style's wall gradient; stronger for a harder light
     double slope = lx * (0.25 + 0.35 * scene->light.strength);
     double wall_gain[3], top_gain[3], front_gain[3];
-    tint_gains(scene->wall, choice->tint, wall_gain);
-    tint_gains(scene->top, choice->tint, top_gain);
-    tint_gains(scene->front, choice->tint, front_gain);
-    for (int c = 0; c < 3; c++)
-        wall_gain[c] *= choice->exposure, top_gain[c] *= choice->exposure, front_gain[c] *= choice->exposure;
+    tint_gains(scene->wall, choice->tint, choice->exposure, wall_gain);
+    tint_gains(scene->top, choice->tint, choice->exposure, top_gain);
+    tint_gains(scene->front, choice->tint, choice->exposure, front_gain);
     int horizon = (int)ceil(scene->surface_y), front = (int)ceil(fmin(scene->front_y, S));
     horizon = horizon < 0 ? 0 : (horizon > S ? S : horizon);
     double d_bottom = S - scene->vanish_y, ground = choice->surface_scale * d_bottom;

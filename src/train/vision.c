@@ -194,22 +194,6 @@ static int checkpoint(const char *dir, const Tower *tower, const AdamW *opt, lon
     return state_save(dir, tower, opt, &header, err);
 }
 
-// Copies the weights and batch-norm statistics of the tower saved in `dir` into `tower` (same config).
-static int init_from(Tower *tower, const char *dir, Error *err) {
-    Tower init;
-    if (tower_load(&init, dir, 1, err) != 0) return -1;
-    int rc = 0;
-    if (init.param_count != tower->param_count || init.buffer_count != tower->buffer_count)
-        rc = error_set(err, "vision: the tower in %s has %zu parameters, this one %zu", dir, init.param_count,
-                       tower->param_count);
-    else {
-        memcpy(tower->params, init.params, tower->param_count * sizeof(float));
-        memcpy(tower->buffers, init.buffers, tower->buffer_count * sizeof(float));
-    }
-    tower_free(&init);
-    return rc;
-}
-
 int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
     memset(result, 0, sizeof *result);
     if (!o->out_dir) return error_set(err, "vision: no output folder");
@@ -253,7 +237,9 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
     FILE *log = NULL;
     char *log_path = path_join(o->out_dir, "train_log.jsonl");
     int rc = -1;
-    if (tower_create(&tower, &config, o->batch_size, o->seed, err) != 0) {
+    // --init: the saved tower's weights and batch-norm statistics (its config is `config`)
+    if ((init_dir ? tower_load(&tower, init_dir, o->batch_size, err)
+                  : tower_create(&tower, &config, o->batch_size, o->seed, err)) != 0) {
         free(log_path);
         return -1;
     }
@@ -276,8 +262,6 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         start = (long)header.step;
         elapsed = header.elapsed_seconds;
         if (log_truncate(log_path, start, err) != 0) goto done;
-    } else if (init_dir && init_from(&tower, init_dir, err) != 0) {
-        goto done;
     }
     log = fopen(log_path, resumed ? "a" : "w");
     if (!log) {
