@@ -1,7 +1,8 @@
 // test_synth_photo.c — the photo style: a photo library read from a MANIFEST.tsv (here a small one
 // made of generated textures, so the test needs no download), byte-identical output at 1 and 2
 // threads, render samples of `mix` identical to the render style, meta naming photographs and
-// camera, backgrounds lit from the scene's light side, and the camera pipeline's determinism.
+// camera, backgrounds lit from the scene's light side, the camera pipeline's determinism, and the
+// composite candidates: every defect kind made in image space where its meta says.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "core/files.h"
 #include "support/test_files.h"
 #include "image/camera.h"
+#include "synth/composite.h"
 #include "synth/photo.h"
 #include "synth/plan.h"
 
@@ -142,7 +144,7 @@ static void test_mix_render_samples_equal_render_style_and_meta_names_sources(vo
     mix = render;
     mix.style = SYNTH_STYLE_MIX;
     mix.photos = library;
-    int counts[2] = {0, 0};
+    int counts[2] = {0, 0}, counts_composite = 0;
     for (size_t i = 0; i < 10; i++) {
         SynthSample a, b;
         Error err;
@@ -155,6 +157,8 @@ static void test_mix_render_samples_equal_render_style_and_meta_names_sources(vo
         assert_int_equal(strstr(b.sample.meta_json, "\"style\":\"photo\"") != NULL, photo);
         assert_int_equal(strstr(b.sample.meta_json, "\"camera\":\"wb ") != NULL, photo);
         if (photo) {
+            counts_composite += b.meta.composite;
+            assert_int_equal(strstr(b.sample.meta_json, "\"layout\":\"composite\"") != NULL, b.meta.composite);
             assert_true(strlen(b.meta.candidates[0].wall_photo) > 0);
             assert_non_null(strstr(b.sample.meta_json, b.meta.candidates[2].surface_photo));
         }
@@ -163,6 +167,7 @@ static void test_mix_render_samples_equal_render_style_and_meta_names_sources(vo
         synth_sample_free(&b);
     }
     assert_true(counts[0] > 0 && counts[1] > 0);
+    assert_true(counts_composite > 0 && counts_composite < counts[1]); // photo style: both layouts
 }
 
 static void test_photo_style_without_library_refused(void **state) {
@@ -318,6 +323,95 @@ static void test_camera_is_deterministic_and_changes_pixels(void **state) {
     image_free(&cut);
 }
 
+// One composite candidate of kind `kind` at severity 0.8, from a fixed random stream.
+static Image composite(DefectKind kind, CandidateMeta *meta, uint64_t stream) {
+    const int S = 128;
+    CompositeRequest request = {library, {5, 1, 3}, S * 0.5, kind, 0.8, 0.8};
+    Rng rng = rng_stream(11, stream, 1);
+    Image image;
+    Error err;
+    size_t wall, surface;
+    assert_int_equal(image_create(&image, S, S, 3, &err), 0);
+    assert_int_equal(composite_candidate_render(&image, meta, &wall, &surface, &request, &rng, &err), 0);
+    assert_true(wall < synth_photos_count(library) && surface < synth_photos_count(library));
+    return image;
+}
+
+static int box_inside(SynthBox box, int S) { return box.x0 >= 0 && box.y0 >= 0 && box.x1 <= S && box.y1 <= S && box.x1 > box.x0 && box.y1 > box.y0; }
+
+// Every kind renders, deterministically, with its boxes, rows, shadow and ratios where it put them.
+static void test_composite_kinds_are_where_meta_says(void **state) {
+    (void)state;
+    const int S = 128;
+    for (int k = 0; k < DEFECT_KIND_COUNT; k++)
+        for (uint64_t stream = 0; stream < 3; stream++) {
+            DefectKind kind = (DefectKind)k;
+            CandidateMeta m, again;
+            Image a = composite(kind, &m, stream), b = composite(kind, &again, stream);
+            assert_true(images_equal(&a, &b));
+            assert_int_equal(m.defect, kind);
+            assert_true(box_inside(m.product, S) && box_inside(m.frame, S) && box_inside(m.region, S));
+            assert_true(m.surface_y > 0 && m.surface_y < m.base_y && m.base_y < S);
+            int expected_shadow = kind == DEFECT_SHADOW_MISSING ? 0
+                                  : kind == DEFECT_SHADOW_DOUBLE ? 2
+                                  : kind == DEFECT_SHADOW_REVERSED ? m.light_side : -m.light_side;
+            assert_int_equal(m.shadow_side, expected_shadow);
+            assert_int_equal(m.light_side, m.light_azimuth < 0 ? -1 : 1);
+            if (kind == DEFECT_NONE) assert_true(m.severity == 0 && m.product.y1 >= m.base_y - 2 && m.product.y1 <= m.base_y + 2);
+            else assert_true(fabs(m.severity - 0.8) < 1e-12);
+            if (kind == DEFECT_FLOATING) assert_true(m.product.y1 < m.base_y - 10 && m.region.y1 == m.base_y + 1);
+            if (kind == DEFECT_SUNK) assert_true(m.product.y1 <= m.base_y + 1);
+            if (kind == DEFECT_ON_WALL) assert_true(m.product.y1 <= m.surface_y);
+            if (kind == DEFECT_CUT_BY_FRAME) assert_true(m.product.x0 == 0 || m.product.x1 == S);
+            if (kind == DEFECT_WRONG_SCALE) assert_true(m.scale_ratio > 1.4 || m.scale_ratio < 0.7);
+            else assert_true(m.scale_ratio == 1);
+            if (kind == DEFECT_SHADOW_LENGTH) assert_true(m.shadow_ratio > 2.5 || m.shadow_ratio < 0.3);
+            if (kind == DEFECT_TILTED) assert_true(m.tilt_degrees > 14);
+            if (kind == DEFECT_UPSIDE_DOWN) assert_true(m.tilt_degrees == 180);
+            if (defect_kind_dimension(kind) == DIMENSION_EXTENSION && kind != DEFECT_NONE &&
+                kind != DEFECT_DUPLICATED_PRODUCT)
+                assert_memory_equal(&m.region, &m.frame, sizeof m.region);
+            if (kind == DEFECT_DUPLICATED_PRODUCT) // the copy stands outside the frame
+                assert_true(m.region.x1 <= m.frame.x0 + 2 || m.region.x0 >= m.frame.x1 - 2);
+            image_free(&a);
+            image_free(&b);
+        }
+}
+
+// Recolouring and scrambling the label keep the silhouette: the same stream gives the same scene,
+// framing and shadow, and the two images differ only on the product; the whole-product recolour
+// moves more colour than the cap's, which stays in the top part.
+static void test_composite_product_edits_touch_only_the_product(void **state) {
+    (void)state;
+    CandidateMeta colour, garbled, part;
+    Image a = composite(DEFECT_WRONG_COLOUR, &colour, 7), b = composite(DEFECT_TEXT_GARBLED, &garbled, 7),
+          c = composite(DEFECT_PART_CHANGED, &part, 7);
+    assert_memory_equal(&colour.product, &garbled.product, sizeof colour.product);
+    const int S = a.width;
+    long inside = 0, outside = 0, top = 0, bottom = 0;
+    SynthBox box = colour.product;
+    int middle = (box.y0 + box.y1) / 2;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++)
+            for (int ch = 0; ch < 3; ch++) {
+                size_t i = ((size_t)y * S + x) * 3 + ch;
+                // (the box holds the pixels above alpha 64; the antialiased edge lies within 2 of it)
+                int in = x >= box.x0 - 2 && x < box.x1 + 2 && y >= box.y0 - 2 && y < box.y1 + 2;
+                long d = abs((int)a.data[i] - (int)b.data[i]);
+                if (in) inside += d;
+                else outside += d;
+                long e = abs((int)c.data[i] - (int)b.data[i]);
+                if (in && y < middle) top += e;
+                if (!in || y >= middle) bottom += e;
+            }
+    assert_int_equal(outside, 0);
+    assert_true(inside > 20L * (box.x1 - box.x0) * (box.y1 - box.y0) / 4);
+    assert_true(top > 0 && top > 2 * bottom); // the changed part is at the top
+    image_free(&a);
+    image_free(&b);
+    image_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_library_loads_reduced_photographs_by_role),
@@ -327,6 +421,8 @@ int main(void) {
         cmocka_unit_test(test_background_brighter_on_the_light_side),
         cmocka_unit_test(test_seam_recrops_and_relights_the_photographs),
         cmocka_unit_test(test_camera_is_deterministic_and_changes_pixels),
+        cmocka_unit_test(test_composite_kinds_are_where_meta_says),
+        cmocka_unit_test(test_composite_product_edits_touch_only_the_product),
         cmocka_unit_test(test_bad_manifest_refused_with_its_line), // rewrites the manifest: last
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);

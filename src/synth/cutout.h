@@ -1,7 +1,7 @@
 // cutout.h — the generator's products as material for compositing onto photographs: one product
 // drawn alone on a transparent canvas under a side light, and its catalogue photo (the original of
-// a sample). Used by the real-photo check set (bench/realset_build.c); nothing here changes what
-// `iar synth` renders.
+// a sample). Used by the composite candidates of the photo style (synth/composite.h) and by the
+// real-photo check set (bench/realset_build.c).
 #ifndef IAR_SYNTH_CUTOUT_H
 #define IAR_SYNTH_CUTOUT_H
 

@@ -25,6 +25,7 @@ char *synth_meta_to_json(const SynthSampleMeta *meta) {
     if (meta->style == SYNTH_STYLE_PHOTO) { // render-style meta stays exactly as it always was
         cJSON_AddStringToObject(root, "style", "photo");
         cJSON_AddStringToObject(root, "original_camera", meta->original_camera);
+        cJSON_AddStringToObject(root, "layout", meta->composite ? "composite" : "scene");
     }
     cJSON *candidates = cJSON_AddArrayToObject(root, "candidates");
     for (int c = 0; candidates && c < CANDIDATE_COUNT; c++) {

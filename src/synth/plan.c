@@ -49,9 +49,15 @@ void synth_sample_plan_answer(const SynthConfig *config, size_t index, Dimension
     for (int i = 0; i < flawed; i++) *answer |= (AnswerSet)(1u << letters[i]);
 }
 
+void plan_severity_range(SynthDifficulty difficulty, double *lo, double *hi) {
+    static const double los[3] = {0.65, 0.35, 0.08}, his[3] = {1.0, 0.68, 0.38};
+    *lo = los[difficulty], *hi = his[difficulty];
+}
+
 double plan_severity(SynthDifficulty difficulty, Rng *rng) {
-    static const double lo[3] = {0.65, 0.35, 0.08}, hi[3] = {1.0, 0.68, 0.38};
-    return rng_next_range(rng, lo[difficulty], hi[difficulty]);
+    double lo, hi;
+    plan_severity_range(difficulty, &lo, &hi);
+    return rng_next_range(rng, lo, hi);
 }
 
 double plan_original_height(const ProductSpec *product, int size) {

@@ -6,8 +6,10 @@
 
 // Extra sub-streams (paint.h lists the first ones); candidate c of a sample uses stream + 16 * (c + 1).
 enum { STREAM_ANSWER_LETTERS = 7, STREAM_DIFFICULTY = 8, STREAM_KINDS = 9, STREAM_CANDIDATE = 10, STREAM_STYLE = 11,
-       STREAM_PHOTO = 12, STREAM_CAMERA = 13 };
+       STREAM_PHOTO = 12, STREAM_CAMERA = 13, STREAM_LAYOUT = 14 };
 
+// The severity range of a difficulty, and one severity drawn uniformly in it.
+void plan_severity_range(SynthDifficulty difficulty, double *lo, double *hi);
 double plan_severity(SynthDifficulty difficulty, Rng *rng);
 // Height of the product in the original photo.
 double plan_original_height(const ProductSpec *product, int size);

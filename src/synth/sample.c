@@ -6,6 +6,7 @@
 
 #include "core/files.h"
 #include "image/camera.h"
+#include "synth/composite.h"
 #include "synth/plan.h"
 #include "text/prompt.h"
 
@@ -121,6 +122,24 @@ static int camera_pass(Image *image, char description[160], const SynthConfig *c
     return camera_apply(image, &look, rng_hash(config->seed, index, SYNTH_STREAM(STREAM_CAMERA), (uint64_t)which), err);
 }
 
+// Candidate c of a composite sample (synth/composite.h): the sample's product, the severity range
+// of its difficulty, the photo style's camera.
+static int composite_candidate(SynthSample *out, const SynthConfig *config, size_t index, double original_height,
+                               DefectKind kind, int c, Error *err) {
+    CompositeRequest request = {config->photos, {config->seed, index, STREAM_PRODUCT}, original_height, kind, 0, 0};
+    plan_severity_range(out->meta.difficulty, &request.severity_lo, &request.severity_hi);
+    CandidateMeta *m = &out->meta.candidates[c];
+    Image *image = &out->images[1 + c];
+    Rng rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_CANDIDATE + 16 * (c + 1)));
+    size_t wall, surface;
+    if (image_create(image, config->size, config->size, 3, err) != 0 ||
+        composite_candidate_render(image, m, &wall, &surface, &request, &rng, err) != 0)
+        return -1;
+    snprintf(m->wall_photo, sizeof m->wall_photo, "%s", synth_photos_name(config->photos, wall));
+    snprintf(m->surface_photo, sizeof m->surface_photo, "%s", synth_photos_name(config->photos, surface));
+    return camera_pass(image, m->camera, config, index, c + 1, err);
+}
+
 int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t index, int flags, Error *err) {
     memset(out, 0, sizeof *out);
     int S = config->size;
@@ -154,7 +173,13 @@ int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t inde
     DefectKind kinds[CANDIDATE_COUNT];
     assign_kinds(config, index, meta->dimension, meta->answer, kinds);
     int min_props = meta->dimension == DIMENSION_LIGHTING || meta->dimension == DIMENSION_PLACEMENT;
-    for (int c = 0; c < CANDIDATE_COUNT; c++) {
+    if (photo) {
+        Rng layout_rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_LAYOUT));
+        meta->composite = rng_next_int(&layout_rng, 2);
+    }
+    for (int c = 0; c < CANDIDATE_COUNT && meta->composite; c++)
+        if (composite_candidate(out, config, index, original_height, kinds[c], c, err) != 0) goto fail;
+    for (int c = 0; c < CANDIDATE_COUNT && !meta->composite; c++) {
         Rng rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_CANDIDATE + 16 * (c + 1)));
         CandidatePlan plan;
         plan_candidate_layout(&plan, &product, original_height, S, min_props, &rng);

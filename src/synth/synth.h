@@ -19,7 +19,9 @@ int synth_difficulty_parse(const char *id, SynthDifficulty *out);
 
 // How scenes look. RENDER: cairo drawings (the original generator). PHOTO: walls and surfaces cut
 // from photographs, relit by the scene's light, and every image through a randomised camera
-// pipeline. MIX: each sample draws one of the two, evenly (a render sample of MIX is byte-identical
+// pipeline; half of its samples are drawn as a table scene, half composited in image space (a
+// product layer on a floor-plane photo scene, every defect made on pixels: synth/composite.h).
+// MIX: each sample draws one of the two, evenly (a render sample of MIX is byte-identical
 // to the same sample of RENDER).
 typedef enum SynthStyle { SYNTH_STYLE_RENDER = 0, SYNTH_STYLE_PHOTO, SYNTH_STYLE_MIX } SynthStyle;
 const char *synth_style_id(SynthStyle style); // "render", "photo", "mix"
@@ -112,6 +114,7 @@ typedef struct SynthSampleMeta {
     char dosage[32];
     int size;
     SynthStyle style;          // the sample's own (never SYNTH_STYLE_MIX)
+    int composite;             // photo style: built in image space (synth/composite.h), not drawn in a scene
     char original_camera[160]; // photo style: the catalogue photo's camera look
     CandidateMeta candidates[CANDIDATE_COUNT];
 } SynthSampleMeta;
