@@ -6,12 +6,13 @@
 # (or in several sittings) and it continues where it stopped.
 #
 #   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
-#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 SFT_STEPS=1000 tools/train_model.sh
+#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 MIX3_STEPS=3000 SFT_STEPS=1000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
-# scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS (a second photo sitting at
-# half the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
+# scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS and MIX3_STEPS (a second
+# and third photo sitting at half the learning rate, each from its own data seed; 0: none),
+# SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ OUT=${OUT:-models/iar-small}
 TOWER_STEPS=${TOWER_STEPS:-10000}
 MIX_STEPS=${MIX_STEPS:-6000}
 MIX2_STEPS=${MIX2_STEPS:-2000}
+MIX3_STEPS=${MIX3_STEPS:-3000}
 SFT_STEPS=${SFT_STEPS:-1000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
@@ -36,30 +38,28 @@ say "vision tower: $TOWER_STEPS steps (resumes)"
     --val-every 500 --save-every 100 --val-samples 200 ${THREADS:+--threads $THREADS} --resume
 
 # 2. The same tower taught photographs: fine-tuned on --style mix (half drawn, half photographed
-# scenes through a random camera) from another data seed, with a fresh schedule.
+# scenes through a random camera) from another data seed, with a fresh schedule, in sittings that
+# each start from the last one's tower (the shipped tower's stages: models/iar-small/README.md).
 TOWER="$WORK/tower"
 STYLE=render
+mix_sitting() { # NAME DATA_SEED STEPS LR
+    [ "$3" -gt 0 ] || return 0
+    say "vision tower on drawn + photographed scenes, $1: $3 steps (resumes)"
+    "$IAR" train vision --out "$WORK/$1" --init "$TOWER" --style mix --data-seed "$2" --steps "$3" \
+        --lr "$4" --warmup 50 --seed "$SEED" --val-every 500 --save-every 100 --val-samples 200 \
+        ${THREADS:+--threads $THREADS} --resume
+    TOWER="$WORK/$1"
+    STYLE=mix
+}
 if [ "$MIX_STEPS" -gt 0 ]; then
     tools/fetch_photos.sh
-    say "vision tower on drawn + photographed scenes: $MIX_STEPS steps (resumes)"
-    "$IAR" train vision --out "$WORK/tower-mix" --init "$WORK/tower" --style mix --data-seed 1001 --steps "$MIX_STEPS" \
-        --lr 0.001 --warmup 50 --seed "$SEED" --val-every 500 --save-every 100 --val-samples 200 \
-        ${THREADS:+--threads $THREADS} --resume
-    TOWER="$WORK/tower-mix"
-    STYLE=mix
-    # a second sitting at half the learning rate from a fresh data seed (the shipped tower's third
-    # stage: it followed a fix of the photo-style seam, models/iar-small/README.md)
-    if [ "$MIX2_STEPS" -gt 0 ]; then
-        say "vision tower, second photo sitting: $MIX2_STEPS steps (resumes)"
-        "$IAR" train vision --out "$WORK/tower-mix2" --init "$WORK/tower-mix" --style mix --data-seed 1002 \
-            --steps "$MIX2_STEPS" --lr 0.0005 --warmup 50 --seed "$SEED" --val-every 500 --save-every 100 \
-            --val-samples 200 ${THREADS:+--threads $THREADS} --resume
-        TOWER="$WORK/tower-mix2"
-    fi
+    mix_sitting tower-mix 1001 "$MIX_STEPS" 0.001
+    mix_sitting tower-mix2 1002 "$MIX2_STEPS" 0.0005 # after the photo-style seam fix
+    mix_sitting tower-mix3 1003 "$MIX3_STEPS" 0.0005 # after the composite layout joined the photo style
 fi
 
 # 3. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
-# step uses (the tower streams seeds 1000, 1001 and 999): drawn (seed 2) and photographed (seed 3).
+# step uses (the tower streams seeds 1000-1003 and 999): drawn (seed 2) and photographed (seed 3).
 [ -f "$WORK/train/data.jsonl" ] || "$IAR" synth --out "$WORK/train" --n "$NTRAIN" --seed 1 --size 128 --style "$STYLE"
 [ -f "$WORK/test/data.jsonl" ] || "$IAR" synth --out "$WORK/test" --n "$NTEST" --seed 2 --size 128 --style render
 [ "$STYLE" = render ] || [ -f "$WORK/test-photo/data.jsonl" ] || \
