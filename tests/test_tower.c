@@ -9,22 +9,12 @@
 #include "core/rng.h"
 #include "model/model.h"
 #include "model/tower.h"
+#include "support/check.h"
 #include "support/train_fixture.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static int failures = 0;
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (!(cond)) {                                                                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fputc('\n', stderr);                                                                                      \
-            failures++;                                                                                               \
-        }                                                                                                             \
-    } while (0)
 
 enum { B = 3, KINDS = 6 };
 

@@ -145,7 +145,42 @@ def load_config(directory):
     for key in ("candidate_head", "candidate_pointer", "stem_norm", "vision_tower"):
         c.setdefault(key, 0)  # absent in older checkpoints: off, as model_config_load reads them
     c.setdefault("vision_pool", 1)
+    c.setdefault("product_tower", 0)
     return c
+
+
+PRODUCT_VIEW_MARGIN, PRODUCT_VIEW_MIN_SIDE = 1.4, 16  # src/model/product_view.h
+
+
+def product_view(cells, grid, size):
+    """product_view_from_cells without jitter: the square (x, y, side) around the marked cells."""
+    ys, xs = np.nonzero(np.asarray(cells).reshape(grid, grid))
+    if len(xs) == 0:
+        return 0, 0, size
+    cell = size / grid
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    side = int(np.floor(max((x1 - x0) * cell, (y1 - y0) * cell) * PRODUCT_VIEW_MARGIN + 0.5))
+    side = min(max(side, PRODUCT_VIEW_MIN_SIDE), size)
+    cx, cy = 0.5 * (x0 + x1) * cell, 0.5 * (y0 + y1) * cell
+    x, y = int(np.floor(cx - 0.5 * side + 0.5)), int(np.floor(cy - 0.5 * side + 0.5))
+    return min(max(x, 0), size - side), min(max(y, 0), size - side), side
+
+
+def area_matrix(start, side, out_size, size):
+    """(out_size, size) weights: output o is the mean of source [start + o·s, start + (o+1)·s)."""
+    s, m = side / out_size, np.zeros((out_size, size))
+    for o in range(out_size):
+        a, b = start + o * s, start + (o + 1) * s
+        for j in range(int(np.floor(a)), min(int(np.ceil(b)), size)):
+            m[o, j] = max(0.0, min(b, j + 1) - max(a, j)) / s
+    return torch.tensor(m, dtype=torch.float32)
+
+
+def product_view_sample(image, view, out_size):
+    """product_view_sample: (3, S, S) -> (3, out, out) by exact area averaging."""
+    x, y, side = view
+    size = image.shape[-1]
+    return area_matrix(y, side, out_size, size) @ image @ area_matrix(x, side, out_size, size).T
 
 
 class IarModel:
@@ -164,16 +199,25 @@ class IarModel:
             tower = dict(c["tower"], image_size=c["image_size"])
             tower_tensors = reference_tower.layout(tower) + reference_tower.buffer_layout(tower)
             expected += [("tower." + n, s) for n, s in tower_tensors]
+        if c["product_tower"]:
+            product = c["product_tower_config"]
+            expected += [("product_tower." + n, s)
+                         for n, s in reference_tower.layout(product) + reference_tower.buffer_layout(product)]
         for name, shape in expected:  # what model_load checks: presence and shape of every tensor
             if name not in tensors:
                 raise ValueError(f"{path}: no tensor {name} (config.json asks for it)")
             if tuple(tensors[name].shape) != tuple(shape):
                 raise ValueError(f"{path}: {name} has shape {list(tensors[name].shape)}, "
                                  f"config.json gives {list(shape)}")
-        self.weights = {n: t for n, t in tensors.items() if not n.startswith("tower.")}
-        tower = {n[len("tower."):]: t for n, t in tensors.items() if n.startswith("tower.")}
-        self.tower_buffers = {n: t for n, t in tower.items() if n.endswith(("running_mean", "running_var"))}
-        self.tower_weights = {n: t for n, t in tower.items() if n not in self.tower_buffers}
+        self.weights = {n: t for n, t in tensors.items() if not n.startswith(("tower.", "product_tower."))}
+
+        def split(prefix):  # a tower's weights and its batch-norm buffers
+            tower = {n[len(prefix):]: t for n, t in tensors.items() if n.startswith(prefix)}
+            buffers = {n: t for n, t in tower.items() if n.endswith(("running_mean", "running_var"))}
+            return {n: t for n, t in tower.items() if n not in buffers}, buffers
+
+        self.tower_weights, self.tower_buffers = split("tower.")
+        self.product_weights, self.product_buffers = split("product_tower.")
         if c["vocab_size"] < self.tokenizer.vocab_size:
             raise ValueError(f"{directory}: the model's vocabulary ({c['vocab_size']}) is smaller than "
                              f"tokenizer.json's ({self.tokenizer.vocab_size}): they do not belong together")
@@ -208,10 +252,23 @@ class IarModel:
         candidates = torch.cat([blocks(parts["evidence"]).mean(3),
                                 flaw[:, :, None, None].expand(1, IMAGES - 1, grid * grid, 1),
                                 blocks(token[..., :1]).amax(3)], dim=3)
+        probability = torch.sigmoid(flaw[0])
+        if c["product_tower"]:  # the product view: one more column, and a deformation row's evidence
+            product = c["product_tower_config"]
+            V, cells = product["image_size"], (token[0, :, :, 1] > 0).numpy()
+            views = [product_view_sample(images[0, 0], (0, 0, c["image_size"]), V)]
+            views += [product_view_sample(images[0, 1 + k], product_view(cells[k], product["view_grid"],
+                                                                          c["image_size"]), V) for k in range(4)]
+            view_flaw, _, _ = tower_forward(product, self.product_weights, self.product_buffers,
+                                            torch.stack(views)[None], torch.tensor([dimension]), training=False)
+            candidates = torch.cat([candidates, view_flaw[:, :, None, None].expand(1, IMAGES - 1, grid * grid, 1)],
+                                   dim=3)
+            if dimension == 0:
+                probability = torch.sigmoid(view_flaw[0])
         original = torch.zeros(1, 1, grid * grid, candidates.shape[3])
         features = torch.cat([tokens, torch.cat([original, candidates], dim=1)], dim=3)
         projected = torch.nn.functional.linear(features, w["vision.proj.weight"], w["vision.proj.bias"])
-        return projected, torch.sigmoid(flaw[0])
+        return projected, probability
 
     @torch.no_grad()
     def screen(self, images, dimension=-1, max_new_tokens=512):

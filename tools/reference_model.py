@@ -55,8 +55,9 @@ def layout(c):
     """(name, shape) in the C parameter block's order (model_layout in src/model/model.c)."""
     D, Fh = c["dim"], c["mlp_hidden"]
     out = []
-    if c.get("vision_tower"):  # the projection of [tower token, evidence, flaw logit, region logit]
-        width = c["tower"]["channels"][-1] + c["tower"]["hidden"] + 2
+    if c.get("vision_tower"):  # the projection of [tower token, evidence, flaw logit, region logit
+        # (, the product tower's flaw logit)]
+        width = c["tower"]["channels"][-1] + c["tower"]["hidden"] + 2 + (1 if c.get("product_tower") else 0)
         out += [("vision.proj.weight", (D, width)), ("vision.proj.bias", (D,))]
     for l, (in_ch, o, _) in enumerate(stem_convs(c)):
         out += [(f"stem.{l}.weight", (o, in_ch, 3, 3))]

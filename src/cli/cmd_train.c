@@ -30,6 +30,8 @@ static void sft_usage(FILE *f) {
           "  --init CKPT               start from a checkpoint's weights and tokenizer (curriculum stages)\n"
           "  --init-vision DIR         read the images through this pretrained tower (`iar train vision`),\n"
           "                            frozen; the language side of --config learns on top of it\n"
+          "  --init-product DIR        with --init-vision: a product-view tower (`iar train vision\n"
+          "                            --product-view`) beside it, frozen; its flaw logit is one more feature\n"
           "  --tokenizer FILE          use this tokenizer.json (default: the init's, else trained on the data)\n"
           "  --vocab N                 vocabulary when the tokenizer is trained here (default 1024)\n"
           "  --steps N | --epochs E    length of the run (default 900 steps: ~5 min of small on 2 cores)\n"
@@ -137,6 +139,7 @@ static int sft_parse(int argc, char **argv, SftOptions *o) {
         OPTION_STRING("config", &o->config_name),
         OPTION_STRING("init", &o->init_dir),
         OPTION_STRING("init-vision", &o->init_vision),
+        OPTION_STRING("init-product", &o->init_product),
         OPTION_STRING("tokenizer", &o->tokenizer_path),
         OPTION_STRING("cache-dir", &o->cache_dir),
         OPTION_STRING("cache", &o->cache_dir),

@@ -31,6 +31,10 @@ static void usage(void) {
           "  --difficulty D       easy | medium | hard | mix (default mix)\n"
           "  --style S            render (drawn scenes, default) | photo (scenes from photographs through a\n"
           "                       camera) | mix (half each): the generator's --style\n"
+"  --dims LIST          generated dimensions, comma-separated (default all four)\n"
+          "  --product-view PX    a new tower that reads each candidate's product view (a square around the\n"
+          "                       product as a frame tower with a PX-pixel input finds it, at the original's\n"
+          "                       scale): the appearance specialist beside the frame tower; --dims deformation\n"
           "  --photos DIR         the photographs of photo and mix (default $IAR_PHOTOS, else\n"
           "                       ~/.cache/iar/photos; fetch them with tools/fetch_photos.sh)\n"
           "  --init DIR           start from the tower in DIR (its config, weights and batch-norm statistics)\n"
@@ -40,6 +44,8 @@ static void usage(void) {
           "  --resume             continue DIR's state.bin\n"
           "  --evaluate           only score DIR's tower on --val-samples fresh samples from --val-seed\n"
           "                       (per dimension, difficulty and defect kind) and exit\n"
+          "  --product DIR        with --evaluate: deformation samples scored by this product-view tower\n"
+          "                       on the views DIR's tower finds (as a model with both towers does)\n"
           "  --threads N          OpenMP threads (default: all cores)\n"
           "example: iar train vision --out runs/tower --steps 4000\n"
           "         iar train vision --out runs/tower-mix --init models/iar-small/tower --style mix --data-seed 1001 \\\n"
@@ -95,10 +101,11 @@ int cmd_train_vision(int argc, char **argv) {
     VisionOptions o;
     vision_options_default(&o);
     const char *out = NULL, *config = o.config_name, *difficulty = "mix", *style = "render", *photos_dir = NULL,
-               *init = NULL;
+               *init = NULL, *dims = NULL, *product_dir = NULL;
     long image_size = 0, steps = o.steps, stop_at = 0, batch = o.batch_size, warmup = o.warmup_steps, seed = 1;
     long data_seed = (long)o.data_seed, val_seed = (long)o.val_seed, val_samples = o.val_samples,
-         val_every = o.val_every, save_every = o.save_every, render_size = 0, threads = 0;
+         val_every = o.val_every, save_every = o.save_every, render_size = 0, threads = 0,
+         product_view = 0;
     double lr = o.learning_rate, weight_decay = o.weight_decay, clip = o.clip_norm, dropout = o.dimension_dropout;
     int resume = 0, evaluate = 0;
     const CliOption options[] = {
@@ -122,10 +129,13 @@ int cmd_train_vision(int argc, char **argv) {
         OPTION_STRING("difficulty", &difficulty),
         OPTION_STRING("style", &style),
         OPTION_STRING("photos", &photos_dir),
+        OPTION_STRING("dims", &dims),
+        OPTION_LONG("product-view", &product_view, 0, 1024),
         OPTION_STRING("init", &init),
         OPTION_DOUBLE("dimension-dropout", &dropout, 0, 1),
         OPTION_FLAG("resume", &resume),
         OPTION_FLAG("evaluate", &evaluate),
+        OPTION_STRING("product", &product_dir),
         OPTION_LONG("threads", &threads, 0, 1024),
         OPTION_END,
     };
@@ -139,10 +149,14 @@ int cmd_train_vision(int argc, char **argv) {
         return cli_fail("train vision: unknown --difficulty '%s' (easy, medium, hard, mix)", difficulty);
     if (synth_style_parse(style, &o.style) != 0)
         return cli_fail("train vision: --style: '%s' is not render, photo or mix", style);
+    Error parse_err = {0};
+    if (dims && synth_dimensions_parse(dims, &o.dimensions, &parse_err) != 0)
+        return cli_fail("train vision: --dims: %s", parse_err.message);
     PhotoLibrary *photos = NULL;
     if (cli_load_photos("train vision", &o.style, photos_dir, &photos) != 0) return 1;
     o.photos = photos;
     o.init_dir = init;
+    o.product_dir = product_dir;
     o.out_dir = out;
     o.config_name = config;
     o.image_size = (int)image_size;
@@ -160,6 +174,7 @@ int cmd_train_vision(int argc, char **argv) {
     o.val_every = val_every;
     o.save_every = save_every;
     o.render_size = (int)render_size;
+    o.product_view_from = (int)product_view;
     o.dimension_dropout = dropout;
     o.resume = resume;
     o.threads = (int)threads;

@@ -34,6 +34,7 @@ enum {
     RNG_PURPOSE_BOOTSTRAP = 7,
     RNG_PURPOSE_RETRY_JITTER = 8,
     RNG_PURPOSE_HARD_CASES = 9,
+    RNG_PURPOSE_VIEW = 10, // where the vision tower's product view lies while training
 };
 
 #endif

@@ -188,6 +188,16 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
     return cur.used;
 }
 
+// A heap tower in *slot (NULL on failure).
+static int tower_new(Tower **slot, const TowerConfig *config, int max_batch, uint64_t seed, Error *err) {
+    *slot = calloc(1, sizeof **slot);
+    if (!*slot) return error_set(err, "model: out of memory for a vision tower");
+    if (tower_create(*slot, config, max_batch, seed, err) == 0) return 0;
+    free(*slot);
+    *slot = NULL;
+    return -1;
+}
+
 int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_t seed, Error *err) {
     memset(model, 0, sizeof *model);
     if (model_config_validate(config, err) != 0) return -1;
@@ -229,15 +239,11 @@ int model_create(Model *model, const ModelConfig *config, int max_batch, uint64_
         model->candidate_flaw_prob = calloc((size_t)max_batch * 4, sizeof(float));
         if (!model->candidate_flaw_prob) goto out_of_memory;
     }
-    if (config->vision_tower) { // its parameters are set by model_load or model_attach_tower
-        model->tower = calloc(1, sizeof *model->tower);
-        if (!model->tower) goto out_of_memory;
-        if (tower_create(model->tower, &config->tower, max_batch, seed, err) != 0) {
-            free(model->tower);
-            model->tower = NULL;
-            model_free(model);
-            return -1;
-        }
+    // the towers' parameters are set by model_load or model_tower_load / model_product_tower_load
+    if ((config->vision_tower && tower_new(&model->tower, &config->tower, max_batch, seed, err) != 0) ||
+        (config->product_tower && tower_new(&model->product_tower, &config->product, max_batch, seed, err) != 0)) {
+        model_free(model);
+        return -1;
     }
     return 0;
 out_of_memory:
@@ -267,6 +273,8 @@ void model_free(Model *model) {
     free(model->candidate_flaw_prob);
     if (model->tower) tower_free(model->tower);
     free(model->tower);
+    if (model->product_tower) tower_free(model->product_tower);
+    free(model->product_tower);
     memset(model, 0, sizeof *model);
 }
 

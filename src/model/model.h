@@ -35,7 +35,9 @@ typedef struct ModelConfig {
     int stem_norm;         // 1: an instance norm (GroupNorm(C, C)) after every stem conv, replacing its bias
     int vision_tower;      // 1: image tokens from the frozen pretrained tower `tower` through one projection
     int vision_pool;       // the tower's tokens are averaged over vision_pool² blocks (1: as they are)
-    TowerConfig tower;
+    int product_tower;     // 1 (needs vision_tower): a second frozen tower reads each candidate's product
+                           // view (model/product_view.h); its flaw logit is one more feature column
+    TowerConfig tower, product;
 } ModelConfig;
 
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).
@@ -44,6 +46,9 @@ int model_config_validate(const ModelConfig *config, Error *err);
 // Puts a pretrained tower under the config (vision_tower = 1, the tower's image size; no stem and no
 // candidate head: the tower's flaw head is the evidence).
 void model_config_attach_tower(ModelConfig *config, const TowerConfig *tower);
+// Puts a pretrained product-view tower beside the attached tower (product_tower = 1); it must read
+// the views of that tower's input on that tower's token grid.
+int model_config_attach_product_tower(ModelConfig *config, const TowerConfig *product, Error *err);
 
 int model_image_tokens(const ModelConfig *config); // per image
 size_t model_parameter_count(const ModelConfig *config);
@@ -66,6 +71,7 @@ typedef struct Model {
     float *candidate_flaw_prob; // (max_batch, 4) P(candidate A-D flawed) from the last forward; NULL
                                 // without candidate_head
     Tower *tower;               // the frozen vision tower (config.vision_tower), else NULL
+    Tower *product_tower;       // the frozen product-view tower (config.product_tower), else NULL
 } Model;
 
 // A batch of training rows. Text of row b is tokens[b*T .. b*T+text_len[b]); positions after are padding.
@@ -94,6 +100,8 @@ typedef struct ModelBatch {
 // Copies a pretrained tower (DIR/tower.safetensors + tower.json, `iar train vision`) into the
 // model's frozen tower; its config must be the one attached.
 int model_tower_load(Model *model, const char *dir, Error *err);
+// The same for the product-view tower (config.product_tower).
+int model_product_tower_load(Model *model, const char *dir, Error *err);
 
 // Floats of one sample's tower features (0 without a vision tower).
 size_t model_vision_feature_count(const ModelConfig *config);

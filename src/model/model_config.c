@@ -77,7 +77,16 @@ void model_config_attach_tower(ModelConfig *c, const TowerConfig *tower) {
     c->candidate_head = c->candidate_pointer = 0;
 }
 
-int model_vision_width(const ModelConfig *c) { return tower_dim(&c->tower) + c->tower.hidden + 2; }
+int model_config_attach_product_tower(ModelConfig *c, const TowerConfig *product, Error *err) {
+    if (!c->vision_tower) return error_set(err, "model config: a product-view tower needs a vision tower first");
+    c->product_tower = 1;
+    c->product = *product;
+    return model_config_validate(c, err);
+}
+
+int model_vision_width(const ModelConfig *c) {
+    return tower_dim(&c->tower) + c->tower.hidden + 2 + (c->product_tower ? 1 : 0);
+}
 
 int model_config_validate(const ModelConfig *c, Error *err) {
     if (c->vocab_size < 4 || c->vocab_size > 1000000)
@@ -95,7 +104,20 @@ int model_config_validate(const ModelConfig *c, Error *err) {
         if (c->candidate_head)
             return error_set(err, "model config: a vision tower replaces the candidate head (its flaw head is the "
                                   "evidence); use a plain variant");
-    } else if (c->stem_layers < 1 || c->stem_layers > MODEL_MAX_STEM_LAYERS)
+        if (c->tower.view) return error_set(err, "model config: the vision tower reads product views; use a frame tower");
+    }
+    if (c->product_tower) {
+        if (c->product_tower != 1 || !c->vision_tower)
+            return error_set(err, "model config: product_tower %d must be 0 or 1 and needs vision_tower", c->product_tower);
+        if (tower_config_validate(&c->product, err) != 0) return error_prefix(err, "model config: product tower: ");
+        if (!c->product.view || c->product.view_source != c->tower.image_size ||
+            c->product.view_grid != tower_token_side(&c->tower))
+            return error_set(err, "model config: the product tower must read product views of a %d px input on a "
+                                  "%d-cell grid (the vision tower's); it reads %d px on %d",
+                             c->tower.image_size, tower_token_side(&c->tower), c->product.view_source,
+                             c->product.view_grid);
+    }
+    if (!c->vision_tower && (c->stem_layers < 1 || c->stem_layers > MODEL_MAX_STEM_LAYERS))
         return error_set(err, "model config: stem_layers %d out of range [1, %d]", c->stem_layers,
                          MODEL_MAX_STEM_LAYERS);
     if (!c->vision_tower && (c->image_size < 4 || c->image_size > 1024 || (c->image_size % (1 << c->stem_layers)) != 0))

@@ -3,12 +3,15 @@
 // then each image token's feature row [tower token (C), evidence (H), flaw logit, region logit]
 // for the projection in model_stem_forward. With vision_pool > 1 a token is a pool×pool block of
 // the tower's: tokens and evidence averaged, the region logit max-pooled (where the flaw is). The
-// original's evidence columns are zero.
+// original's evidence columns are zero. With a product-view tower, each candidate's view is found
+// from the tower's product-token logits (> 0) and read by that tower; its flaw logit is the last
+// column, and a deformation row's P(flawed) is the product tower's (the appearance specialist).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/model_internal.h"
+#include "model/product_view.h"
 
 size_t model_vision_feature_count(const ModelConfig *c) {
     return c->vision_tower ? (size_t)MODEL_IMAGE_COUNT * model_image_tokens(c) * model_vision_width(c) : 0;
@@ -22,6 +25,27 @@ int model_vision_forward(Model *model, const ModelBatch *batch, Error *err) {
         return 0;
     }
     return model_vision_features(model, batch->images, batch->dimension, batch->batch_size, s->vision_features, err);
+}
+
+// The product-view tower's flaw logit into the last feature column of every candidate token, its
+// P(flawed) into deformation rows.
+static int product_features(Model *model, const float *images, const TowerOutput *frame, const int *dimension, int B,
+                            float *features, Error *err) {
+    const ModelConfig *c = &model->config;
+    int P = model_image_tokens(c), U = model_vision_width(c);
+    TowerOutput out;
+    if (product_view_forward(model->product_tower, images, frame, dimension, B, &out, err) != 0) return -1;
+    for (int b = 0; b < B; b++) {
+        for (int i = 1; i < MODEL_IMAGE_COUNT; i++)
+            for (int t = 0; t < P; t++)
+                features[(((size_t)b * MODEL_IMAGE_COUNT + i) * P + t) * U + U - 1] =
+                    out.flaw_logit[b * TOWER_CANDIDATES + i - 1];
+        if (dimension && dimension[b] == 0)
+            for (int k = 0; k < TOWER_CANDIDATES; k++)
+                model->candidate_flaw_prob[(size_t)b * 4 + k] =
+                    1.0f / (1.0f + expf(-out.flaw_logit[b * TOWER_CANDIDATES + k]));
+    }
+    return 0;
 }
 
 int model_vision_features(Model *model, const float *images, const int *dimension, int B, float *features,
@@ -62,25 +86,34 @@ int model_vision_features(Model *model, const float *images, const int *dimensio
             u[C + H + 1] = region;
         }
     }
+    return model->product_tower ? product_features(model, images, &out, dimension, B, features, err) : 0;
+}
+
+// Copies the weights and statistics of the tower saved in `dir` into `into` (same config).
+static int tower_copy_from(Tower *into, const char *dir, Error *err) {
+    Tower loaded;
+    if (tower_load(&loaded, dir, 1, err) != 0) return -1;
+    const TowerConfig *a = &loaded.config, *b = &into->config;
+    int same = memcmp(a->channels, b->channels, sizeof a->channels) == 0 &&
+               memcmp(a->strides, b->strides, sizeof a->strides) == 0 && a->convs == b->convs &&
+               a->image_size == b->image_size && a->hidden == b->hidden && a->kind_classes == b->kind_classes &&
+               a->view == b->view && a->view_source == b->view_source && a->view_grid == b->view_grid;
+    if (!same) {
+        tower_free(&loaded);
+        return error_set(err, "%s: the tower's config differs from the model's", dir);
+    }
+    memcpy(into->params, loaded.params, sizeof(float) * loaded.param_count);
+    memcpy(into->buffers, loaded.buffers, sizeof(float) * loaded.buffer_count);
+    tower_free(&loaded);
     return 0;
 }
 
 int model_tower_load(Model *model, const char *dir, Error *err) {
     if (!model->tower) return error_set(err, "model_tower_load: the model's config has no vision tower");
-    Tower loaded;
-    if (tower_load(&loaded, dir, 1, err) != 0) return -1;
-    int same = memcmp(&loaded.config.channels, &model->tower->config.channels, sizeof loaded.config.channels) == 0 &&
-               memcmp(&loaded.config.strides, &model->tower->config.strides, sizeof loaded.config.strides) == 0 &&
-               loaded.config.convs == model->tower->config.convs &&
-               loaded.config.image_size == model->tower->config.image_size &&
-               loaded.config.hidden == model->tower->config.hidden &&
-               loaded.config.kind_classes == model->tower->config.kind_classes;
-    if (!same) {
-        tower_free(&loaded);
-        return error_set(err, "%s: the tower's config differs from the model's", dir);
-    }
-    memcpy(model->tower->params, loaded.params, sizeof(float) * loaded.param_count);
-    memcpy(model->tower->buffers, loaded.buffers, sizeof(float) * loaded.buffer_count);
-    tower_free(&loaded);
-    return 0;
+    return tower_copy_from(model->tower, dir, err);
+}
+
+int model_product_tower_load(Model *model, const char *dir, Error *err) {
+    if (!model->product_tower) return error_set(err, "model_product_tower_load: the model's config has no product tower");
+    return tower_copy_from(model->product_tower, dir, err);
 }

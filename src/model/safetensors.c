@@ -14,15 +14,15 @@
 static const char *const config_int_fields[] = {"image_size", "stem_layers", "stem_channels", "vocab_size",
                                                 "max_text_len", "dim", "layers", "heads", "mlp_hidden",
                                                 "candidate_head", "candidate_pointer", "stem_norm",
-                                                "vision_tower", "vision_pool"};
-#define CONFIG_INT_FIELDS 14
+                                                "vision_tower", "vision_pool", "product_tower"};
+#define CONFIG_INT_FIELDS 15
 #define CONFIG_REQUIRED_FIELDS 9 // the switches after mlp_hidden came later: absent means off
 
 static int *config_int_field(ModelConfig *c, int i) {
     int *fields[CONFIG_INT_FIELDS] = {&c->image_size, &c->stem_layers, &c->stem_channels, &c->vocab_size,
                                       &c->max_text_len, &c->dim, &c->layers, &c->heads, &c->mlp_hidden,
                                       &c->candidate_head, &c->candidate_pointer, &c->stem_norm,
-                                      &c->vision_tower, &c->vision_pool};
+                                      &c->vision_tower, &c->vision_pool, &c->product_tower};
     return fields[i];
 }
 
@@ -43,14 +43,21 @@ static int config_check_removed(const cJSON *root, const char *path, Error *err)
     return 0;
 }
 
-// The language model's parameters, then (vision_tower) its frozen tower's parameters and buffers.
-static int model_safetensors_parts(const Model *model, SafetensorsPart parts[3]) {
+// The language model's parameters, then (vision_tower) its frozen tower's parameters and buffers,
+// then (product_tower) the product-view tower's.
+#define MODEL_SAFETENSORS_PARTS 5
+static int model_safetensors_parts(const Model *model, SafetensorsPart parts[MODEL_SAFETENSORS_PARTS]) {
     parts[0] = (SafetensorsPart){"", model->tensors, model->tensor_count, model->params};
-    if (!model->tower) return 1;
-    const Tower *t = model->tower;
-    parts[1] = (SafetensorsPart){"tower.", t->tensors, t->tensor_count, t->params};
-    parts[2] = (SafetensorsPart){"tower.", t->buffer_tensors, t->buffer_tensor_count, t->buffers};
-    return 3;
+    int n = 1;
+    const Tower *towers[2] = {model->tower, model->product_tower};
+    const char *prefixes[2] = {"tower.", "product_tower."};
+    for (int k = 0; k < 2; k++) {
+        const Tower *t = towers[k];
+        if (!t) continue;
+        parts[n++] = (SafetensorsPart){prefixes[k], t->tensors, t->tensor_count, t->params};
+        parts[n++] = (SafetensorsPart){prefixes[k], t->buffer_tensors, t->buffer_tensor_count, t->buffers};
+    }
+    return n;
 }
 
 static int config_save(const Model *model, const char *path, Error *err) {
@@ -61,6 +68,8 @@ static int config_save(const Model *model, const char *path, Error *err) {
     ModelConfig copy = *config;
     for (int i = 0; i < CONFIG_INT_FIELDS; i++) cJSON_AddNumberToObject(root, config_int_fields[i], *config_int_field(&copy, i));
     if (config->vision_tower) tower_config_to_json(&config->tower, cJSON_AddObjectToObject(root, "tower"));
+    if (config->product_tower)
+        tower_config_to_json(&config->product, cJSON_AddObjectToObject(root, "product_tower_config"));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return error_set(err, "%s: out of memory", path);
@@ -106,6 +115,8 @@ int model_config_load(ModelConfig *out, const char *dir, Error *err) {
     }
     const cJSON *tower = cJSON_GetObjectItemCaseSensitive(root, "tower");
     if (c.vision_tower && tower_config_from_json(&c.tower, tower, path, err) != 0) goto done;
+    const cJSON *product = cJSON_GetObjectItemCaseSensitive(root, "product_tower_config");
+    if (c.product_tower && tower_config_from_json(&c.product, product, path, err) != 0) goto done;
     if (model_config_validate(&c, err) != 0) {
         error_prefix(err, "%s: ", path);
         goto done;
@@ -189,7 +200,7 @@ int safetensors_write(const char *path, const SafetensorsPart *parts, int part_c
 
 int model_save(const Model *model, const char *dir, Error *err) {
     if (dir_create_all(dir, err) != 0) return -1;
-    SafetensorsPart parts[3];
+    SafetensorsPart parts[MODEL_SAFETENSORS_PARTS];
     int count = model_safetensors_parts(model, parts);
     char *path = path_join(dir, "model.safetensors");
     int rc = safetensors_write(path, parts, count, MODEL_FORMAT_VERSION, err);
@@ -271,7 +282,7 @@ int model_load(Model *model, const char *dir, int max_batch, Error *err) {
     ModelConfig config;
     if (model_config_load(&config, dir, err) != 0) return -1;
     if (model_create(model, &config, max_batch, 0, err) != 0) return -1;
-    SafetensorsPart parts[3];
+    SafetensorsPart parts[MODEL_SAFETENSORS_PARTS];
     int count = model_safetensors_parts(model, parts);
     char *path = path_join(dir, "model.safetensors");
     int rc = safetensors_read(path, parts, count, MODEL_FORMAT_VERSION, err);

@@ -67,6 +67,8 @@ int tower_config_validate(const TowerConfig *c, Error *err) {
     if (c->hidden < 1 || c->hidden > 4096) return error_set(err, "tower: hidden %d out of range", c->hidden);
     if (c->kind_classes < 1 || c->kind_classes > 256)
         return error_set(err, "tower: kind_classes %d out of range [1, 256]", c->kind_classes);
+    if (c->view && (c->view_source < 16 || c->view_source > 1024 || c->view_grid < 1 || c->view_grid > c->view_source))
+        return error_set(err, "tower: product view from %d px with a %d-cell grid", c->view_source, c->view_grid);
     return 0;
 }
 
@@ -291,6 +293,11 @@ int tower_config_to_json(const TowerConfig *c, void *object) {
     cJSON_AddItemToObject(root, "strides", cJSON_CreateIntArray(c->strides, c->convs));
     cJSON_AddNumberToObject(root, "hidden", c->hidden);
     cJSON_AddNumberToObject(root, "kind_classes", c->kind_classes);
+    if (c->view) { // written only for a product view, so frame towers' files stay as they were
+        cJSON_AddStringToObject(root, "view", "product");
+        cJSON_AddNumberToObject(root, "view_source", c->view_source);
+        cJSON_AddNumberToObject(root, "view_grid", c->view_grid);
+    }
     return 0;
 }
 
@@ -318,6 +325,18 @@ int tower_config_from_json(TowerConfig *out, const void *object, const char *pat
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, fields[i]);
         if (!cJSON_IsNumber(v)) return error_set(err, "%s: tower \"%s\" missing or not a number", path, fields[i]);
         *values[i] = v->valueint;
+    }
+    const cJSON *view = cJSON_GetObjectItemCaseSensitive(root, "view");
+    if (view) {
+        const cJSON *source = cJSON_GetObjectItemCaseSensitive(root, "view_source");
+        const cJSON *grid = cJSON_GetObjectItemCaseSensitive(root, "view_grid");
+        if (!cJSON_IsString(view) || strcmp(view->valuestring, "product") != 0 || !cJSON_IsNumber(source) ||
+            !cJSON_IsNumber(grid))
+            return error_set(err, "%s: tower \"view\" must be \"product\" with numbers \"view_source\" and "
+                                  "\"view_grid\"", path);
+        c.view = 1;
+        c.view_source = source->valueint;
+        c.view_grid = grid->valueint;
     }
     if (tower_config_validate(&c, err) != 0) return error_prefix(err, "%s: ", path);
     *out = c;

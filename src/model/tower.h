@@ -45,6 +45,9 @@ typedef struct TowerConfig {
     int strides[TOWER_MAX_CONVS]; // 1 or 2
     int hidden;      // width H of the evidence MLP
     int kind_classes; // defect kinds incl. "none" (the last group of class logits)
+    // What the tower reads of a candidate: 0 the whole image; 1 its product view (model/product_view.h),
+    // resampled from the view_source-pixel input of a frame tower with a view_grid² token grid.
+    int view, view_source, view_grid;
 } TowerConfig;
 
 int tower_config_preset(TowerConfig *out, const char *name, int kind_classes, Error *err);

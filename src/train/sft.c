@@ -188,8 +188,15 @@ static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trai
         if (tower_config_load(&tower, o->init_vision, err) != 0) return -1;
         model_config_attach_tower(&config, &tower);
     }
+    if (o->init_product) {
+        TowerConfig product;
+        if (!o->init_vision) return error_set(err, "SFT: --init-product needs --init-vision");
+        if (tower_config_load(&product, o->init_product, err) != 0) return -1;
+        if (model_config_attach_product_tower(&config, &product, err) != 0) return error_prefix(err, "%s: ", o->init_product);
+    }
     if (model_create(&run->model, &config, o->batch_size, o->seed, err) != 0) return -1;
     if (o->init_vision && model_tower_load(&run->model, o->init_vision, err) != 0) return -1;
+    if (o->init_product && model_product_tower_load(&run->model, o->init_product, err) != 0) return -1;
     run->model_ready = 1;
     return 0;
 }

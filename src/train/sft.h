@@ -19,6 +19,8 @@ typedef struct SftOptions {
     const char *init_dir;       // start from this checkpoint's weights (and its tokenizer); NULL: from scratch
     const char *init_vision;    // a pretrained tower folder (`iar train vision`): the model reads images through
                                 // it, frozen; NULL: the config's own stem
+    const char *init_product;   // with init_vision: a product-view tower (`iar train vision --product-view`)
+                                // beside it, frozen; NULL: none
     const char *tokenizer_path; // use this tokenizer.json; NULL: the init's, else trained on the data
     const char *cache_dir;      // image cache folder; NULL: the dataset's folder
     int vocab_size;             // when the tokenizer is trained here (default 1024)

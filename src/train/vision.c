@@ -5,6 +5,7 @@
 // old or the new state; OUT/tower.safetensors + tower.json are the tower for everyone else.
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +46,15 @@ void vision_options_default(VisionOptions *o) {
 // What must not change when a run is resumed (the step count may grow: the run is extended).
 static uint64_t options_hash(const VisionOptions *o, const TowerConfig *config) {
     uint64_t h = FNV1A_START;
-    h = fnv1a_bytes(h, config, sizeof *config);
+    // a frame tower hashes the fields it had before the product view existed (its runs resume)
+    h = fnv1a_bytes(h, config, config->view ? sizeof *config : offsetof(TowerConfig, view));
     const void *fields[] = {&o->batch_size, &o->seed, &o->data_seed, &o->render_size, &o->difficulty};
     const size_t sizes[] = {sizeof o->batch_size, sizeof o->seed, sizeof o->data_seed, sizeof o->render_size,
                             sizeof o->difficulty};
     for (int i = 0; i < 5; i++) h = fnv1a_bytes(h, fields[i], sizes[i]);
-    if (o->style != SYNTH_STYLE_RENDER) h = fnv1a_bytes(h, &o->style, sizeof o->style); // render runs keep their hash
+    // fields added later enter only when set, so earlier runs keep their hash
+    if (o->style != SYNTH_STYLE_RENDER) h = fnv1a_bytes(h, &o->style, sizeof o->style);
+    if (o->dimensions) h = fnv1a_bytes(h, &o->dimensions, sizeof o->dimensions);
     return h;
 }
 
@@ -220,10 +224,15 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
                              config.image_size, init_dir);
     } else {
         if (tower_config_preset(&config, o->config_name, DEFECT_KIND_COUNT, err) != 0) return -1;
-        if (o->image_size > 0) {
-            config.image_size = o->image_size;
-            if (tower_config_validate(&config, err) != 0) return -1;
+        if (o->image_size > 0) config.image_size = o->image_size;
+        if (o->product_view_from > 0) { // the frame tower's grid: the preset's strides at that size
+            TowerConfig frame = config;
+            frame.image_size = o->product_view_from;
+            config.view = 1;
+            config.view_source = o->product_view_from;
+            config.view_grid = tower_token_side(&frame);
         }
+        if (tower_config_validate(&config, err) != 0) return -1;
     }
     if (dir_create_all(o->out_dir, err) != 0) return -1;
 
@@ -255,7 +264,8 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         StateHeader header;
         if (state_load(o->out_dir, &tower, &opt, &header, err) != 0) goto done;
         if (header.options_hash != hash) {
-            error_set(err, "%s: resumed with another batch size, seed, data seed, render size, difficulty or style than the "
+            error_set(err, "%s: resumed with another batch size, seed, data seed, render size, difficulty, style or "
+                           "dimensions than the "
                            "run was started with", o->out_dir);
             goto done;
         }
@@ -271,14 +281,16 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
     SynthConfig train_synth, val_synth;
     synth_config_default(&train_synth);
     train_synth.seed = o->data_seed;
-    train_synth.size = o->render_size > 0 ? o->render_size : config.image_size;
+    train_synth.size = o->render_size > 0 ? o->render_size : config.view ? config.view_source : config.image_size;
     if (train_synth.size < SYNTH_MIN_SIZE) train_synth.size = SYNTH_MIN_SIZE;
     train_synth.difficulty = o->difficulty;
     train_synth.style = o->style;
+    train_synth.dimensions = o->dimensions;
     train_synth.photos = o->photos;
     val_synth = train_synth;
     val_synth.seed = o->val_seed;
     if (vision_batch_create(&batch, o->batch_size, &config, err) != 0) goto done;
+    batch.jitter = 1;
     if (o->val_samples > 0) {
         if (vision_batch_create(&validation, o->val_samples, &config, err) != 0) goto done;
         if (vision_batch_render(&validation, &val_synth, 0, o->val_samples, &config, 0.0, err) != 0) goto done;
@@ -334,7 +346,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         long done_steps = step + 1;
         int last = done_steps == end;
         if (validation.count > 0 && ((o->val_every > 0 && done_steps % o->val_every == 0) || last)) {
-            if (vision_evaluate(&tower, &validation, o->batch_size, &result->validation, err) != 0) goto done;
+            if (vision_evaluate(&tower, NULL, &validation, o->batch_size, &result->validation, err) != 0) goto done;
             log_append(log, vision_evaluation_json(&result->validation, done_steps));
             if (events && events->on_validation) events->on_validation(events->user, done_steps, &result->validation);
         }
@@ -345,7 +357,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         result->steps_done = done_steps;
     }
     if (start >= end && validation.count > 0) { // nothing left to train: report the checkpoint as it is
-        if (vision_evaluate(&tower, &validation, o->batch_size, &result->validation, err) != 0) goto done;
+        if (vision_evaluate(&tower, NULL, &validation, o->batch_size, &result->validation, err) != 0) goto done;
         result->steps_done = start;
     }
     result->seconds = time_now_seconds() - t_run;
@@ -367,21 +379,39 @@ int vision_evaluate_checkpoint(const VisionOptions *o, VisionEvaluation *out, Er
     if (o->threads > 0) omp_set_num_threads(o->threads);
 #endif
     if (o->val_samples < 1) return error_set(err, "vision: --val-samples must be at least 1 to evaluate");
-    Tower tower;
+    Tower tower, product = {0};
     if (tower_load(&tower, o->out_dir, o->batch_size, err) != 0) return -1;
+    if (o->product_dir) {
+        if (tower_load(&product, o->product_dir, o->batch_size, err) != 0) {
+            tower_free(&tower);
+            return -1;
+        }
+        if (!product.config.view || product.config.view_source != tower.config.image_size ||
+            product.config.view_grid != tower_token_side(&tower.config)) {
+            error_set(err, "%s: not a product-view tower of %s's %d px input", o->product_dir, o->out_dir,
+                      tower.config.image_size);
+            tower_free(&product);
+            tower_free(&tower);
+            return -1;
+        }
+    }
     SynthConfig synth;
     synth_config_default(&synth);
     synth.seed = o->val_seed;
-    synth.size = o->render_size > 0 ? o->render_size : tower.config.image_size;
+    synth.size = o->render_size > 0   ? o->render_size
+                 : tower.config.view ? tower.config.view_source
+                                     : tower.config.image_size;
     if (synth.size < SYNTH_MIN_SIZE) synth.size = SYNTH_MIN_SIZE;
     synth.difficulty = o->difficulty;
     synth.style = o->style;
+    synth.dimensions = o->dimensions;
     synth.photos = o->photos;
     VisionBatch set;
     int rc = vision_batch_create(&set, o->val_samples, &tower.config, err);
     if (rc == 0) rc = vision_batch_render(&set, &synth, 0, o->val_samples, &tower.config, 0.0, err);
-    if (rc == 0) rc = vision_evaluate(&tower, &set, o->batch_size, out, err);
+    if (rc == 0) rc = vision_evaluate(&tower, o->product_dir ? &product : NULL, &set, o->batch_size, out, err);
     vision_batch_free(&set);
     tower_free(&tower);
+    if (o->product_dir) tower_free(&product);
     return rc;
 }

@@ -19,6 +19,7 @@
 // A batch of rendered samples with the tower's inputs and targets.
 typedef struct VisionBatch {
     int capacity, count, image_size;
+    int jitter;           // 1: a product view's centre moves by up to 10% of its side (training)
     float *images;        // (count, 5, 3, S, S) in [-1, 1]
     int *dimension;       // (count) what the tower is told (-1 when dropped out)
     int *true_dimension;  // (count) the sample's dimension
@@ -52,8 +53,10 @@ double vision_score_exact(const VisionScore *score);
 // The answer set the tower's probabilities give: letters with p > 0.5, at least the most likely one,
 // at most three (the generated benchmark's rule: 1..3 flawed).
 unsigned vision_answer_from_probabilities(const float probability[4]);
-// Scores the tower (running statistics) on a rendered set.
-int vision_evaluate(Tower *tower, const VisionBatch *set, int batch_size, VisionEvaluation *out, Error *err);
+// Scores the tower (running statistics) on a rendered set; with a product-view tower (else NULL),
+// deformation samples are scored by it, on the views the tower finds (as a model with both does).
+int vision_evaluate(Tower *tower, Tower *product, const VisionBatch *set, int batch_size, VisionEvaluation *out,
+                    Error *err);
 
 // ---- training -----------------------------------------------------------------------------------
 typedef struct VisionOptions {
@@ -77,8 +80,12 @@ typedef struct VisionOptions {
     int render_size;           // generator canvas (0: the tower's image size)
     SynthDifficulty difficulty;
     SynthStyle style;          // render (default), photo or mix
+    unsigned dimensions;       // generated dimensions (bit d; 0: all four)
+    int product_view_from;     // > 0: a new tower reads the product view of a frame tower's input of
+                               // this many pixels (model/product_view.h); 0: whole candidates
     const PhotoLibrary *photos; // required by photo and mix; not owned
     const char *init_dir;      // start from this tower's weights (fresh optimizer); NULL: random init
+    const char *product_dir;   // vision_evaluate_checkpoint: score with this product-view tower beside
     double dimension_dropout;  // default 0.2
     TowerLossWeights weights;
     int resume;                // continue OUT's state when it exists

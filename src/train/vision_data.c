@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "model/product_view.h"
 #include "model/model.h"
 #include "train/vision.h"
 
@@ -41,15 +42,21 @@ void vision_batch_free(VisionBatch *b) {
 
 static int box_contains(SynthBox box, double x, double y) { return x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1; }
 
-// Targets of candidate c of one sample, token centres mapped to the canvas' pixels.
-static void candidate_targets(const SynthSampleMeta *meta, int c, const TowerConfig *tower, float *tokens, int *light,
-                              int *shadow, int *kind, float *flawed) {
+// The part of a candidate's canvas the tower reads: (x, y) and side of a square, canvas pixels.
+typedef struct ViewRect {
+    double x, y, side;
+} ViewRect;
+
+// Targets of candidate c of one sample, token centres mapped to the canvas' pixels through the
+// part of the canvas the tower reads.
+static void candidate_targets(const SynthSampleMeta *meta, int c, const TowerConfig *tower, ViewRect view,
+                              float *tokens, int *light, int *shadow, int *kind, float *flawed) {
     const CandidateMeta *m = &meta->candidates[c];
     int side = tower_token_side(tower);
-    double cell = (double)meta->size / side;
+    double cell = view.side / side;
     for (int ty = 0; ty < side; ty++)
         for (int tx = 0; tx < side; tx++) {
-            double x = (tx + 0.5) * cell, y = (ty + 0.5) * cell;
+            double x = view.x + (tx + 0.5) * cell, y = view.y + (ty + 0.5) * cell;
             float *t = tokens + ((size_t)ty * side + tx) * TOWER_TOKEN_TARGETS;
             t[TOWER_TOKEN_REGION] = m->defect != DEFECT_NONE && box_contains(m->region, x, y);
             t[TOWER_TOKEN_PRODUCT] = box_contains(m->product, x, y);
@@ -61,6 +68,27 @@ static void candidate_targets(const SynthSampleMeta *meta, int c, const TowerCon
     *shadow = m->shadow_side == 2 ? 3 : m->shadow_side + 1; // left, none, right, both
     *kind = (int)m->defect < tower->kind_classes ? (int)m->defect : -1;
     *flawed = m->defect != DEFECT_NONE;
+}
+
+// A product-view tower's five inputs from the frame tower's `source`, each candidate's view around
+// its product box in `meta` as the frame tower's grid marks it; sets the views in canvas pixels.
+static int product_view_inputs(const TowerConfig *tower, const SynthSampleMeta *meta, const float *source,
+                               const double (*jitter)[2], float *out, ViewRect *rects) {
+    int F = tower->view_source, grid = tower->view_grid;
+    unsigned char *cells = malloc((size_t)TOWER_CANDIDATES * grid * grid);
+    if (!cells) return -1;
+    double k = (double)F / meta->size; // canvas pixels to source pixels
+    for (int c = 0; c < TOWER_CANDIDATES; c++) {
+        SynthBox box = meta->candidates[c].product;
+        product_view_cells_from_box((int)floor(box.x0 * k), (int)floor(box.y0 * k), (int)ceil(box.x1 * k),
+                                    (int)ceil(box.y1 * k), grid, F, cells + (size_t)c * grid * grid);
+    }
+    ProductView views[TOWER_CANDIDATES];
+    int rc = product_view_prepare(tower, source, cells, jitter, out, views);
+    free(cells);
+    for (int c = 0; c < TOWER_CANDIDATES && rc == 0; c++)
+        rects[c] = (ViewRect){views[c].x / k, views[c].y / k, views[c].side / k};
+    return rc;
 }
 
 int vision_batch_render(VisionBatch *b, const SynthConfig *synth, size_t first, int count, const TowerConfig *tower,
@@ -75,16 +103,33 @@ int vision_batch_render(VisionBatch *b, const SynthConfig *synth, size_t first, 
         SynthSample sample;
         Error e = {0};
         size_t index = first + (size_t)i;
-        int rc = synth_sample_render(&sample, synth, index, 0, &e);
+        int rc = synth_sample_render(&sample, synth, index, 0, &e), rendered = rc == 0;
+        ViewRect rects[TOWER_CANDIDATES];
+        float *out = b->images + (size_t)i * per_sample;
         if (rc == 0) {
             const Image *images[TOWER_IMAGES];
             for (int k = 0; k < TOWER_IMAGES; k++) images[k] = &sample.images[k];
-            rc = model_prepare_images(&view, images, b->images + (size_t)i * per_sample, &e);
+            if (!tower->view) {
+                rc = model_prepare_images(&view, images, out, &e);
+                for (int c = 0; c < TOWER_CANDIDATES; c++) rects[c] = (ViewRect){0, 0, sample.meta.size};
+            } else { // the frame tower's input first, then the views inside it
+                ModelConfig source_view = {.image_size = tower->view_source};
+                float *source = malloc(sizeof(float) * TOWER_IMAGES * 3 * tower->view_source * tower->view_source);
+                double jitter[TOWER_CANDIDATES][2];
+                Rng jitter_rng = rng_stream(synth->seed, index, RNG_PURPOSE_VIEW);
+                for (int c = 0; c < TOWER_CANDIDATES; c++)
+                    jitter[c][0] = rng_next_double(&jitter_rng), jitter[c][1] = rng_next_double(&jitter_rng);
+                rc = source ? model_prepare_images(&source_view, images, source, &e)
+                            : error_set(&e, "vision: out of memory for the product view");
+                if (rc == 0 && product_view_inputs(tower, &sample.meta, source, b->jitter ? jitter : NULL, out, rects) != 0)
+                    rc = error_set(&e, "vision: out of memory for the product view");
+                free(source);
+            }
         }
         if (rc != 0) {
 #pragma omp critical(vision_render_error)
             if (failed < 0 || i < failed) failed = i, first_error = e;
-            if (rc == 0) synth_sample_free(&sample);
+            if (rendered) synth_sample_free(&sample);
             continue;
         }
         const SynthSampleMeta *meta = &sample.meta;
@@ -94,7 +139,7 @@ int vision_batch_render(VisionBatch *b, const SynthConfig *synth, size_t first, 
         b->difficulty[i] = (int)meta->difficulty;
         for (int c = 0; c < TOWER_CANDIDATES; c++) {
             size_t r = (size_t)i * TOWER_CANDIDATES + c;
-            candidate_targets(meta, c, tower, b->token_targets + r * P * TOWER_TOKEN_TARGETS, &b->light[r],
+            candidate_targets(meta, c, tower, rects[c], b->token_targets + r * P * TOWER_TOKEN_TARGETS, &b->light[r],
                               &b->shadow[r], &b->kind[r], &b->flawed[r]);
         }
         synth_sample_free(&sample);
@@ -136,7 +181,8 @@ static void score_add(VisionScore *s, size_t correct, size_t exact) {
     s->samples_exact += exact;
 }
 
-int vision_evaluate(Tower *tower, const VisionBatch *set, int batch_size, VisionEvaluation *out, Error *err) {
+int vision_evaluate(Tower *tower, Tower *product, const VisionBatch *set, int batch_size, VisionEvaluation *out,
+                    Error *err) {
     memset(out, 0, sizeof *out);
     size_t S = (size_t)set->image_size, per_sample = TOWER_IMAGES * 3 * S * S;
     if (batch_size > tower->max_batch) batch_size = tower->max_batch;
@@ -145,12 +191,19 @@ int vision_evaluate(Tower *tower, const VisionBatch *set, int batch_size, Vision
     if (!p) return error_set(err, "vision_evaluate: out of memory");
     for (int first = 0; first < set->count; first += batch_size) {
         int n = set->count - first < batch_size ? set->count - first : batch_size;
-        if (tower_forward(tower, set->images + (size_t)first * per_sample, set->true_dimension + first, n, 0, NULL,
-                          err) != 0) {
+        const float *images = set->images + (size_t)first * per_sample;
+        const int *dimension = set->true_dimension + first;
+        TowerOutput frame, view;
+        if (tower_forward(tower, images, dimension, n, 0, &frame, err) != 0 ||
+            (product && product_view_forward(product, images, &frame, dimension, n, &view, err) != 0)) {
             free(p);
             return -1;
         }
         tower_flaw_probabilities(tower, p, n);
+        for (int i = 0; product && i < n; i++) // deformation: the product tower's view
+            if (dimension[i] == 0)
+                for (int c = 0; c < TOWER_CANDIDATES; c++)
+                    p[(size_t)i * 4 + c] = 1.0f / (1.0f + expf(-view.flaw_logit[(size_t)i * 4 + c]));
         for (int i = 0; i < n; i++) {
             int s = first + i;
             unsigned gold = 0, predicted = vision_answer_from_probabilities(p + (size_t)i * 4);

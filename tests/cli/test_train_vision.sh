@@ -68,5 +68,26 @@ grep -q '"vision_tower":[[:space:]]*1' "$TMP/sft/config.json" || fail "the SFT m
     > /dev/null 2>"$TMP/err.txt" && fail "a missing tower accepted"
 grep -q "nope" "$TMP/err.txt" || fail "missing tower error does not name the folder"
 
+# the product view: a second tower on the views of the first one's 32 px input, scored beside it,
+# and a language side on both
+"$IAR" train vision --out "$TMP/prod" --steps 2 $TINY --product-view 32 --dims deformation > "$TMP/prod.log" 2>&1 \
+    || { cat "$TMP/prod.log"; fail "product-view run failed"; }
+grep -q '"view":[[:space:]]*"product"' "$TMP/prod/tower.json" || fail "the product tower's config does not say its view"
+"$IAR" train vision --out "$TMP/full" --evaluate --product "$TMP/prod" --val-samples 4 --dims deformation \
+    --threads 1 > "$TMP/pair.md" 2>&1 || { cat "$TMP/pair.md"; fail "--evaluate --product failed"; }
+grep -q "| deformation | 4 |" "$TMP/pair.md" || fail "--evaluate --product did not score 4 deformation samples"
+"$IAR" train vision --out "$TMP/full" --evaluate --product "$TMP/full" --val-samples 4 --threads 1 > /dev/null \
+    2>"$TMP/err.txt" && fail "a frame tower accepted as a product tower"
+grep -q "not a product-view tower" "$TMP/err.txt" || fail "a frame tower as --product: unclear error"
+"$IAR" train vision --out "$TMP/prod2" --steps 1 $TINY --dims colour > /dev/null 2>"$TMP/err.txt" && fail "unknown --dims accepted"
+"$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sftp" --config tiny --init-vision "$TMP/full" \
+    --init-product "$TMP/prod" --steps 2 --batch 4 --vocab 300 --threads 1 > "$TMP/sftp.log" 2>&1 \
+    || { cat "$TMP/sftp.log"; fail "SFT on both towers failed"; }
+grep -q '"product_tower":[[:space:]]*1' "$TMP/sftp/config.json" || fail "the SFT model's config does not name its product tower"
+"$IAR" eval --data "$TMP/d/data.jsonl" --model "native:$TMP/sftp" --out "$TMP/evp" > "$TMP/evp.log" 2>&1 \
+    || { cat "$TMP/evp.log"; fail "eval of the model with a product tower failed"; }
+"$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sftp2" --config tiny --init-product "$TMP/prod" --steps 1 \
+    > /dev/null 2>"$TMP/err.txt" && fail "--init-product without --init-vision accepted"
+
 [ $fails -eq 0 ] && rm -rf "$TMP"
 [ $fails -eq 0 ]
