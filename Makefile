@@ -6,7 +6,7 @@
 #   make bench      builds the benchmark programs (build/bench/) and lists each benchmark's command
 #   make fuzz       builds the libFuzzer harnesses (build/fuzz/, clang); fuzz/run.sh runs them
 #   make reference  regenerates the PyTorch fixtures of the model and tower tests (needs python3-torch)
-# Options: WERROR=1 (warnings are errors), BUILD=dir, SANITIZE=1,
+# Options: WERROR=1 (warnings are errors), BUILD=dir, SANITIZE=1, LDFLAGS=... (added to every link),
 #          NO_OMP=1 (no OpenMP: one thread, same results), PORTABLE=1 (-march=x86-64: no AVX2, the
 #          scalar kernels), CUDA=0|1 (default: 1 when nvcc is found and a GPU driver is present),
 #          MPI=0|1 (default: 1 when OpenMPI's pkg-config file is found).
@@ -61,7 +61,8 @@ endif
 endif
 
 # ---- flags -----------------------------------------------------------------------------------------
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# one package at a time: a missing package leaves out its own flags, not every package's
+PKG_CFLAGS := $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
@@ -69,8 +70,9 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(ARCH_FLAG
 LDLIBS += $(PKG_LIBS) -lm -lpthread
 TEST_LDLIBS := -lcmocka
 ifeq ($(OMP),1)
-CFLAGS += -fopenmp
-LDLIBS += -fopenmp
+OMP_FLAGS := -fopenmp
+CFLAGS += $(OMP_FLAGS)
+LDLIBS += $(OMP_FLAGS)
 else
 CFLAGS += -Wno-unknown-pragmas
 endif
@@ -110,7 +112,8 @@ LIB_OBJ += $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
 endif
 
 # benchmark programs (bench/*.c), linked against the library
-BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load tower_bench base64_bench
+BENCH_PROGRAMS := model_bench model_kernels_bench train_tokenizer_bench eval_bench_tool serve_load tower_bench base64_bench \
+	screen_inputs realset_build
 ifeq ($(MPI),1)
 BENCH_PROGRAMS += mpi_bench
 endif
@@ -125,7 +128,7 @@ FUZZ_PKGS := libpng libjpeg libcjson libcrypto
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) -fno-omit-frame-pointer
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -lm
-FUZZ_LIB_SRC := $(wildcard src/core/*.c src/image/*.c src/data/*.c) src/text/answer.c src/text/prompt.c
+FUZZ_LIB_SRC := $(wildcard src/core/*.c src/image/*.c src/text/*.c src/data/*.c)
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_jsonl $(BUILD)/fuzz/fuzz_image $(BUILD)/fuzz/serve_fuzz_request $(BUILD)/fuzz/make_seeds
 
 .PHONY: all test test-asan demo bench fuzz reference clean deps all-tests install FORCE
@@ -147,7 +150,7 @@ $(BUILD)/libiar.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/iar: $(CLI_OBJ) $(BUILD)/libiar.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libiar.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libiar.a $(LDLIBS)
 
 # ---- version and install -----------------------------------------------------------------------------
 # `iar --version` says `git describe`; the binary looks for the shipped model under PREFIX (cli_util.c).
@@ -171,9 +174,14 @@ install: $(BUILD)/iar
 	install -m 644 LICENSE README.md $(DESTDIR)$(PREFIX)/share/doc/iar/
 
 # Tests link cmocka; the product does not. Building a single test: make build/tests/test_rng
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(BUILD)/libiar.a
+# The support code is an archive, so a test links (and needs the libraries of) only what it calls.
+$(BUILD)/libiar_test_support.a: $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libiar.a $(LDLIBS) $(TEST_LDLIBS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libiar_test_support.a $(BUILD)/libiar.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libiar_test_support.a $(BUILD)/libiar.a $(LDLIBS) $(TEST_LDLIBS)
 
 # a shim is loaded into other programs: no sanitizer runtime of its own
 $(BUILD)/tests/%.so: tests/faults/%.c
@@ -197,12 +205,25 @@ demo: deps
 # ---- benchmarks -----------------------------------------------------------------------------------
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libiar.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ibench -o $@ $< $(BUILD)/libiar.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -o $@ $< $(BUILD)/libiar.a $(LDLIBS)
 
 $(BUILD)/bench/eval_bench_tool: bench/eval_bench_tool.c $(BUILD)/obj/tests/support/eval_fake_server.o \
 		$(BUILD)/obj/tests/support/loopback_http.o $(BUILD)/obj/tests/support/eval_fixture.o $(BUILD)/libiar.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $^ $(LDLIBS)
+
+# The model benchmark on src/core + src/model alone, for a machine that has OpenBLAS, cJSON and
+# OpenSSL's headers but not the other packages (bench/model_device.sh); the archive lets the link
+# take only the objects the benchmark reaches.
+MODEL_ALONE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/core/*.c src/model/*.c))
+MODEL_ALONE_LIBS := $(shell pkg-config --libs openblas libcjson 2>/dev/null || echo -lopenblas -lcjson) -lm -lpthread
+$(BUILD)/libiar_model.a: $(MODEL_ALONE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bench/model_bench_alone: bench/model_bench.c $(BUILD)/libiar_model.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Ibench -o $@ $< $(BUILD)/libiar_model.a $(MODEL_ALONE_LIBS) $(OMP_FLAGS)
 
 bench: $(BUILD)/iar $(BENCH_BIN)
 	@echo "benchmark programs in $(BUILD)/bench/: $(BENCH_PROGRAMS)"
@@ -228,6 +249,6 @@ reference:
 	/usr/bin/python3 tools/reference_tower.py tests/fixtures/tower_reference.bin
 
 clean:
-	rm -rf build build-asan build-portable
+	rm -rf build build-asan build-portable build-gpu
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

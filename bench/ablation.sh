@@ -140,5 +140,5 @@ done
 curves=""
 for v in $VARIANTS; do curves="$curves $W/$v=$v"; done
 # shellcheck disable=SC2086
-"$IAR" train grpo --curve --field exact_mean "$W/curves.svg" $curves >/dev/null
+"$IAR" plot --field exact_mean "$W/curves.svg" $curves >/dev/null
 log "done: $W/report/report.md, $W/curves.svg"

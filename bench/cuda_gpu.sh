@@ -1,9 +1,10 @@
 #!/bin/sh
-# cuda_gpu.sh bundle|run — the GPU checks of issue 7 as one prepared script.
-#   bundle (here, on the build machine): builds build/tests/test_cuda and bench/cuda_bench.c with
-#          CUDA=1 into gpu-bundle/ (git-ignored) with the non-CUDA shared libraries they need
-#          (OpenBLAS, cmocka, libgomp, libgfortran), rpath $ORIGIN/lib, so a GPU machine without
-#          the project's -dev packages runs them; cuBLAS/cudart come from that machine's CUDA.
+# cuda_gpu.sh bundle|run — the CUDA build's checks on a GPU machine, as one prepared script.
+#   bundle (here, on the build machine): builds tests/test_cuda.c and bench/cuda_bench.c with
+#          make CUDA=1 (in build-gpu/) and copies them into gpu-bundle/ (git-ignored) with the
+#          non-CUDA shared libraries they need (OpenBLAS, cJSON, cmocka, libgomp, libgfortran), rpath
+#          $ORIGIN/lib, so a GPU machine without the project's -dev packages runs them;
+#          cuBLAS/cudart come from that machine's CUDA.
 #   run    (on the GPU machine, repository root, carrying gpu-bundle): nvidia-smi, test_cuda, then
 #          cuda_bench on the small and base presets; output to $OUT (or gpu-out/).
 # Results and the exact commands: docs/perf/scale.md.
@@ -11,13 +12,13 @@ set -eu
 cd "$(dirname "$0")/.."
 case "${1:-}" in
 bundle)
-    make -s -j2 CUDA=1 build/libiar.a build/obj/tests/test_cuda.o build/obj/tests/support/model_support.o
+    # its own build folder: CUDA=1 objects never mix with the main build's; the rpath lets the
+    # binaries find the libraries copied beside them
+    make -s -j2 CUDA=1 MPI=0 BUILD=build-gpu LDFLAGS='-Wl,--as-needed -Wl,-rpath,\$$ORIGIN/lib' \
+        build-gpu/tests/test_cuda build-gpu/bench/cuda_bench
     rm -rf gpu-bundle && mkdir -p gpu-bundle/lib
-    CFLAGS="-O2 -std=c11 -D_GNU_SOURCE -fopenmp -march=x86-64-v3 -Isrc -DIAR_HAVE_CUDA -I/usr/local/cuda/include $(pkg-config --cflags openblas)"
-    LIBS="-Wl,--as-needed -Wl,-rpath,\$ORIGIN/lib $(pkg-config --libs openblas) -lcmocka -fopenmp -lm -lpthread -L/usr/local/cuda/lib64 -lcublas -lcudart -lstdc++"
-    cc $CFLAGS -o gpu-bundle/test_cuda build/obj/tests/test_cuda.o build/obj/tests/support/model_support.o build/libiar.a $LIBS
-    cc $CFLAGS -o gpu-bundle/cuda_bench bench/cuda_bench.c build/libiar.a $LIBS
-    for lib in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0 libcmocka.so.0 libgomp.so.1; do
+    cp build-gpu/tests/test_cuda build-gpu/bench/cuda_bench gpu-bundle/
+    for lib in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0 libcmocka.so.0 libgomp.so.1 libcjson.so.1; do
         cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')" gpu-bundle/lib/
     done
     du -sh gpu-bundle

@@ -32,8 +32,8 @@ static inline void bench_batch(BenchBatch *b, const ModelConfig *c, int rows) {
         for (int t = 0; t < T; t++) b->tokens[r * T + t] = 3 + rng_next_int(&rng, c->vocab_size - 3);
         for (int t = 0; t < T; t++) b->targets[r * T + t] = t >= prompt - 1 && t < T - 1 ? b->tokens[r * T + t + 1] : -1;
     }
-    ModelBatch batch = {rows, T, b->images, b->tokens, b->targets, b->text_len, b->prefix_len};
-    b->batch = batch;
+    b->batch = (ModelBatch){.batch_size = rows, .text_len_max = T, .images = b->images, .tokens = b->tokens,
+                            .targets = b->targets, .text_len = b->text_len, .prefix_len = b->prefix_len};
 }
 
 // d(loss)/d(logprob) of the mean token loss over the batch's targets.

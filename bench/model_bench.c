@@ -96,7 +96,8 @@ int main(int argc, char **argv) {
         for (int t = 0; t < T; t++) targets[b * T + t] = (t >= 23 && t < T - 1) ? tokens[b * T + t + 1] : -1;
         for (int t = 0; t < T; t++) dlogprobs[b * T + t] = targets[b * T + t] >= 0 ? -1.0f / (batch * (T - 24)) : 0.0f;
     }
-    ModelBatch mb = {batch, T, images, tokens, targets, text_len, prefix_len, NULL, 0.0f};
+    ModelBatch mb = {.batch_size = batch, .text_len_max = T, .images = images, .tokens = tokens, .targets = targets,
+                     .text_len = text_len, .prefix_len = prefix_len};
     double best = 1e30, total = 0.0, best_forward = 1e30;
     for (int s = 0; s < steps + 1; s++) {
         double t0 = now_seconds();

@@ -96,7 +96,8 @@ static StepTimes grpo_step(Model *model, AdamW *opt, const BenchBatch *prompts, 
             for (int k = 0; k < T; k++)
                 dlogprobs[i * T + k] = rows_targets[i * T + k] >= 0 ? (i % 2 ? 1.0f : -1.0f) / (float)(G * prompt_count) : 0.0f;
         }
-        ModelBatch group = {G, T, images, rows_tokens, rows_targets, text_len, prefix_len};
+        ModelBatch group = {.batch_size = G, .text_len_max = T, .images = images, .tokens = rows_tokens,
+                            .targets = rows_targets, .text_len = text_len, .prefix_len = prefix_len};
         forward_backward(model, &group, logprobs, dlogprobs);
     }
     sync_and_step(model, opt, &t.wait);

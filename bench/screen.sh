@@ -11,7 +11,7 @@ runs=${2:-5}
 out="$root/bench-out/screen"
 mkdir -p "$out"
 build=${BUILD:-build}
-nice -n 19 make -s -C "$root" BUILD="$build" all >/dev/null
+nice -n 19 make -s -C "$root" BUILD="$build" all "$build/bench/screen_inputs" >/dev/null
 iar="$root/$build/iar"
 model=${1:-${IAR_MODEL:-}}
 [ -z "$model" ] && [ -f "$root/models/iar-small/config.json" ] && model="$root/models/iar-small"
@@ -22,14 +22,12 @@ if [ -z "$model" ]; then
     model="$out/small"
 fi
 # five files: synth renders at 512 and 1024 px; the original becomes a 4:3 JPEG through
-# the library's encoder (build/bench/screen_inputs, built below)
+# the library's encoder (build/bench/screen_inputs, built above)
 [ -f "$out/set/d.png" ] || {
     "$iar" synth --style render --out "$out/big" --n 2 --size 1024 --seed 9 > /dev/null 2>&1
     "$iar" synth --style render --out "$out/mid" --n 2 --size 512 --seed 9 > /dev/null 2>&1
     mkdir -p "$out/set"
-    cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/src" -o "$out/screen_inputs" "$root/bench/screen_inputs.c" \
-        "$root/$build/libiar.a" $(pkg-config --libs cairo libpng libjpeg libcjson) -lm -fopenmp
-    "$out/screen_inputs" "$out/big/$(sed -n 's/.*"original":"\([^"]*\)".*/\1/p' "$out/big/data.jsonl" | head -1)" \
+    "$root/$build/bench/screen_inputs" "$out/big/$(sed -n 's/.*"original":"\([^"]*\)".*/\1/p' "$out/big/data.jsonl" | head -1)" \
         "$out/mid/$(sed -n 's/.*"candidates":\["\([^"]*\)".*/\1/p' "$out/mid/data.jsonl" | head -1)" "$out/set"
     cp "$out/mid/$(sed -n 's/.*"candidates":\["[^"]*","\([^"]*\)".*/\1/p' "$out/mid/data.jsonl" | head -1)" "$out/set/b.png"
     cp "$out/set/a.png" "$out/set/c.png"

@@ -26,8 +26,7 @@ static char *write_dataset(const char *dir, const char *name) {
     char *l3q = data_fixture_replace(l3, "}", ",\"question\":\"Which boxes are \\\"warped\\\"?\\nList them.\"}");
     char *l4 = data_fixture_line("s4", "placement", "[\"C\"]");
     // The template's own question, written out explicitly, must stay explicit.
-    Sample probe = {.dimension = DIMENSION_PLACEMENT};
-    char *template_question = prompt_question_text(&probe);
+    char *template_question = prompt_question_text(NULL, DIMENSION_PLACEMENT);
     char *l4q_field = NULL;
     assert_true(asprintf(&l4q_field, ",\"question\":\"%s\"}", template_question) > 0);
     char *l4q = data_fixture_replace(l4, "}", l4q_field);

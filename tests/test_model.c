@@ -300,7 +300,8 @@ static void generate_matches_forward(const ModelConfig *config_in) {
     }
     // the last generated token has no successor in the row: compare the ones before it, plus the
     // first token's, scored at the prompt's last position
-    ModelBatch batch = {samples, T, images, row_tokens, targets, text_len, prefix_len, NULL, 0.0f, NULL, NULL};
+    ModelBatch batch = {.batch_size = samples, .text_len_max = T, .images = images, .tokens = row_tokens,
+                        .targets = targets, .text_len = text_len, .prefix_len = prefix_len};
     run_forward(&model, &batch, lp, NULL);
     double worst = 0.0;
     for (int s = 0; s < samples; s++)

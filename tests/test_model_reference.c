@@ -65,9 +65,10 @@ static void fixture_model(Model *model, ModelBatch *batch, const char *prefix) {
         for (int d = 0; d < t->rank; d++) assert_int_equal(r->shape[d], t->shape[d]);
         memcpy(model->params + t->offset, r->data, sizeof(float) * t->count);
     }
-    ModelBatch b = {tokens->shape[0], tokens->shape[1], record_find("input.images")->data, tokens->data,
-                    record_find("input.targets")->data, record_find("input.text_len")->data,
-                    record_find("input.prefix_len")->data, NULL, 0.0f, NULL, NULL};
+    ModelBatch b = {.batch_size = tokens->shape[0], .text_len_max = tokens->shape[1],
+                    .images = record_find("input.images")->data, .tokens = tokens->data,
+                    .targets = record_find("input.targets")->data, .text_len = record_find("input.text_len")->data,
+                    .prefix_len = record_find("input.prefix_len")->data};
     if (mc.candidate_head) {
         b.candidate_flawed = record_find_model(prefix, "input.flawed")->data;
         b.aux_weight = *(const float *)record_find_model(prefix, "input.aux_weight")->data;

@@ -123,7 +123,8 @@ static void test_model_with_product_tower(void) {
     int tokens[B * T], targets[B * T], len[B], prefix[B];
     for (int i = 0; i < B * T; i++) tokens[i] = 4 + i % 30, targets[i] = i % T >= 2 ? 4 + (i + 1) % 30 : -1;
     for (int b = 0; b < B; b++) len[b] = T, prefix[b] = 3;
-    ModelBatch batch = {B, T, images, tokens, targets, len, prefix, NULL, 0.0f, dimension, NULL};
+    ModelBatch batch = {.batch_size = B, .text_len_max = T, .images = images, .tokens = tokens, .targets = targets,
+                        .text_len = len, .prefix_len = prefix, .dimension = dimension};
     float lp1[B * T], lp2[B * T];
     CHECK(model_forward(&m, &batch, lp1, NULL, &err) == 0, "forward: %s", err.message);
     char *dir = train_fixture_tempdir("product_view");

@@ -22,7 +22,9 @@
 
 #include "core/progress.h"
 #include "core/base64.h"
+#include "core/files.h"
 #include "core/utf8.h"
+#include "serve/page.h"
 #include "serve/request.h"
 #include "serve/response.h"
 #include "serve/server.h"
@@ -150,9 +152,7 @@ static void test_model_text_made_valid_utf8(void **state) {
 static void test_dimension_detected_from_the_eval_prompt(void **state) {
     (void)state;
     for (int d = 0; d < DIMENSION_COUNT; d++) {
-        Sample sample = {0};
-        sample.dimension = (Dimension)d;
-        char *question = prompt_question_text(&sample);
+        char *question = prompt_question_text(NULL, (Dimension)d);
         char *system = prompt_system_text();
         char *both = NULL;
         assert_true(asprintf(&both, "%s\n%s", system, question) > 0);
@@ -294,6 +294,19 @@ static void test_routes_answer(void **state) {
     assert_non_null(strstr(r.body, "iar_http_requests_in_flight 1")); // this very request
     http_result_free(&r);
     server_down(&t);
+}
+
+// The page served is page.html as it is in the repository: page.c is generated from it
+// (src/serve/page_generate.sh), so an edit to page.html without rerunning the script fails here.
+static void test_page_is_generated_from_page_html(void **state) {
+    (void)state;
+    char *html = NULL;
+    size_t size = 0;
+    Error err = {{0}};
+    assert_int_equal(file_read_all("src/serve/page.html", 0, &html, &size, &err), 0);
+    if (strlen(SERVE_PAGE_HTML) != size || memcmp(SERVE_PAGE_HTML, html, size) != 0)
+        fail_msg("src/serve/page.c is older than page.html: run sh src/serve/page_generate.sh");
+    free(html);
 }
 
 static void test_port_in_use_is_refused(void **state) {
@@ -612,6 +625,7 @@ int main(void) {
         cmocka_unit_test(test_chat_request_parsing),
         cmocka_unit_test(test_screen_request_parsing),
         cmocka_unit_test(test_routes_answer),
+        cmocka_unit_test(test_page_is_generated_from_page_html),
         cmocka_unit_test(test_port_in_use_is_refused),
         cmocka_unit_test(test_screen_returns_verdicts),
         cmocka_unit_test(test_chat_completion_and_stream),

@@ -164,7 +164,8 @@ static void test_save_load(const Fixture *f) {
     int tokens[B * 6], targets[B * 6], len[B], prefix[B];
     for (int i = 0; i < B * 6; i++) tokens[i] = 4 + i % 30, targets[i] = i % 6 >= 2 && i % 6 < 5 ? 4 + (i + 1) % 30 : -1;
     for (int b = 0; b < B; b++) len[b] = 6, prefix[b] = 3;
-    ModelBatch batch = {B, 6, f->images, tokens, targets, len, prefix, NULL, 0.0f, f->dimension, NULL};
+    ModelBatch batch = {.batch_size = B, .text_len_max = 6, .images = f->images, .tokens = tokens,
+                        .targets = targets, .text_len = len, .prefix_len = prefix, .dimension = f->dimension};
     float lp1[B * 6], lp2[B * 6], dlp[B * 6];
     CHECK(model_forward(&m, &batch, lp1, NULL, &err) == 0, "forward: %s", err.message);
     for (int i = 0; i < B * 6; i++) dlp[i] = targets[i] >= 0 ? -1.0f : 0.0f;

@@ -52,7 +52,9 @@ extern "C" int cuda_model_generate(CudaModel *gpu, const float *images, const in
             memcpy(packed + (size_t)sample * length, sequence + (size_t)sample * full, sizeof(int) * length);
             lengths[sample] = length;
         }
-        ModelBatch batch = {n_samples, length, host_images, packed, NULL, lengths, prefix};
+        // C++ takes designated initialisers only in declaration order
+        ModelBatch batch = {.batch_size = n_samples, .text_len_max = length, .images = host_images, .tokens = packed,
+                            .targets = NULL, .text_len = lengths, .prefix_len = prefix};
         if (cuda_forward_hidden(gpu, &batch, step == 0, err) != 0) {
             rc = -1;
             break;

@@ -77,7 +77,7 @@ char *convert_sample_to_messages(const Sample *sample, const char *const images[
     char *answer = assistant_text(sample, err);
     if (!answer) return NULL;
     int parts = options && options->content_parts;
-    char *question = prompt_question_text(sample);
+    char *question = prompt_question_text(sample->question, sample->dimension);
     char *system = options && options->system_prompt ? prompt_system_text() : NULL;
     char *text = NULL;
     cJSON *root = cJSON_CreateObject(), *messages = NULL, *paths = NULL;
@@ -275,7 +275,7 @@ int convert_messages_to_sample(Sample *out, const char *line, size_t line_number
     // A question written from the template comes back as absent, so a round trip changes nothing.
     char *question = out->question;
     out->question = NULL;
-    char *template_question = default_question ? prompt_question_text(out) : NULL;
+    char *template_question = default_question ? prompt_question_text(out->question, out->dimension) : NULL;
     if (!template_question || strcmp(template_question, question) != 0) out->question = question;
     else free(question);
     free(template_question);

@@ -7,27 +7,8 @@
 #include <stdio.h>
 
 #include "core/error.h"
-
-#define CANDIDATE_COUNT 4
-
-typedef enum Dimension {
-    DIMENSION_DEFORMATION = 0,
-    DIMENSION_LIGHTING = 1,
-    DIMENSION_PLACEMENT = 2,
-    DIMENSION_EXTENSION = 3,
-    DIMENSION_COUNT = 4
-} Dimension;
-
-const char *dimension_id(Dimension dimension);    // "deformation", stable identifier
-const char *dimension_title(Dimension dimension); // "Appearance Deformation", the paper's name
-int dimension_parse(const char *id, Dimension *out); // 0 on success, -1 for an unknown id
-
-// The set of flawed candidates: bit i set means letter 'A' + i is flawed. 0 is "none".
-typedef uint8_t AnswerSet;
-#define ANSWER_SET_ALL ((AnswerSet)0x0f)
-int answer_set_size(AnswerSet set);
-// "B, D" or "none"; buffer of at least 16 bytes.
-void answer_set_format(AnswerSet set, char *buffer, size_t size);
+#include "text/answer_set.h" // CANDIDATE_COUNT, AnswerSet: the text layer's, below this one
+#include "text/dimension.h"
 
 typedef struct Sample {
     char *id;
@@ -126,6 +107,10 @@ int dataset_require_answers(const Dataset *dataset, Error *err);
 // Fills stats->samples, per_dimension, answer_size_histogram, with_rationale and random_exact
 // (image sizes are left as they are: only dataset_check decodes images).
 void dataset_stats_count(DatasetStats *stats, const Dataset *dataset);
+
+// What the model must write for a sample: text_completion (text/layout.h) of its rationale and gold
+// answer. malloc'd.
+char *text_sample_completion(const Sample *sample);
 
 // Deep copy of a sample (every string duplicated).
 int sample_copy(Sample *out, const Sample *in, Error *err);

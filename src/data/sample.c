@@ -1,5 +1,5 @@
-// sample.c — one sample: dimensions, answer sets, and the JSONL line format of DESIGN §3
-// (parsing with every problem collected, writing, copying).
+// sample.c — one sample: the JSONL line format of DESIGN §3 (parsing with every problem collected,
+// writing, copying) and the completion it is trained on.
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,51 +10,7 @@
 #include "core/utf8.h"
 #include "data/dataset.h"
 #include "data/sample_parse.h"
-
-static const char *const DIMENSION_IDS[DIMENSION_COUNT] = {"deformation", "lighting", "placement", "extension"};
-static const char *const DIMENSION_TITLES[DIMENSION_COUNT] = {
-    "Appearance Deformation", "Physical Lighting and Shadow", "Placement Layout", "Extension Rationality"};
-
-const char *dimension_id(Dimension dimension) {
-    return (unsigned)dimension < DIMENSION_COUNT ? DIMENSION_IDS[dimension] : "unknown";
-}
-
-const char *dimension_title(Dimension dimension) {
-    return (unsigned)dimension < DIMENSION_COUNT ? DIMENSION_TITLES[dimension] : "Unknown";
-}
-
-int dimension_parse(const char *id, Dimension *out) {
-    if (!id) return -1;
-    for (int d = 0; d < DIMENSION_COUNT; d++)
-        if (strcmp(id, DIMENSION_IDS[d]) == 0) {
-            *out = (Dimension)d;
-            return 0;
-        }
-    return -1;
-}
-
-int answer_set_size(AnswerSet set) {
-    int n = 0;
-    for (int i = 0; i < CANDIDATE_COUNT; i++) n += (set >> i) & 1;
-    return n;
-}
-
-void answer_set_format(AnswerSet set, char *buffer, size_t size) {
-    if (!buffer || size == 0) return;
-    set &= ANSWER_SET_ALL;
-    if (set == 0) {
-        snprintf(buffer, size, "none");
-        return;
-    }
-    size_t used = 0;
-    buffer[0] = 0;
-    for (int i = 0; i < CANDIDATE_COUNT; i++) {
-        if (!((set >> i) & 1)) continue;
-        int n = snprintf(buffer + used, size - used, "%s%c", used ? ", " : "", 'A' + i);
-        if (n < 0 || (size_t)n >= size - used) return;
-        used += (size_t)n;
-    }
-}
+#include "text/layout.h"
 
 double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT + 1]) {
     size_t total = 0, nonempty = 0;
@@ -66,6 +22,8 @@ double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT +
     int subsets = (1 << CANDIDATE_COUNT) - 1; // the guess never says "none"
     return (double)nonempty / (double)subsets / (double)total;
 }
+
+char *text_sample_completion(const Sample *sample) { return text_completion(sample->rationale, sample->answer); }
 
 void sample_free(Sample *sample) {
     if (!sample) return;

@@ -54,7 +54,7 @@ void chat_template_free(ChatTemplate *chat) {
 }
 
 char *chat_template_user_text(const ChatTemplate *chat, const Sample *sample) {
-    char *question = prompt_question_text(sample);
+    char *question = prompt_question_text(sample->question, sample->dimension);
     int known = (unsigned)sample->dimension < DIMENSION_COUNT;
     const char *values[3] = {question ? question : "", known ? dimension_id(sample->dimension) : "unknown",
                              known ? dimension_title(sample->dimension) : "unknown"};

@@ -2,7 +2,8 @@
 # page_generate.sh — turns src/serve/page.html into src/serve/page.c (the page embedded in the
 # binary, one C string literal per line so it stays readable). Run after editing page.html:
 #   sh src/serve/page_generate.sh
-# tests/cli/test_serve_page.sh checks that page.c is up to date.
+# tests/test_serve.c checks that page.c is up to date; tests/test_serve_clients.c drives the page in
+# headless Chromium.
 dir=$(dirname "$0")
 {
     echo "// page.c — GENERATED from page.html by page_generate.sh; edit page.html and rerun the script."

@@ -212,7 +212,7 @@ int synth_sample_render(SynthSample *out, const SynthConfig *config, size_t inde
     s->answer = meta->answer;
     s->original = image_name(id, 'o', meta->style);
     for (int c = 0; c < CANDIDATE_COUNT; c++) s->candidates[c] = image_name(id, (char)('a' + c), meta->style);
-    s->question = prompt_question_text(s);
+    s->question = prompt_question_text(s->question, s->dimension);
     char rationale[SYNTH_RATIONALE_MAX + 1];
     Rng variant = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_RATIONALE));
     if (synth_rationale_write(meta, rng_next_u64(&variant), rationale, sizeof rationale) != 0) {

@@ -4,7 +4,7 @@
 #ifndef IAR_TEXT_ANSWER_H
 #define IAR_TEXT_ANSWER_H
 
-#include "data/dataset.h"
+#include "text/answer_set.h"
 
 typedef enum AnswerParseStatus {
     ANSWER_PARSED_TAGGED = 0,   // from the last <answer>…</answer> block

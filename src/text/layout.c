@@ -21,10 +21,10 @@ int text_prompt_tokens(const Tokenizer *tokenizer, int dimension, int *out, int 
     return n + 1;
 }
 
-char *text_sample_completion(const Sample *sample) {
-    if (sample->rationale && sample->rationale[0]) return strdup(sample->rationale);
+char *text_completion(const char *rationale, AnswerSet answer) {
+    if (rationale && rationale[0]) return strdup(rationale);
     char letters[16], *out = NULL;
-    answer_set_format(sample->answer, letters, sizeof letters);
+    answer_set_format(answer, letters, sizeof letters);
     if (asprintf(&out, "<think></think><answer>%s</answer>", letters) < 0) return NULL;
     return out;
 }

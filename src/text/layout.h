@@ -10,15 +10,16 @@
 #define IAR_TEXT_LAYOUT_H
 
 #include "core/error.h"
-#include "data/dataset.h"
+#include "text/answer_set.h"
 #include "text/tokenizer.h"
 
 // Prompt tokens (BOS + encoded native prompt) for a dimension (-1: unknown). Returns the count, or
 // -1 with err when it does not fit in `max`.
 int text_prompt_tokens(const Tokenizer *tokenizer, int dimension, int *out, int max, Error *err);
 // What the model must write for a sample: its rationale, or "<think></think><answer>X</answer>"
-// built from the gold answer when the sample has none. malloc'd.
-char *text_sample_completion(const Sample *sample);
+// built from the gold answer when it has none (NULL or empty). malloc'd. data/dataset.h's
+// text_sample_completion applies it to a Sample.
+char *text_completion(const char *rationale, AnswerSet answer);
 // Builds one row (tokens, targets) of at most max_len positions from a completion's text. When the
 // completion does not fit, it is cut (EOS included in the cut) and *truncated is set to 1. Returns
 // 0, or -1 when even the prompt does not fit.

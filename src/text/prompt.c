@@ -26,15 +26,15 @@ char *prompt_system_text(void) {
         "for example <answer>B, D</answer>, or <answer>none</answer> if no image is flawed.");
 }
 
-char *prompt_question_text(const Sample *sample) {
-    if (sample->question && sample->question[0]) return string_duplicate(sample->question);
-    const char *dimension = (unsigned)sample->dimension < DIMENSION_COUNT ? DIMENSION_QUESTIONS[sample->dimension]
-                                                                           : "Is the image flawed in any way?";
+char *prompt_question_text(const char *question, Dimension dimension) {
+    if (question && question[0]) return string_duplicate(question);
+    const char *check = (unsigned)dimension < DIMENSION_COUNT ? DIMENSION_QUESTIONS[dimension]
+                                                              : "Is the image flawed in any way?";
     char *out = NULL;
     if (asprintf(&out,
                  "The first image is the original product photo. The next four images, A, B, C and D, were "
                  "generated from it. Check this dimension: %s Which of A, B, C, D are flawed?",
-                 dimension) < 0)
+                 check) < 0)
         return NULL;
     return out;
 }

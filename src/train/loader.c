@@ -43,6 +43,19 @@ void loader_batch_free(LoaderBatch *batch) {
     memset(batch, 0, sizeof *batch);
 }
 
+// One sample's training row in the shared text layout: tokens at row[0..L), targets at row[L..2L).
+// *truncated is set when its completion had to be cut.
+static int sample_row_build(const Sample *sample, const Tokenizer *tokenizer, int L, int *row, int *text_len,
+                            int *prefix_len, int *truncated, Error *err) {
+    char *completion = text_sample_completion(sample);
+    int rc = completion ? text_row_build(tokenizer, (int)sample->dimension, completion, L, row, row + L, text_len,
+                                         prefix_len, truncated, err)
+                        : error_set(err, "out of memory");
+    free(completion);
+    if (rc != 0) error_prefix(err, "sample %s: ", sample->id);
+    return rc;
+}
+
 // Lays out `count` rows given as full-length (max_text_len) token rows into the batch with the
 // tightest T, then points the ModelBatch view at it.
 static void batch_pack(LoaderBatch *out, const Dataset *dataset, const ImageShard *shard, const size_t *sample_indices, int count,
@@ -90,17 +103,12 @@ int loader_batch_fill(LoaderBatch *out, const Dataset *dataset, const ImageShard
     int rc = 0;
     out->truncated_rows = 0;
     for (int b = 0; b < count && rc == 0; b++) {
-        const Sample *s = &dataset->samples[sample_indices[b]];
-        char *completion = text_sample_completion(s);
-        int truncated = 0;
-        int *tok = rows + (size_t)b * 2 * L, *tgt = tok + L;
-        rc = completion ? text_row_build(tokenizer, (int)s->dimension, completion, L, tok, tgt, &lens[b],
-                                         &lens[count + b], &truncated, err)
-                        : error_set(err, "out of memory");
-        free(completion);
+        int truncated = 0, *row = rows + (size_t)b * 2 * L;
+        rc = sample_row_build(&dataset->samples[sample_indices[b]], tokenizer, L, row, &lens[b], &lens[count + b],
+                              &truncated, err);
         out->truncated_rows += truncated;
-        tokens[b] = tok;
-        targets[b] = tgt;
+        tokens[b] = row;
+        targets[b] = row + L;
     }
     if (rc == 0) batch_pack(out, dataset, shard, sample_indices, count, tokens, targets, lens, lens + count);
     free(rows), free(tokens), free(targets), free(lens);
@@ -215,15 +223,9 @@ int loader_open(Loader **out, const Dataset *dataset, const ImageShard *shard, c
     }
     memcpy(loader->indices, indices, count * sizeof *indices);
     for (size_t i = 0; i < count; i++) {
-        const Sample *s = &dataset->samples[indices[i]];
-        char *completion = text_sample_completion(s);
-        int truncated = 0, *row = loader->rows + i * 2 * L;
-        int rc = completion ? text_row_build(tokenizer, (int)s->dimension, completion, L, row, row + L,
-                                             &loader->text_len[i], &loader->prefix_len[i], &truncated, err)
-                            : error_set(err, "out of memory");
-        free(completion);
-        if (rc != 0) {
-            error_prefix(err, "sample %s: ", s->id);
+        int truncated = 0;
+        if (sample_row_build(&dataset->samples[indices[i]], tokenizer, L, loader->rows + i * 2 * L,
+                             &loader->text_len[i], &loader->prefix_len[i], &truncated, err) != 0) {
             loader_close(loader);
             return -1;
         }

@@ -1,13 +1,13 @@
 #!/bin/sh
 # test_layers.sh — the folders of src/ are layers (docs/ARCHITECTURE.md); a file may include its own
 # folder, a folder on its layer, or a layer below, never one above:
-#   0 core   1 image   2 data, text   3 synth, model, cuda   4 screen   5 train, eval, serve   6 cli
+#   0 core   1 image, text   2 data   3 synth, model, cuda   4 screen   5 train, eval, serve   6 cli
 # Fails naming every include that reaches up, and every folder this table does not know.
 set -u
 cd "$(dirname "$0")/../.."
 layer() {
     case "$1" in
-    core) echo 0 ;; image) echo 1 ;; data | text) echo 2 ;; synth | model | cuda) echo 3 ;;
+    core) echo 0 ;; image | text) echo 1 ;; data) echo 2 ;; synth | model | cuda) echo 3 ;;
     screen) echo 4 ;; train | eval | serve) echo 5 ;; cli) echo 6 ;; *) echo "" ;;
     esac
 }

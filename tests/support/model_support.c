@@ -51,8 +51,8 @@ void model_support_batch(ModelSupportBatch *out, const ModelConfig *config, int 
             out->targets[b * T + t] =
                 (t >= prefix_len[b] - 1 && t < text_len[b] - 1) ? out->tokens[b * T + t + 1] : -1;
     }
-    ModelBatch batch = {rows, T, out->images, out->tokens, out->targets, out->text_len, out->prefix_len, NULL, 0.0f, NULL, NULL};
-    out->batch = batch;
+    out->batch = (ModelBatch){.batch_size = rows, .text_len_max = T, .images = out->images, .tokens = out->tokens,
+                              .targets = out->targets, .text_len = out->text_len, .prefix_len = out->prefix_len};
 }
 
 void model_support_batch_free(ModelSupportBatch *batch) {
