@@ -1,5 +1,6 @@
 // test_report.c — report tables, the paired bootstrap, and the HTML page's content (self-contained:
-// no external URL; the table, the chart, the gallery with thumbnails and filters).
+// no external URL; the table, the chart, the breakdown by what the data knows, figures, the gallery
+// with thumbnails and filters).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,11 +131,112 @@ static void test_html_is_self_contained(void **state) {
     free(dir);
 }
 
+// Candidate A carries a strong shadow defect, B a weak lighting one, C and D are clean (meta).
+static const char SAMPLE_META[] =
+    "{\"candidates\":[{\"letter\":\"A\",\"defect\":\"shadow\",\"severity\":0.9},"
+    "{\"letter\":\"B\",\"defect\":\"light<dir>\",\"severity\":0.1},{\"letter\":\"C\",\"defect\":\"none\"},"
+    "{\"letter\":\"D\",\"defect\":\"none\"}]}";
+
+static char *html_of(const EvalRunData *runs, size_t count, const Dataset *dataset, const ReportOptions *options) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    Error err = {{0}};
+    if (report_html_write(out, runs, count, dataset, options, &err) != 0) fail_msg("%s", err.message);
+    fclose(out);
+    return text;
+}
+
+// report.html has the "by what the data knows" section of report.md, as HTML tables.
+static void test_html_has_the_breakdown_by_what_the_data_knows(void **state) {
+    (void)state;
+    enum { N = 8 };
+    double half[N] = {1, 0, 1, 0, 1, 0, 1, 0}, all[N] = {1, 1, 1, 1, 1, 1, 1, 1};
+    EvalRunData runs[2] = {make_run("model <a>", N, half), make_run("model-b", N, all)};
+    Sample samples[N];
+    memset(samples, 0, sizeof samples);
+    char ids[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "s%05d", i);
+        samples[i].id = ids[i];
+        samples[i].meta_json = (char *)SAMPLE_META;
+    }
+    Dataset dataset = {.samples = samples, .count = N, .capacity = N};
+    ReportOptions options;
+    report_options_default(&options);
+    options.gallery_limit = 0;
+    options.thumbnail_pixels = 0;
+    char *html = html_of(runs, 2, &dataset, &options);
+    assert_non_null(strstr(html, "<h2>By what the data knows</h2>"));
+    assert_non_null(strstr(html, "<table><thead><tr><th>gold size</th><th>model &lt;a&gt;</th><th>model-b</th></tr>"));
+    assert_non_null(strstr(html, "<tr><td>1</td><td>")); // one-letter gold answers
+    assert_non_null(strstr(html, "<th>defect kind</th>"));
+    assert_non_null(strstr(html, "<tr><td>shadow</td>"));
+    assert_non_null(strstr(html, "<tr><td>light&lt;dir&gt;</td>")); // meta is data: escaped
+    assert_non_null(strstr(html, "<tr><td><i>clean candidates flagged</i></td>"));
+    assert_non_null(strstr(html, "<th>severity</th>"));
+    assert_non_null(strstr(html, "<tr><td>high (≥ 0.66)</td>"));
+    // tallies read "P% (hits/total)": model-b answers every gold size right; C and D of 8 samples are clean
+    assert_non_null(strstr(html, "<tr><td>2</td><td>50% (2/4)</td><td>100% (4/4)</td></tr>"));
+    assert_non_null(strstr(html, "<i>clean candidates flagged</i></td><td>31% (5/16)</td>"));
+    assert_null(strstr(html, "| gold size |")); // no Markdown leaks into the page
+    free(html);
+    // without a dataset, the gold-size table alone
+    html = html_of(runs, 2, NULL, &options);
+    assert_non_null(strstr(html, "<th>gold size</th>"));
+    assert_null(strstr(html, "<th>defect kind</th>"));
+    free(html);
+    free_run(&runs[0]);
+    free_run(&runs[1]);
+}
+
+// Figures (the CLI's training curves) land beside the report, linked from report.md and inline
+// in report.html; a figure name that is not a plain file name is refused.
+static void test_figures_are_linked_and_inlined(void **state) {
+    (void)state;
+    double all[4] = {1, 1, 1, 1};
+    EvalRunData run = make_run("model-a", 4, all);
+    char *dir = eval_fixture_dir("report-figures");
+    const char *svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><text>SFT: curve</text></svg>\n";
+    ReportFigure figure = {.file = "curves-sft.svg", .caption = "SFT training curves", .svg = svg};
+    ReportOptions options;
+    report_options_default(&options);
+    options.thumbnail_pixels = 0;
+    options.figures = &figure;
+    options.figure_count = 1;
+    Error err = {{0}};
+    if (report_write_files(&run, 1, NULL, dir, &options, &err) != 0) fail_msg("%s", err.message);
+    char *path = path_join(dir, "curves-sft.svg"), *text = NULL;
+    assert_int_equal(file_read_all(path, 0, &text, NULL, &err), 0);
+    assert_string_equal(text, svg);
+    free(text);
+    free(path);
+    path = path_join(dir, "report.md");
+    assert_int_equal(file_read_all(path, 0, &text, NULL, &err), 0);
+    assert_non_null(strstr(text, "## Training curves\n\n![SFT training curves](curves-sft.svg)"));
+    free(text);
+    free(path);
+    path = path_join(dir, "report.html");
+    assert_int_equal(file_read_all(path, 0, &text, NULL, &err), 0);
+    assert_non_null(strstr(text, "<h2>Training curves</h2>"));
+    assert_non_null(strstr(text, "<text>SFT: curve</text></svg>"));
+    free(text);
+    free(path);
+    figure.file = "../escape.svg";
+    assert_int_equal(report_write_files(&run, 1, NULL, dir, &options, &err), -1);
+    assert_non_null(strstr(err.message, "plain file name"));
+    eval_fixture_remove(dir);
+    free(dir);
+    free_run(&run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bootstrap_interval),
         cmocka_unit_test(test_markdown_table),
         cmocka_unit_test(test_html_is_self_contained),
+        cmocka_unit_test(test_html_has_the_breakdown_by_what_the_data_knows),
+        cmocka_unit_test(test_figures_are_linked_and_inlined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -359,6 +360,42 @@ static void test_an_external_reward_replaces_the_total(void **state) {
     free(unreachable);
 }
 
+// The sampler (KV-cache decode) and the trainer (full forward) score the same sampled tokens under
+// the same weights at temperature 1: each step's logged gap is float rounding, and stays so when
+// the rollouts are sampled at another temperature (the log-prob is the policy's, not the sampler's).
+static void test_sampler_and_trainer_log_probs_agree(void **state) {
+    (void)state;
+    char *out = path_join(toy_dir, "logprob-gap");
+    GrpoOptions o;
+    GrpoResult result;
+    Error err;
+    toy_options(&o, out);
+    o.steps = 3;
+    o.temperature = 0.7f; // beta > 0 (toy_options): every group is forwarded, so every step measures
+    if (grpo_train(&o, NULL, &result, &err) != 0) fail_msg("grpo_train: %s", err.message);
+    size_t size;
+    char *log = read_file_text(out, "train_log.jsonl", &size);
+    int steps = 0;
+    for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *json = cJSON_Parse(line);
+        assert_non_null(json);
+        const cJSON *gap_max = cJSON_GetObjectItemCaseSensitive(json, "logprob_gap_max");
+        const cJSON *gap_mean = cJSON_GetObjectItemCaseSensitive(json, "logprob_gap_mean");
+        if (!cJSON_GetObjectItemCaseSensitive(json, "event")) {
+            if (!cJSON_IsNumber(gap_max) || !cJSON_IsNumber(gap_mean)) fail_msg("no log-prob gap in: %s", line);
+            printf("step %d: log-prob gap max %.3g, mean %.3g\n", steps + 1, gap_max->valuedouble,
+                   gap_mean->valuedouble);
+            if (!(gap_max->valuedouble < 1e-3)) fail_msg("sampler and trainer disagree: %s", line);
+            assert_true(gap_mean->valuedouble >= 0 && gap_mean->valuedouble <= gap_max->valuedouble);
+            steps++;
+        }
+        cJSON_Delete(json);
+    }
+    assert_int_equal(steps, 3);
+    free(log);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grpo_raises_the_reward_on_a_toy_task),
@@ -366,6 +403,7 @@ int main(void) {
         cmocka_unit_test(test_resume_after_a_lost_checkpoint_logs_each_step_once),
         cmocka_unit_test(test_thread_count_does_not_change_the_run),
         cmocka_unit_test(test_an_external_reward_replaces_the_total),
+        cmocka_unit_test(test_sampler_and_trainer_log_probs_agree),
     };
     return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
 }

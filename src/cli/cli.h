@@ -39,6 +39,9 @@ void cli_progress_report(const Progress *progress, int final);
 // ~/.cache/iar/photos) into *library (NULL for render). Photo without them fails with a one-line
 // message naming tools/fetch_photos.sh; mix without them warns and falls back to render (*style).
 int cli_load_photos(const char *command, SynthStyle *style, const char *dir_option, PhotoLibrary **library);
+// Prints `object` on one line of stdout (--json output: cJSON does the escaping) and deletes it.
+struct cJSON;
+void cli_print_json(struct cJSON *object);
 // 1 when argv has -h or --help.
 int cli_wants_help(int argc, char **argv);
 // Parses an integer/float option value or fails with a one-line message naming the option.

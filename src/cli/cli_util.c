@@ -5,8 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "train/distributed.h"
+
+void cli_print_json(struct cJSON *object) {
+    char *printed = object ? cJSON_PrintUnformatted(object) : NULL;
+    cJSON_Delete(object);
+    printf("%s\n", printed ? printed : "{}");
+    free(printed);
+}
 
 int cli_fail(const char *format, ...) {
     va_list args;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "data/dataset.h"
 
@@ -23,15 +25,22 @@ static void check_print_help(void) {
 }
 
 static void check_print_json(const DatasetStats *stats) {
-    printf("{\"samples\":%zu,\"per_dimension\":{", stats->samples);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "samples", (double)stats->samples);
+    cJSON *per_dimension = cJSON_AddObjectToObject(root, "per_dimension");
     for (int d = 0; d < DIMENSION_COUNT; d++)
-        printf("%s\"%s\":%zu", d ? "," : "", dimension_id((Dimension)d), stats->per_dimension[d]);
-    printf("},\"answer_size_histogram\":[");
-    for (int k = 0; k <= CANDIDATE_COUNT; k++) printf("%s%zu", k ? "," : "", stats->answer_size_histogram[k]);
-    printf("],\"without_answer\":%zu,\"min_width\":%d,\"max_width\":%d,\"min_height\":%d,\"max_height\":%d,"
-           "\"with_rationale\":%zu,\"random_exact\":%.6f}\n",
-           stats->without_answer, stats->min_width, stats->max_width, stats->min_height, stats->max_height,
-           stats->with_rationale, stats->random_exact);
+        cJSON_AddNumberToObject(per_dimension, dimension_id((Dimension)d), (double)stats->per_dimension[d]);
+    cJSON *histogram = cJSON_AddArrayToObject(root, "answer_size_histogram");
+    for (int k = 0; k <= CANDIDATE_COUNT; k++)
+        cJSON_AddItemToArray(histogram, cJSON_CreateNumber((double)stats->answer_size_histogram[k]));
+    cJSON_AddNumberToObject(root, "without_answer", (double)stats->without_answer);
+    cJSON_AddNumberToObject(root, "min_width", stats->min_width);
+    cJSON_AddNumberToObject(root, "max_width", stats->max_width);
+    cJSON_AddNumberToObject(root, "min_height", stats->min_height);
+    cJSON_AddNumberToObject(root, "max_height", stats->max_height);
+    cJSON_AddNumberToObject(root, "with_rationale", (double)stats->with_rationale);
+    cJSON_AddNumberToObject(root, "random_exact", stats->random_exact);
+    cli_print_json(root);
 }
 
 static double percent(size_t part, size_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0.0; }

@@ -1,18 +1,20 @@
-// cmd_plot.c — `iar plot OUT.svg RUN_DIR[=LABEL] ...`: training curves of one or more runs from
-// their train_log.jsonl (the drawing is src/train/grpo_curve.c; training no longer plots).
+// cmd_plot.c — `iar plot OUT.svg RUN_DIR[=LABEL] ...`: training curves of one or more SFT or GRPO
+// runs from their train_log.jsonl (the drawing is src/train/curve.c; `iar report` draws them too).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "train/grpo.h"
+#include "train/curve.h"
 
 static const char USAGE[] =
     "usage: iar plot OUT.svg RUN_DIR[=LABEL] ... [--field NAME]\n\n"
-    "Draws a per-step field of each run's train_log.jsonl (default: the mean reward) as one curve per\n"
-    "run, labelled LABEL (default: the folder), into an SVG.\n\n"
+    "Draws a per-step field of each run's train_log.jsonl as one curve per run, labelled LABEL (default:\n"
+    "the folder), with the validation exact score below, into an SVG. The title says whether the runs\n"
+    "are SFT or GRPO (from the fields their logs hold).\n\n"
     "options:\n"
-    "  --field NAME   the train_log.jsonl field to draw (e.g. exact_mean, loss, reward_mean)\n"
+    "  --field NAME   the train_log.jsonl field to draw (default: loss for SFT, accuracy_mean for GRPO;\n"
+    "                 e.g. exact_mean, reward_mean, logprob_gap_max); needed to compare SFT with GRPO\n"
     "  --config FILE.json  these options from a JSON object; the command line overrides it\n\n"
     "example:\n"
     "  iar plot curves.svg runs/grpo-exact=exact runs/dpa=DPA --field exact_mean\n";
@@ -39,7 +41,7 @@ int cmd_plot(int argc, char **argv) {
         if (!labels[i] || !logs[i]) rc = cli_fail("plot: out of memory");
     }
     Error err = {{0}};
-    if (rc == 0 && grpo_curve_write_svg((const char *const *)logs, (const char *const *)labels, count, field, svg, &err) != 0)
+    if (rc == 0 && curve_write_svg((const char *const *)logs, (const char *const *)labels, count, field, svg, &err) != 0)
         rc = cli_fail_error(&err);
     for (int i = 0; logs && labels && i < count; i++) free(logs[i]), free(labels[i]);
     free(logs);

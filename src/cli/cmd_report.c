@@ -1,11 +1,15 @@
-// cmd_report.c — `iar report RUN [RUN2 …]`: tables, paired bootstrap comparisons, report.md/html.
+// cmd_report.c — `iar report RUN [RUN2 …]`: tables, paired bootstrap comparisons, report.md/html,
+// and the training curves of the runs whose training log it finds (drawn here: eval does not read
+// training logs, train/curve.h does).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/files.h"
 #include "eval/report.h"
 #include "eval/summary.h"
+#include "train/curve.h"
 
 static void report_usage(FILE *out) {
     fprintf(out,
@@ -13,7 +17,9 @@ static void report_usage(FILE *out) {
             "Reads eval run folders (from `iar eval`), prints the per-dimension table (one row per run) and,\n"
             "for several runs, each difference against the first with a 95%% paired bootstrap interval.\n"
             "Writes report.md and report.html (self-contained) into DIR (default: the first run's folder\n"
-            "for one run, runs/compare for several).\n\n"
+            "for one run, runs/compare for several). A run whose folder, or the native model folder it\n"
+            "evaluated, holds a train_log.jsonl gets its training curves drawn: curves-sft.svg and\n"
+            "curves-grpo.svg beside the report, linked from report.md and inlined in report.html.\n\n"
             "options:\n"
             "  -o, --out DIR       where report.md and report.html go\n"
             "  --resamples N       bootstrap resamples (default 1000)\n"
@@ -24,6 +30,70 @@ static void report_usage(FILE *out) {
             "examples:\n"
             "  iar report runs/random_bench1_20250101\n"
             "  iar report runs/random_bench1_20250101 runs/native-sft_bench1_20250101 -o runs/compare\n");
+}
+
+// The training log behind an evaluated run: RUN/train_log.jsonl, else that of the native model
+// folder it evaluated (run.json's "native:DIR"). NULL when neither exists.
+static char *run_training_log(const char *dir, const EvalRunInfo *info) {
+    char *log = path_join(dir, "train_log.jsonl");
+    if (log && file_exists(log)) return log;
+    free(log);
+    if (strncmp(info->model_spec, "native:", 7) != 0 || !info->model_spec[7]) return NULL;
+    log = path_join(info->model_spec + 7, "train_log.jsonl");
+    if (log && file_exists(log)) return log;
+    free(log);
+    return NULL;
+}
+
+typedef struct ReportCurves {
+    ReportFigure figures[2]; // SFT, GRPO
+    char *svg[2];
+    char caption[2][96];
+    size_t count;
+} ReportCurves;
+
+// One figure per kind of run (an SFT loss and a GRPO reward do not share an axis). A log that
+// cannot be drawn costs its figure a warning, never the report.
+static void report_curves_draw(ReportCurves *curves, char **dirs, const EvalRunData *runs, size_t count) {
+    static const CurveRunKind KINDS[2] = {CURVE_RUN_SFT, CURVE_RUN_GRPO};
+    static const char *const FILES[2] = {"curves-sft.svg", "curves-grpo.svg"};
+    memset(curves, 0, sizeof *curves);
+    char **logs = calloc(count, sizeof *logs);
+    const char **mine = calloc(count, sizeof *mine), **labels = calloc(count, sizeof *labels);
+    CurveRunKind *kinds = calloc(count, sizeof *kinds);
+    int allocated = logs && mine && labels && kinds;
+    for (size_t i = 0; allocated && i < count; i++) {
+        logs[i] = run_training_log(dirs[i], &runs[i].info);
+        Error err = {{0}};
+        if (logs[i] && curve_log_kind(logs[i], &kinds[i], &err) != 0) fprintf(stderr, "iar: report: %s\n", err.message);
+    }
+    for (int k = 0; k < 2 && allocated; k++) {
+        int n = 0;
+        for (size_t i = 0; i < count; i++)
+            if (logs[i] && kinds[i] == KINDS[k]) labels[n] = runs[i].info.name, mine[n++] = logs[i];
+        if (n == 0) continue;
+        Error err = {{0}};
+        char *svg = curve_svg(mine, labels, n, NULL, &err);
+        if (!svg) {
+            fprintf(stderr, "iar: report: no %s curves: %s\n", curve_run_kind_name(KINDS[k]), err.message);
+            continue;
+        }
+        size_t f = curves->count++;
+        curves->svg[f] = svg;
+        snprintf(curves->caption[f], sizeof curves->caption[f], "%s training curves (train_log.jsonl of %d run%s)",
+                 curve_run_kind_name(KINDS[k]), n, n == 1 ? "" : "s");
+        curves->figures[f] = (ReportFigure){.file = FILES[k], .caption = curves->caption[f], .svg = svg};
+    }
+    for (size_t i = 0; logs && i < count; i++) free(logs[i]);
+    free(logs);
+    free(mine);
+    free(labels);
+    free(kinds);
+}
+
+static void report_curves_free(ReportCurves *curves) {
+    for (size_t i = 0; i < curves->count; i++) free(curves->svg[i]);
+    memset(curves, 0, sizeof *curves);
 }
 
 int cmd_report(int argc, char **argv) {
@@ -72,8 +142,14 @@ int cmd_report(int argc, char **argv) {
         char *comparison = report_comparison_markdown(runs, count, &options, &err);
         printf("%s", comparison ? comparison : "");
         free(comparison);
+        ReportCurves curves;
+        report_curves_draw(&curves, dirs, runs, count);
+        options.figures = curves.figures;
+        options.figure_count = curves.count;
         if (report_write_files(runs, count, NULL, out_dir, &options, &err) != 0) status = cli_fail_error(&err);
         else printf("\nwrote %s/report.md and %s/report.html\n", out_dir, out_dir);
+        for (size_t i = 0; status == 0 && i < curves.count; i++) printf("wrote %s/%s\n", out_dir, curves.figures[i].file);
+        report_curves_free(&curves);
     }
     for (size_t i = 0; i < loaded; i++) eval_run_data_free(&runs[i]);
     free(runs);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "core/files.h"
 #include "core/progress.h"
 #include "data/image_sets.h"
 #include "eval/eval.h"
@@ -95,10 +96,7 @@ static void print_json(const ScreenCommand *command, char *const paths[5], const
     if (!failures) letters_add(good, (AnswerSet)(ANSWER_SET_ALL & ~flawed));
     cJSON_AddNumberToObject(root, "parse_failures", failures);
     cJSON_AddNumberToObject(root, "seconds", (double)(long long)(seconds * 1000 + 0.5) / 1000.0);
-    char *printed = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    printf("%s\n", printed ? printed : "{}");
-    free(printed);
+    cli_print_json(root);
 }
 
 static void print_text(const ScreenCommand *command, const DimensionVerdict *verdicts, int count, AnswerSet flawed,
@@ -181,6 +179,21 @@ static int ends_with(const char *text, const char *suffix) {
     return n >= m && strcmp(text + n - m, suffix) == 0;
 }
 
+// The batch's summary for scripts; the folder is the user's (any bytes), so cJSON escapes it.
+static void print_batch_json(const EvalRunResult *result) {
+    char *run = utf8_sanitize(result->run_dir), *predictions = run ? path_join(run, "predictions.jsonl") : NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "run", run ? run : "");
+    cJSON_AddStringToObject(root, "predictions", predictions ? predictions : "");
+    cJSON_AddNumberToObject(root, "selected", (double)result->selected);
+    cJSON_AddNumberToObject(root, "screened", (double)result->evaluated);
+    cJSON_AddNumberToObject(root, "skipped", (double)result->skipped);
+    cJSON_AddNumberToObject(root, "failed", (double)result->failed);
+    cli_print_json(root);
+    free(predictions);
+    free(run);
+}
+
 static int screen_batch(const ScreenCommand *command) {
     Error err = {{0}};
     Dataset sets = {0};
@@ -211,9 +224,7 @@ static int screen_batch(const ScreenCommand *command) {
         return cli_fail("screen: %s", err.message);
     }
     if (command->json)
-        printf("{\"run\":\"%s\",\"predictions\":\"%s/predictions.jsonl\",\"selected\":%zu,\"screened\":%zu,\"skipped\":%zu,"
-               "\"failed\":%zu}\n",
-               result.run_dir, result.run_dir, result.selected, result.evaluated, result.skipped, result.failed);
+        print_batch_json(&result);
     else
         printf("%zu samples (%zu screened now, %zu already done, %zu failures); predictions in %s/predictions.jsonl\n",
                result.selected, result.evaluated, result.skipped, result.failed, result.run_dir);

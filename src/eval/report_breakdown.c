@@ -1,7 +1,7 @@
-// report_breakdown.c — the report's "By what the data knows" section: exact match by the size of
-// the gold answer, and, when the dataset's `meta` names each candidate's defect kind and severity,
-// how often each run flagged a candidate of that kind and of that severity band (and how often it
-// flagged a clean one).
+// report_breakdown.c — the report's "By what the data knows" section, in report.md and report.html:
+// exact match by the size of the gold answer, and, when the dataset's `meta` names each candidate's
+// defect kind and severity, how often each run flagged a candidate of that kind and of that
+// severity band (and how often it flagged a clean one).
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,23 +66,53 @@ static void tally_record(Breakdown *b, int r, const EvalRecord *record, const Sa
     cJSON_Delete(meta);
 }
 
-static void cell(FILE *out, Tally t) {
-    if (t.total) fprintf(out, " %.0f%% (%zu/%zu) |", 100.0 * (double)t.hits / (double)t.total, t.hits, t.total);
-    else fprintf(out, " – |");
+// The tables are written once, as Markdown (report.md) or as HTML (report.html).
+static void cell(FILE *out, int html, Tally t) {
+    if (t.total)
+        fprintf(out, html ? "<td>%.0f%% (%zu/%zu)</td>" : " %.0f%% (%zu/%zu) |", 100.0 * (double)t.hits / (double)t.total,
+                t.hits, t.total);
+    else fputs(html ? "<td>–</td>" : " – |", out);
 }
 
-static void header(FILE *out, const EvalRunData *runs, size_t count, const char *first) {
-    fprintf(out, "| %s |", first);
-    for (size_t r = 0; r < count; r++) fprintf(out, " %s |", runs[r].info.name);
+static void text(FILE *out, int html, const char *value) {
+    if (html) report_html_escape(out, value);
+    else fputs(value, out);
+}
+
+static void header(FILE *out, int html, const EvalRunData *runs, size_t count, const char *first) {
+    fprintf(out, html ? "<table><thead><tr><th>%s</th>" : "| %s |", first);
+    for (size_t r = 0; r < count; r++) {
+        fputs(html ? "<th>" : " ", out);
+        text(out, html, runs[r].info.name);
+        fputs(html ? "</th>" : " |", out);
+    }
+    if (html) {
+        fputs("</tr></thead><tbody>\n", out);
+        return;
+    }
     fprintf(out, "\n|---|");
     for (size_t r = 0; r < count; r++) fprintf(out, "---:|");
     fputc('\n', out);
 }
 
-int report_breakdown_write(FILE *out, const EvalRunData *runs, size_t count, const Dataset *dataset) {
+// A row's first cell, `label` (plain text) shown in italics when `emphasis`.
+static void row_begin(FILE *out, int html, const char *label, int emphasis) {
+    fputs(html ? (emphasis ? "<tr><td><i>" : "<tr><td>") : (emphasis ? "| *" : "| "), out);
+    text(out, html, label);
+    fputs(html ? (emphasis ? "</i></td>" : "</td>") : (emphasis ? "* |" : " |"), out);
+}
+
+static void row_end(FILE *out, int html) { fputs(html ? "</tr>\n" : "\n", out); }
+
+static void table_end(FILE *out, int html) { fputs(html ? "</tbody></table>\n" : "", out); }
+
+static int breakdown_write(FILE *out, int html, const EvalRunData *runs, size_t count, const Dataset *dataset) {
     if (count > MAX_RUNS) count = MAX_RUNS;
-    fprintf(out, "\n## By what the data knows\n\nExact matches by the number of flawed candidates in the gold answer:\n\n");
-    header(out, runs, count, "gold size");
+    fputs(html ? "<h2>By what the data knows</h2>\n<p>Exact matches by the number of flawed candidates in the gold "
+                 "answer:</p>\n"
+               : "\n## By what the data knows\n\nExact matches by the number of flawed candidates in the gold answer:\n\n",
+          out);
+    header(out, html, runs, count, "gold size");
     for (int size = 0; size <= CANDIDATE_COUNT; size++) {
         Tally row[MAX_RUNS] = {{0}};
         size_t any = 0;
@@ -94,10 +124,13 @@ int report_breakdown_write(FILE *out, const EvalRunData *runs, size_t count, con
                 row[r].hits += record->scores[SCORE_EXACT] > 0.5;
             }
         if (!any) continue;
-        fprintf(out, "| %d |", size);
-        for (size_t r = 0; r < count; r++) cell(out, row[r]);
-        fputc('\n', out);
+        char label[16];
+        snprintf(label, sizeof label, "%d", size);
+        row_begin(out, html, label, 0);
+        for (size_t r = 0; r < count; r++) cell(out, html, row[r]);
+        row_end(out, html);
     }
+    table_end(out, html);
     if (!dataset) return 0;
     IdIndex ids = {0};
     for (size_t i = 0; i < dataset->count; i++) {
@@ -116,26 +149,40 @@ int report_breakdown_write(FILE *out, const EvalRunData *runs, size_t count, con
             if (id_index_find(&ids, record->id, &index)) tally_record(b, (int)r, record, &dataset->samples[index]);
         }
     if (b->kind_count) {
-        fprintf(out, "\nFlagged candidates by defect kind (from `meta`; %zu samples; a parse failure flags nothing and is "
-                     "left out):\n\n",
+        fprintf(out,
+                html ? "<p>Flagged candidates by defect kind (from <code>meta</code>; %zu samples; a parse failure flags "
+                       "nothing and is left out):</p>\n"
+                     : "\nFlagged candidates by defect kind (from `meta`; %zu samples; a parse failure flags nothing and "
+                       "is left out):\n\n",
                 b->with_meta);
-        header(out, runs, count, "defect kind");
+        header(out, html, runs, count, "defect kind");
         for (int k = 0; k < b->kind_count; k++) {
-            fprintf(out, "| %s |", b->kinds[k]);
-            for (size_t r = 0; r < count; r++) cell(out, b->kind[k][r]);
-            fputc('\n', out);
+            row_begin(out, html, b->kinds[k], 0);
+            for (size_t r = 0; r < count; r++) cell(out, html, b->kind[k][r]);
+            row_end(out, html);
         }
-        fprintf(out, "| *clean candidates flagged* |");
-        for (size_t r = 0; r < count; r++) cell(out, b->clean[r]);
-        fprintf(out, "\n\nBy severity band:\n\n");
-        header(out, runs, count, "severity");
+        row_begin(out, html, "clean candidates flagged", 1);
+        for (size_t r = 0; r < count; r++) cell(out, html, b->clean[r]);
+        row_end(out, html);
+        table_end(out, html);
+        fputs(html ? "<p>By severity band:</p>\n" : "\nBy severity band:\n\n", out);
+        header(out, html, runs, count, "severity");
         for (int band = 0; band < 3; band++) {
-            fprintf(out, "| %s |", BANDS[band]);
-            for (size_t r = 0; r < count; r++) cell(out, b->band[band][r]);
-            fputc('\n', out);
+            row_begin(out, html, BANDS[band], 0);
+            for (size_t r = 0; r < count; r++) cell(out, html, b->band[band][r]);
+            row_end(out, html);
         }
+        table_end(out, html);
     }
     free(b);
     id_index_free(&ids);
     return 0;
+}
+
+int report_breakdown_write(FILE *out, const EvalRunData *runs, size_t count, const Dataset *dataset) {
+    return breakdown_write(out, 0, runs, count, dataset);
+}
+
+int report_breakdown_write_html(FILE *out, const EvalRunData *runs, size_t count, const Dataset *dataset) {
+    return breakdown_write(out, 1, runs, count, dataset);
 }

@@ -1,5 +1,6 @@
 // report_html.c — report.html: one self-contained page (no network): the table, a per-dimension bar
-// chart in inline SVG, and a gallery of samples (five thumbnails as data URLs, gold vs predicted, the
+// chart in inline SVG, the breakdown by what the data knows, the training curves given as figures
+// (inline SVG), and a gallery of samples (five thumbnails as data URLs, gold vs predicted, the
 // model's reasoning) filterable to wrong answers and by dimension with a few lines of inline JS.
 // Every text is escaped, made valid UTF-8, and model outputs are cut short (the page stays readable
 // whatever a model replies; predictions.jsonl keeps the whole text).
@@ -38,6 +39,24 @@ static void html_text(FILE *out, const char *text, size_t limit) {
 }
 
 static void html_escape(FILE *out, const char *text) { html_text(out, text, 0); }
+
+void report_html_escape(FILE *out, const char *text) { html_text(out, text, 0); }
+
+// The figures drawn for the report (training curves), inline: the page stays one file.
+static void html_figures(FILE *out, const ReportOptions *options) {
+    if (!options->figure_count) return;
+    fputs("<h2>Training curves</h2>\n", out);
+    for (size_t i = 0; i < options->figure_count; i++) {
+        const ReportFigure *figure = &options->figures[i];
+        fputs("<div class=curve>", out);
+        fputs(figure->svg, out);
+        fputs("<p>", out);
+        html_escape(out, figure->caption);
+        fputs(" (", out);
+        html_escape(out, figure->file);
+        fputs(")</p></div>\n", out);
+    }
+}
 
 static const char *const COLUMN_TITLES[SUMMARY_GROUPS] = {"Appearance Deformation", "Lighting &amp; Shadow",
                                                           "Placement Layout", "Extension Rationality", "Overall"};
@@ -203,7 +222,8 @@ static const char STYLE[] =
     "padding:8px;width:560px}.card.wrong{border-color:#d88}.card h3{margin:0 0 6px;font-size:14px}.thumbs{display:flex;gap:4px}"
     "figure{margin:0;text-align:center;font-size:11px}figure img{display:block;width:96px}.missing{width:96px;height:96px;"
     "background:#eee;font-size:10px}.ok{color:#080;font-weight:bold}.bad{color:#c00;font-weight:bold}pre{white-space:pre-wrap;"
-    "font-size:12px;background:#f6f6f6;padding:6px}.filters{margin:8px 0}";
+    "font-size:12px;background:#f6f6f6;padding:6px}.filters{margin:8px 0}.curve{margin:12px 0}.curve svg{max-width:100%;"
+    "height:auto}.curve p{font-size:12px;color:#555}";
 
 static const char SCRIPT[] =
     "(function(){\n"
@@ -242,10 +262,13 @@ int report_html_write(FILE *out, const EvalRunData *runs, size_t count, const Da
           out);
     html_table(out, runs, count);
     html_chart(out, runs, count);
+    int status = report_breakdown_write_html(out, runs, count, dataset);
+    html_figures(out, options);
     html_gallery(out, runs, count, dataset, options);
     fputs("<script>\n", out);
     fputs(SCRIPT, out);
     fputs("</script>\n</body></html>\n", out);
     if (dataset == &loaded) dataset_free(&loaded);
+    if (status != 0) return error_set(err, "out of memory writing the HTML report");
     return ferror(out) ? error_set(err, "cannot write the HTML report") : 0;
 }

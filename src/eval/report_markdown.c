@@ -154,7 +154,26 @@ typedef struct ReportContext {
 static int write_markdown(FILE *out, const void *context) {
     const ReportContext *c = context;
     if (report_markdown_write(out, c->runs, c->count, c->options, c->err) != 0) return -1;
-    return report_breakdown_write(out, c->runs, c->count, c->dataset) == 0 ? 0 : error_set(c->err, "out of memory");
+    if (report_breakdown_write(out, c->runs, c->count, c->dataset) != 0) return error_set(c->err, "out of memory");
+    if (c->options->figure_count) fprintf(out, "\n## Training curves\n\n");
+    for (size_t i = 0; i < c->options->figure_count; i++)
+        fprintf(out, "![%s](%s)\n\n", c->options->figures[i].caption, c->options->figures[i].file);
+    return 0;
+}
+
+// The figures beside report.md, under the plain file names it links to.
+static int write_figures(const char *out_dir, const ReportOptions *options, Error *err) {
+    for (size_t i = 0; i < options->figure_count; i++) {
+        const ReportFigure *figure = &options->figures[i];
+        if (!figure->file[0] || strchr(figure->file, '/') || figure->file[0] == '.')
+            return error_set(err, "report figure '%s': expected a plain file name", figure->file);
+        char *path = path_join(out_dir, figure->file);
+        if (!path) return error_set(err, "out of memory");
+        int status = file_write_atomic(path, figure->svg, strlen(figure->svg), err);
+        free(path);
+        if (status != 0) return -1;
+    }
+    return 0;
 }
 
 static int write_html(FILE *out, const void *context) {
@@ -177,7 +196,8 @@ int report_write_files(const EvalRunData *runs, size_t count, const Dataset *dat
         dataset_load(&loaded, runs[0].info.data_path, &ignored) == 0)
         dataset = &loaded;
     ReportContext context = {runs, count, dataset, options, err};
-    int status = write_through_memory(out_dir, "report.md", write_markdown, &context, err);
+    int status = write_figures(out_dir, options, err);
+    if (status == 0) status = write_through_memory(out_dir, "report.md", write_markdown, &context, err);
     if (status == 0) status = write_through_memory(out_dir, "report.html", write_html, &context, err);
     dataset_free(&loaded);
     return status;

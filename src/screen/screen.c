@@ -24,9 +24,10 @@ int screen_scratch_create(ScreenScratch *scratch, const ModelConfig *config, int
     size_t image_values = (size_t)MODEL_IMAGE_COUNT * 3 * (size_t)config->image_size * (size_t)config->image_size;
     scratch->prompt = malloc(L * sizeof *scratch->prompt);
     scratch->tokens = malloc((size_t)max_samples * L * sizeof *scratch->tokens);
+    scratch->logprobs = malloc((size_t)max_samples * L * sizeof *scratch->logprobs);
     scratch->lengths = malloc((size_t)max_samples * sizeof *scratch->lengths);
     scratch->images = malloc(image_values * sizeof *scratch->images);
-    if (!scratch->prompt || !scratch->tokens || !scratch->lengths || !scratch->images) {
+    if (!scratch->prompt || !scratch->tokens || !scratch->logprobs || !scratch->lengths || !scratch->images) {
         screen_scratch_free(scratch);
         return error_set(err, "screen: out of memory for %d completions of %zu tokens", max_samples, L);
     }
@@ -36,6 +37,7 @@ int screen_scratch_create(ScreenScratch *scratch, const ModelConfig *config, int
 void screen_scratch_free(ScreenScratch *scratch) {
     free(scratch->prompt);
     free(scratch->tokens);
+    free(scratch->logprobs);
     free(scratch->lengths);
     free(scratch->images);
     memset(scratch, 0, sizeof *scratch);
@@ -57,8 +59,8 @@ int screen_prepared(Model *model, const Tokenizer *tokenizer, ScreenScratch *scr
     if (run.max_new_tokens <= 0 || run.max_new_tokens > L - prompt_len) run.max_new_tokens = L - prompt_len;
     scratch->prompt_len = prompt_len;
     scratch->max_new_tokens = run.max_new_tokens;
-    if (model_generate(model, images, scratch->prompt, prompt_len, n, &run, scratch->tokens, scratch->lengths, NULL,
-                       err) != 0)
+    if (model_generate(model, images, scratch->prompt, prompt_len, n, &run, scratch->tokens, scratch->lengths,
+                       scratch->logprobs, err) != 0)
         return -1;
     // the candidate head read the shared prefix once: one set of evidence for every completion
     const float *flaw = model->candidate_flaw_prob;

@@ -27,12 +27,16 @@ void screen_outputs_free(ScreenOutput *outputs, int count);
 
 // Buffers for screening, allocated once for up to `max_samples` completions per call. After a call,
 // prompt[0..prompt_len) and the generated tokens (row i at tokens + i * max_new_tokens, lengths[i]
-// long) stay readable until the next call: GRPO builds its training rows from them.
+// long) stay readable until the next call: GRPO builds its training rows from them. logprobs has
+// the same layout: each generated token's log-probability under the model at temperature 1 (the
+// policy itself, whatever temperature sampled it: what model_forward scores), which GRPO compares
+// with its trainer's.
 typedef struct ScreenScratch {
     int max_samples, max_text_len;
     int prompt_len, max_new_tokens; // of the last call
     int *prompt;                    // (max_text_len)
     int *tokens;                    // (max_samples, max_text_len)
+    float *logprobs;                // (max_samples, max_text_len)
     int *lengths;                   // (max_samples)
     float *images;                  // (5, 3, S, S): a place for callers to prepare the images
 } ScreenScratch;

@@ -170,15 +170,25 @@ int distributed_allreduce_mean(Distributed *dist, float *data, size_t count, Err
     return 0;
 }
 
-int distributed_allreduce_sum_doubles(Distributed *dist, double *values, int count, Error *err) {
+// A few doubles reduced in place over ranks: sum (maximum = 0) or maximum (1).
+static int allreduce_doubles(Distributed *dist, double *values, int count, int maximum, Error *err) {
     if (distributed_single(dist) || count <= 0) return 0;
 #ifdef IAR_HAVE_MPI
     double t0 = time_now_seconds();
-    int rc = MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    int rc = MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, maximum ? MPI_MAX : MPI_SUM, MPI_COMM_WORLD);
     return distributed_finish(dist, t0, rc, "allreduce of statistics", err);
 #else
+    (void)maximum;
     return 0;
 #endif
+}
+
+int distributed_allreduce_sum_doubles(Distributed *dist, double *values, int count, Error *err) {
+    return allreduce_doubles(dist, values, count, 0, err);
+}
+
+int distributed_allreduce_max_doubles(Distributed *dist, double *values, int count, Error *err) {
+    return allreduce_doubles(dist, values, count, 1, err);
 }
 
 int distributed_broadcast_bytes(Distributed *dist, void *data, size_t size, Error *err) {

@@ -66,6 +66,8 @@ int distributed_allreduce_sum(Distributed *dist, float *data, size_t count, Erro
 int distributed_allreduce_mean(Distributed *dist, float *data, size_t count, Error *err);
 // In-place sum of a few doubles (loss sums, token counts, reward statistics).
 int distributed_allreduce_sum_doubles(Distributed *dist, double *values, int count, Error *err);
+// In-place maximum of a few doubles (the worst of a per-rank statistic).
+int distributed_allreduce_max_doubles(Distributed *dist, double *values, int count, Error *err);
 // Rank 0's floats / bytes to every rank.
 int distributed_broadcast_floats(Distributed *dist, float *data, size_t count, Error *err);
 int distributed_broadcast_bytes(Distributed *dist, void *data, size_t size, Error *err);

@@ -10,6 +10,7 @@
 #include "core/fnv1a.h"
 #include "core/rng.h"
 #include "screen/model_folder.h"
+#include "train/curve.h"
 #include "train/distributed.h"
 #include "train/grpo_internal.h"
 #include "train/run.h"
@@ -293,6 +294,7 @@ static int grpo_rows_gather(GrpoRun *run, int prompts, Error *err) {
         void *data;
         size_t bytes_per_prompt;
     } arrays[] = {{r->tokens, G * T * sizeof(int)},          {r->targets, G * T * sizeof(int)},
+                  {r->sampler_logprobs, G * T * sizeof(float)},
                   {r->text_len, G * sizeof(int)},            {r->prefix_len, G * sizeof(int)},
                   {r->sample_index, G * sizeof(size_t)},     {r->completion_len, G * sizeof(int)},
                   {r->truncated, G * sizeof(int)},           {r->rewards, G * sizeof(RewardResult)},
@@ -413,9 +415,9 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
     if (root) {
         char *log_file = path_join(options->out_dir, "train_log.jsonl");
         char *svg_file = path_join(options->out_dir, "curve.svg");
-        const char *logs[1] = {log_file};
+        const char *logs[1] = {log_file}, *labels[1] = {options->out_dir};
         train_log_close(&run.log); // flush before reading it back
-        rc = grpo_curve_write_svg(logs, NULL, 1, NULL, svg_file, err);
+        rc = curve_write_svg(logs, labels, 1, NULL, svg_file, err);
         free(log_file);
         free(svg_file);
         if (rc != 0) goto done;

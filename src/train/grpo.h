@@ -81,11 +81,4 @@ typedef struct GrpoResult {
 // KL and timing.
 int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *result, Error *err);
 
-// Writes an SVG of training curves from the train_log.jsonl of one or more runs: a per-step field of
-// the rollouts (thin, 5-step mean; `train_field` NULL: "accuracy_mean", the accuracy reward; use
-// "exact_mean" to compare runs trained with different rewards) and validation exact (thick), against
-// step. labels may be NULL.
-int grpo_curve_write_svg(const char *const *log_paths, const char *const *labels, int count,
-                         const char *train_field, const char *svg_path, Error *err);
-
 #endif

@@ -23,6 +23,9 @@ typedef struct GrpoStepStats {
     double zero_signal_fraction, truncated_fraction, completion_len_mean;
     GrpoLossSummary loss;
     double entropy, grad_norm;
+    // |sampler − trainer| log-prob of the same sampled tokens (the KV-cache decode against the
+    // full forward that gives the "old" log-probs), over the groups the update forwarded; NaN: none
+    double logprob_gap_max, logprob_gap_mean;
     int skipped_updates; // updates refused for a non-finite gradient or log-prob
     double rollout_seconds, update_seconds;
 } GrpoStepStats;

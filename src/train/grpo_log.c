@@ -79,6 +79,8 @@ int grpo_log_step(GrpoRun *run, long step, const GrpoStepStats *s, Error *err) {
         {"ratio_mean", s->loss.ratio_mean},
         {"entropy", s->entropy},
         {"grad_norm", s->grad_norm},
+        {"logprob_gap_max", s->logprob_gap_max},
+        {"logprob_gap_mean", s->logprob_gap_mean},
         {"skipped_updates", s->skipped_updates},
         {"rollout_seconds", s->rollout_seconds},
         {"update_seconds", s->update_seconds},

@@ -1,5 +1,6 @@
 // grpo_rollout.c — G completions per prompt sharing the image+prompt prefix (screen_prepared),
-// scored, and laid out as training rows (text_row_from_tokens: targets on the completion only).
+// scored, and laid out as training rows (text_row_from_tokens: targets on the completion only),
+// with the sampler's log-prob of each target for the update to check its own against.
 #include "train/grpo_rollout.h"
 
 #include <stdlib.h>
@@ -16,6 +17,7 @@ int grpo_rows_create(GrpoRows *rows, int capacity, int T, Error *err) {
     size_t cells = (size_t)capacity * (size_t)T;
     rows->tokens = calloc(cells, sizeof *rows->tokens);
     rows->targets = calloc(cells, sizeof *rows->targets);
+    rows->sampler_logprobs = calloc(cells, sizeof *rows->sampler_logprobs);
     rows->text_len = calloc((size_t)capacity, sizeof *rows->text_len);
     rows->prefix_len = calloc((size_t)capacity, sizeof *rows->prefix_len);
     rows->sample_index = calloc((size_t)capacity, sizeof *rows->sample_index);
@@ -25,9 +27,9 @@ int grpo_rows_create(GrpoRows *rows, int capacity, int T, Error *err) {
     rows->rewards = calloc((size_t)capacity, sizeof *rows->rewards);
     rows->reward_total = calloc((size_t)capacity, sizeof *rows->reward_total);
     rows->advantages = calloc((size_t)capacity, sizeof *rows->advantages);
-    if (!rows->tokens || !rows->targets || !rows->text_len || !rows->prefix_len || !rows->sample_index ||
-        !rows->completion_len || !rows->truncated || !rows->completions || !rows->rewards || !rows->reward_total ||
-        !rows->advantages) {
+    if (!rows->tokens || !rows->targets || !rows->sampler_logprobs || !rows->text_len || !rows->prefix_len ||
+        !rows->sample_index || !rows->completion_len || !rows->truncated || !rows->completions || !rows->rewards ||
+        !rows->reward_total || !rows->advantages) {
         grpo_rows_free(rows);
         return error_set(err, "GRPO: out of memory for %d rollout rows of %d tokens", capacity, T);
     }
@@ -39,6 +41,7 @@ void grpo_rows_free(GrpoRows *rows) {
         for (int i = 0; i < rows->capacity; i++) free(rows->completions[i]);
     free(rows->tokens);
     free(rows->targets);
+    free(rows->sampler_logprobs);
     free(rows->text_len);
     free(rows->prefix_len);
     free(rows->sample_index);
@@ -101,6 +104,11 @@ int grpo_rollout_prompt(Model *model, GrpoSampler *sampler, const GrpoSource *so
                                                    rows->tokens + (size_t)row * rows->T,
                                                    rows->targets + (size_t)row * rows->T);
         rows->prefix_len[row] = scratch->prompt_len;
+        // generated token j is the target at position prompt_len - 1 + j (text_row_from_tokens)
+        float *logprobs = rows->sampler_logprobs + (size_t)row * rows->T;
+        const float *sampled = scratch->logprobs + (size_t)i * scratch->max_new_tokens;
+        memset(logprobs, 0, (size_t)rows->T * sizeof *logprobs);
+        for (int j = 0; j < output->completion_tokens; j++) logprobs[scratch->prompt_len - 1 + j] = sampled[j];
         rows->sample_index[row] = sample_index;
         rows->completion_len[row] = output->completion_tokens;
         rows->truncated[row] = output->truncated;

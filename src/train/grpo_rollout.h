@@ -20,6 +20,8 @@ typedef struct GrpoRows {
     int capacity, T;
     int count;               // rows filled
     int *tokens, *targets;   // (capacity, T)
+    float *sampler_logprobs; // (capacity, T) the sampler's log-prob of targets[i] at each target
+                             // position (temperature 1, as model_forward scores it), 0 elsewhere
     int *text_len, *prefix_len;
     size_t *sample_index;    // dataset index of each row
     int *completion_len;     // generated tokens (EOS included)

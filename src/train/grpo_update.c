@@ -1,7 +1,7 @@
 // grpo_update.c — the GRPO policy update on one batch of scored rollouts: for each group of G rows,
 // forward the policy (and, with β > 0, the frozen reference), turn the clipped-ratio + KL loss into
 // d(loss)/d(logprob), backward; one AdamW step per iteration, `iterations` times (the log-probs of
-// the first pass are the "old" policy's).
+// the first pass are the "old" policy's, and are checked against the sampler's).
 #include <math.h>
 #include <string.h>
 
@@ -51,6 +51,24 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
     return batch;
 }
 
+// Adds |sampler − trainer| over the group's target positions: both are log p(token) at temperature
+// 1 under the same weights, so they differ only by float rounding (KV-cache decode vs full forward).
+static void group_logprob_gap(const GrpoRows *rows, int group, int G, const ModelBatch *batch,
+                              const float *logprobs, double *gap_max, double *gap_sum, size_t *gap_count) {
+    int T = batch->text_len_max;
+    // (G, T) packed trainer log-probs against the rows' (G, rows->T) sampler log-probs
+    for (int i = 0; i < G; i++) {
+        const float *sampled = rows->sampler_logprobs + (size_t)(group * G + i) * rows->T;
+        for (int t = 0; t < T; t++) {
+            if (batch->targets[i * T + t] < 0) continue;
+            double gap = fabs((double)logprobs[i * T + t] - (double)sampled[t]);
+            if (!(gap <= *gap_max)) *gap_max = gap; // a NaN gap wins: it must show in the log
+            *gap_sum += gap;
+            (*gap_count)++;
+        }
+    }
+}
+
 static int group_has_signal(const GrpoRun *run, int group) {
     int G = run->options->group_size;
     for (int i = 0; i < G; i++)
@@ -65,8 +83,8 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
     GrpoLossScale scale = {(size_t)rows->count, 0};
     for (int i = 0; i < rows->count * rows->T; i++) scale.tokens += rows->targets[i] >= 0;
     GrpoLossStats loss_stats = {0};
-    double entropy_sum = 0, grad_norm_sum = 0;
-    size_t entropy_count = 0;
+    double entropy_sum = 0, grad_norm_sum = 0, gap_max = 0, gap_sum = 0;
+    size_t entropy_count = 0, gap_count = 0;
     int updates = 0;
     stats->skipped_updates = 0;
     size_t first, mine; // this rank's groups (all of them in one process); the loss scale stays global
@@ -86,6 +104,7 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
                 return error_prefix(err, "GRPO update: ");
             if (iteration == 0) {
                 memcpy(run->old_logprobs + offset, logprobs, (size_t)G * T * sizeof *logprobs);
+                group_logprob_gap(rows, g, G, &batch, logprobs, &gap_max, &gap_sum, &gap_count);
                 for (int i = 0; i < G * T; i++)
                     if (batch.targets[i] >= 0) {
                         entropy_sum += run->entropy[offset + i];
@@ -123,12 +142,18 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
         updates++;
     }
     // the log's statistics over every rank's groups
-    double sums[8] = {loss_stats.loss, loss_stats.kl_sum, loss_stats.ratio_sum, (double)loss_stats.clipped_low,
-                      (double)loss_stats.clipped_high, (double)loss_stats.tokens, entropy_sum, (double)entropy_count};
-    if (distributed_allreduce_sum_doubles(run->dist, sums, 8, err) != 0) return error_prefix(err, "GRPO update: ");
+    double sums[10] = {loss_stats.loss, loss_stats.kl_sum, loss_stats.ratio_sum, (double)loss_stats.clipped_low,
+                       (double)loss_stats.clipped_high, (double)loss_stats.tokens, entropy_sum, (double)entropy_count,
+                       gap_sum, (double)gap_count};
+    if (distributed_allreduce_sum_doubles(run->dist, sums, 10, err) != 0 ||
+        distributed_allreduce_max_doubles(run->dist, &gap_max, 1, err) != 0)
+        return error_prefix(err, "GRPO update: ");
     loss_stats.loss = sums[0], loss_stats.kl_sum = sums[1], loss_stats.ratio_sum = sums[2];
     loss_stats.clipped_low = (size_t)sums[3], loss_stats.clipped_high = (size_t)sums[4], loss_stats.tokens = (size_t)sums[5];
     entropy_sum = sums[6], entropy_count = (size_t)sums[7];
+    gap_sum = sums[8], gap_count = (size_t)sums[9];
+    stats->logprob_gap_max = gap_count ? gap_max : NAN;
+    stats->logprob_gap_mean = gap_count ? gap_sum / (double)gap_count : NAN;
     grpo_loss_stats_summary(&loss_stats, &stats->loss);
     stats->entropy = entropy_count ? entropy_sum / (double)entropy_count : NAN;
     stats->grad_norm = updates ? grad_norm_sum / updates : 0.0;

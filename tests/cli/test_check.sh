@@ -30,7 +30,10 @@ grep -q "example" "$TMP/help.txt" || fail "convert --help has no example"
 grep -q "valid, 3 samples" "$TMP/out.txt" || fail "no sample count"
 grep -q "random-guess exact score: 6.67" "$TMP/out.txt" || fail "wrong random-guess score"
 grep -q "width 1..1, height 1..1" "$TMP/out.txt" || fail "no image sizes"
-"$IAR" check --json "$TMP/d/data.jsonl" 2>/dev/null | grep -q '"answer_size_histogram":\[0,1,1,1,0\]' || fail "--json histogram"
+"$IAR" check --json "$TMP/d/data.jsonl" > "$TMP/out.json" 2>/dev/null || fail "check --json failed"
+grep -q '"answer_size_histogram":\[0,1,1,1,0\]' "$TMP/out.json" || fail "--json histogram"
+python3 -c 'import json, sys; o = json.load(open(sys.argv[1])); assert o["samples"] == 3 and abs(o["random_exact"] - 1 / 15) < 1e-6, o' \
+    "$TMP/out.json" || fail "check --json is not the documented JSON"
 
 # An invalid file: every problem, with its line, and a non-zero exit.
 { line s1 lighting '["B","B"]'; line s2 light '["A"]'; echo '{oops'; line s1 placement '["A"]' img/short.png; line s5 lighting '["A"]' /etc/passwd; } > "$TMP/d/bad.jsonl"

@@ -62,6 +62,17 @@ printf 'id,original,a,b,c,d,dimension\nfirst,mine/photo.jpg,mine/wide.png,mine/b
 "$IAR" screen --batch "$TMP/sets.csv" --out "$TMP/run-csv" --model "$TMP/ck" > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "batch csv failed"; }
 [ "$(wc -l < "$TMP/run-csv/predictions.jsonl")" -eq 2 ] || fail "batch csv: not two predictions"
 grep -q '"gold":null' "$TMP/run-csv/predictions.jsonl" || fail "batch csv: unlabelled predictions do not say gold null"
+# --batch --json: one JSON summary, valid whatever the run folder's name holds
+"$IAR" screen --batch "$TMP/sets.csv" --out "$TMP/run \"quoted\" \\ folder" --model "$TMP/ck" --json > "$TMP/out.json" 2>"$TMP/err.txt" \
+    || { cat "$TMP/err.txt"; fail "batch --json failed"; }
+python3 - "$TMP/out.json" "$TMP/run \"quoted\" \\ folder" <<'PY' || fail "batch --json summary is not valid JSON naming the run"
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert len(lines) == 1, lines
+o = json.loads(lines[0])
+assert o["run"] == sys.argv[2] and o["predictions"] == sys.argv[2] + "/predictions.jsonl", o
+assert o["selected"] == 2 and o["screened"] == 2 and o["failed"] == 0, o
+PY
 mkdir -p "$TMP/sets/one" "$TMP/sets/two"
 for s in one two; do cp "$M/photo.jpg" "$TMP/sets/$s/original.jpg"; for n in a b c d; do cp "$M/b.png" "$TMP/sets/$s/$n.png"; done; done
 "$IAR" screen --batch "$TMP/sets" --out "$TMP/run-dir" --model "$TMP/ck" > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "batch folder failed"; }
@@ -86,9 +97,10 @@ grep -q "\"model\":[[:space:]]*\"native:$TMP/ck\"" "$TMP/run-eval/run.json" || f
 "$IAR" report "$TMP/run-eval" --resamples=abc > /dev/null 2>"$TMP/err.txt" && fail "report --resamples=abc accepted"
 grep -q -- "--resamples" "$TMP/err.txt" || fail "report: a bad value's error does not name the option"
 
-# `iar plot` draws curves from a run's train_log.jsonl (training no longer plots)
+# `iar plot` draws curves from a run's train_log.jsonl, titled by the kind of run
 "$IAR" plot "$TMP/curve.svg" "$TMP/ck=tiny" --field=loss > /dev/null 2>"$TMP/err.txt" || { cat "$TMP/err.txt"; fail "iar plot failed"; }
 grep -q "<svg" "$TMP/curve.svg" && grep -q "tiny" "$TMP/curve.svg" || fail "iar plot: no SVG with the run's label"
+grep -q ">SFT: " "$TMP/curve.svg" || fail "iar plot: an SFT run's chart is not titled SFT"
 "$IAR" train grpo --curve x.svg "$TMP/ck" > /dev/null 2>"$TMP/err.txt" && fail "train grpo --curve still accepted"
 grep -q "iar plot" "$TMP/err.txt" || fail "train grpo --curve does not point to iar plot"
 
@@ -103,16 +115,32 @@ grep -q "iar plot" "$TMP/err.txt" || fail "train grpo --curve does not point to 
     --val-samples=0 --cache-dir="$TMP/cache2" --threads=1 --peak-gflops=10 > "$TMP/out.txt" 2>&1 \
     || { cat "$TMP/out.txt"; fail "train sft with --opt=value failed"; }
 
+# `iar report` draws the training curves behind the runs it compares: the native model folder an
+# eval run names in run.json (SFT), or a train_log.jsonl in the run folder itself (GRPO here)
+cp -r "$TMP/run-eval" "$TMP/run-eval-grpo" && cp "$TMP/grpo/train_log.jsonl" "$TMP/run-eval-grpo/"
+"$IAR" report "$TMP/run-eval" "$TMP/run-eval-grpo" -o "$TMP/report" --thumbnail 0 > "$TMP/out.txt" 2>&1 \
+    || { cat "$TMP/out.txt"; fail "report failed"; }
+for kind in sft grpo; do
+    [ -f "$TMP/report/curves-$kind.svg" ] || fail "report: no curves-$kind.svg"
+    grep -q "](curves-$kind.svg)" "$TMP/report/report.md" || fail "report.md does not link curves-$kind.svg"
+done
+grep -q '>SFT: training and validation<' "$TMP/report/report.html" || fail "report.html does not inline the SFT curves"
+grep -q '>GRPO: rollouts and validation<' "$TMP/report/report.html" || fail "report.html does not inline the GRPO curves"
+grep -q '<h2>By what the data knows</h2>' "$TMP/report/report.html" || fail "report.html has no breakdown by what the data knows"
+
 # resumable: 100 sets, killed with SIGKILL part way, re-run: each id exactly once
 printf 'id,original,a,b,c,d,dimension\n' > "$TMP/many.csv"
 i=0; while [ $i -lt 100 ]; do printf 's%03d,mine/photo.jpg,mine/wide.png,mine/b.png,mine/c.png,mine/d.png,extension\n' $i >> "$TMP/many.csv"; i=$((i+1)); done
 "$IAR" screen --batch "$TMP/many.csv" --out "$TMP/run-many" --model "$TMP/ck" > /dev/null 2>&1 &
 pid=$!
-n=0; while [ $n -lt 200 ]; do
-    [ -f "$TMP/run-many/predictions.jsonl" ] && [ "$(wc -l < "$TMP/run-many/predictions.jsonl")" -ge 10 ] && break
-    sleep 0.05; n=$((n+1))
+n=0; while [ $n -lt 500 ]; do # kill as soon as a few sets are done: the rest must be left to resume
+    [ -f "$TMP/run-many/predictions.jsonl" ] && [ "$(wc -l < "$TMP/run-many/predictions.jsonl")" -ge 3 ] && break
+    sleep 0.02; n=$((n+1))
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+# the kill must have cut the run short, or the resume below proves nothing
+killed_at=$(wc -l < "$TMP/run-many/predictions.jsonl" 2>/dev/null || echo 0)
+[ "$killed_at" -lt 100 ] || fail "kill -9 came after all 100 sets were screened: the resume was not exercised"
 "$IAR" screen --batch "$TMP/many.csv" --out "$TMP/run-many" --model "$TMP/ck" > "$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; fail "batch resume failed"; }
 python3 - "$TMP/run-many/predictions.jsonl" <<'PY' || fail "batch resume lost or duplicated ids"
 import json, sys

@@ -1,8 +1,9 @@
 // page_test.mjs — headless Chromium (Debian's, driven by playwright-core) on the page of `iar serve`:
 //   node tests/serve/page_test.mjs BASE_URL IMAGE_DIR SCREENSHOT.png [EXPECTED_FLAWED] [API_KEY]
 // Uploads original.png and A..D.png into the five slots, presses Screen, waits for the verdict,
-// checks it (e.g. "B, D"; "" accepts any verdict, incl. an unreadable answer) and the slot
-// markings, saves a screenshot; picks the five files at once under names that sort the wrong way
+// checks it (e.g. "B, D"; "" accepts any verdict, incl. an unreadable answer), the slot markings
+// and each candidate's evidence line against the server's p_flawed (EXPECT_EVIDENCE=1: the server
+// must send it), saves a screenshot; picks the five files at once under names that sort the wrong way
 // ("a.png" before "orig.png") and checks the order rule put each in its slot; at phone width (390
 // px) checks nothing overflows; then the example button loads a sample, screens it, and checks
 // the mismatch marks against the dataset's answer. Exits non-zero on any failure.
@@ -32,10 +33,23 @@ try {
   for (const name of ["original", "A", "B", "C", "D"])
     await page.setInputFiles("#slot-" + name + " input", path.join(imageDir, name + ".png"));
   await page.waitForFunction(() => !document.getElementById("screen").disabled, null, { timeout: 10000 });
+  const screened = page.waitForResponse((r) => r.url().endsWith("/v1/screen"), { timeout: 30000 });
   await page.click("#screen");
   await page.waitForFunction(() => /^(Flawed|No flawed|Error|The model)/.test(document.getElementById("verdict").textContent),
     null, { timeout: 30000 });
   const verdict = await page.textContent("#verdict");
+  // each candidate's evidence, as the server gave it (a model without a candidate head gives none)
+  const answer = await (await screened).json();
+  let withEvidence = 0;
+  for (const v of answer.verdicts || []) {
+    const shown = await page.textContent("#slot-" + v.candidate + " .evidence");
+    const want = typeof v.p_flawed === "number" ? "evidence: P(flawed) " + v.p_flawed.toFixed(2) : "";
+    if (shown !== want) throw new Error("candidate " + v.candidate + " shows '" + shown + "', expected '" + want + "'");
+    withEvidence += want !== "";
+  }
+  console.log("evidence shown for " + withEvidence + " candidates");
+  if (process.env.EXPECT_EVIDENCE === "1" && withEvidence !== 4)
+    throw new Error("the server sent evidence for " + withEvidence + " of 4 candidates");
   const marked = await page.$$eval(".slot.flawed .name", (els) => els.map((e) => e.textContent.replace("Candidate ", "")));
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log("verdict: " + verdict + " | marked flawed: " + marked.join(", "));

@@ -1,6 +1,7 @@
 // serve_support.c — the fake screener, test images and HTTP client used by the serve tests.
 #include "serve_support.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,12 @@ static int fake_screen(Screener *self, int worker, const ScreenerInput *input, S
     }
 
     double original = image_mean(input->images[0]);
+    float evidence[CANDIDATE_COUNT]; // as a candidate head would: P(flawed) grows with the difference
     char letters[16] = "", think[256];
     int offset = snprintf(think, sizeof think, "dimension %s; means %.0f", input->dimension >= 0 ? dimension_id((Dimension)input->dimension) : "unknown", original);
     for (int i = 0; i < CANDIDATE_COUNT; i++) {
         double mean = image_mean(input->images[i + 1]);
+        evidence[i] = (float)(fabs(mean - original) / 40.0 < 1.0 ? fabs(mean - original) / 40.0 : 1.0);
         offset += snprintf(think + offset, sizeof think - (size_t)offset, " %c=%.0f", 'A' + i, mean);
         if (mean - original > 20 || original - mean > 20) {
             size_t used = strlen(letters);
@@ -51,6 +54,8 @@ static int fake_screen(Screener *self, int worker, const ScreenerInput *input, S
             break;
         }
         outputs[c].prompt_tokens = 100;
+        outputs[c].has_evidence = 1;
+        memcpy(outputs[c].evidence, evidence, sizeof evidence);
         outputs[c].completion_tokens = (int)strlen(outputs[c].text) / 4;
         // a reply longer than max_tokens (four characters a token) is cut, as the model's would be
         int cap = input->generate.max_new_tokens;
