@@ -9,6 +9,8 @@
 #   RSS_SECONDS (stop the memory run early after this long; default 300), BASELINE_N (default 20).
 # Baseline in the same run: `iar eval --model native:CKPT` (no HTTP) on the same sample BASELINE_N times.
 # Prints one JSON line per measurement and a markdown table at the end.
+# This bench raises --max-concurrent to 64, so it never sees a 503. For a flood against the
+# default limits (statuses, /health and memory under 64 clients), see bench/serve_load.sh.
 set -eu
 CKPT=${1:?usage: bench/serve.sh CKPT DATA.jsonl}
 DATA=${2:?usage: bench/serve.sh CKPT DATA.jsonl}
