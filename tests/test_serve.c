@@ -541,6 +541,32 @@ static void test_saturation_gets_503_with_retry_after(void **state) {
     server_down(&t);
 }
 
+// A full server refuses before it decodes: a request whose images are not images gets 503, not the
+// 400 that decoding them would give (every refusal used to cost a whole decode).
+static void test_full_server_refuses_before_decoding(void **state) {
+    (void)state;
+    TestServer t;
+    server_up_limited(&t, 1, 600, 1, 0);
+    ParallelCall slow = {&t, NULL, {0}};
+    char *body = serve_test_screen_body(LEVELS_BD);
+    slow.body = body;
+    pthread_t thread;
+    pthread_create(&thread, NULL, parallel_call, &slow);
+    usleep(200 * 1000); // the slow request holds the only place
+    const char *broken = "{\"original\":\"data:image/png;base64,AAAA\",\"candidates\":[\"data:image/png;base64,AAAA\","
+                         "\"data:image/png;base64,AAAA\",\"data:image/png;base64,AAAA\",\"data:image/png;base64,AAAA\"]}";
+    HttpResult r;
+    assert_int_equal(call(&t, "POST", "/v1/screen", broken, NULL, &r), 503);
+    http_result_free(&r);
+    pthread_join(thread, NULL);
+    assert_int_equal(slow.result.status, 200);
+    http_result_free(&slow.result);
+    assert_int_equal(call(&t, "POST", "/v1/screen", broken, NULL, &r), 400); // with room: decoded, refused
+    http_result_free(&r);
+    free(body);
+    server_down(&t);
+}
+
 static void test_waiting_past_the_timeout_gets_504(void **state) {
     (void)state;
     TestServer t;
@@ -632,6 +658,7 @@ int main(void) {
         cmocka_unit_test(test_bad_input_gets_its_status),
         cmocka_unit_test(test_api_key_required_when_set),
         cmocka_unit_test(test_saturation_gets_503_with_retry_after),
+        cmocka_unit_test(test_full_server_refuses_before_decoding),
         cmocka_unit_test(test_waiting_past_the_timeout_gets_504),
         cmocka_unit_test(test_stalled_connection_is_closed),
         cmocka_unit_test(test_workers_never_shared),

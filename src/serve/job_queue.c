@@ -126,6 +126,12 @@ int job_queue_reserve(JobQueue *queue) {
     return ok ? 0 : -1;
 }
 
+void job_queue_unreserve(JobQueue *queue) {
+    pthread_mutex_lock(&queue->lock);
+    queue->admitted--;
+    pthread_mutex_unlock(&queue->lock);
+}
+
 void job_queue_push(JobQueue *queue, ScreenJob *job) {
     job->next = NULL;
     job->enqueued_seconds = time_now_seconds();

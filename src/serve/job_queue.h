@@ -46,6 +46,8 @@ int job_queue_start(JobQueue *queue, Screener *screener, int capacity, double ti
                     Error *err);
 // Reserves a place; -1 when `capacity` jobs are already admitted or the queue is stopping.
 int job_queue_reserve(JobQueue *queue);
+// Gives back a reserved place that will not be used (the request failed before it was queued).
+void job_queue_unreserve(JobQueue *queue);
 // Queues a job on a reserved place. The place is released after the job's on_done returns.
 void job_queue_push(JobQueue *queue, ScreenJob *job);
 // Runs what is queued, then joins the workers.

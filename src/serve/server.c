@@ -4,6 +4,7 @@
 #include "serve/server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -330,6 +331,15 @@ static enum MHD_Result submit_job(RequestState *state) {
     ServeServer *server = state->server;
     Error err = {{0}};
     ScreenRequest *request = &state->job.request;
+    // the place first: a request the server has no room for is refused before its images are decoded
+    if (state->started_while_stopping || job_queue_reserve(&server->queue) != 0) {
+        free(state->body);
+        state->body = NULL;
+        metrics_add(&server->metrics, &server->metrics.rejected, 1);
+        return respond_error(state, 503,
+                             state->started_while_stopping ? "the server is shutting down"
+                                              : "the server is at its limit of concurrent screening requests; retry after 1 s");
+    }
     RequestLimits limits = server->options.limits;
     limits.reserve_pixels = reserve_pixels;
     limits.reserve_user = state;
@@ -341,15 +351,9 @@ static enum MHD_Result submit_job(RequestState *state) {
     free(state->body);
     state->body = NULL;
     if (rc != 0) {
+        job_queue_unreserve(&server->queue);
         if (request->error_status == 503) metrics_add(&server->metrics, &server->metrics.rejected, 1);
         return respond_error(state, request->error_status ? request->error_status : 400, err.message);
-    }
-    if (state->started_while_stopping || job_queue_reserve(&server->queue) != 0) {
-        request_free(request);
-        metrics_add(&server->metrics, &server->metrics.rejected, 1);
-        return respond_error(state, 503,
-                             state->started_while_stopping ? "the server is shutting down"
-                                              : "the server is at its limit of concurrent screening requests; retry after 1 s");
     }
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(state->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     state->socket = info ? (int)info->connect_fd : -1;
@@ -541,8 +545,13 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     request_state_free(state);
 }
 
+// Decoded pixels of one request above which its freed buffers are handed back to the system at once
+// (glibc keeps freed heap memory for reuse otherwise: the server's RSS would stay at its peak).
+#define SERVE_TRIM_PIXELS ((size_t)4 << 20)
+
 static void request_state_free(RequestState *state) {
     ServeServer *server = state->server;
+    int trim = state->job.request.pixels > SERVE_TRIM_PIXELS;
     request_free(&state->job.request);
     job_outputs_free(&state->job);
     if (state->pixels_reserved) __atomic_sub_fetch(&server->pixels_in_use, state->pixels_reserved, __ATOMIC_ACQ_REL);
@@ -550,6 +559,7 @@ static void request_state_free(RequestState *state) {
     free(state->stream);
     free(state->body);
     free(state);
+    if (trim) malloc_trim(0);
 }
 
 // ---- start and stop ----
