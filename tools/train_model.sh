@@ -6,13 +6,14 @@
 # (or in several sittings) and it continues where it stopped.
 #
 #   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
-#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 MIX3_STEPS=3000 SFT_STEPS=1000 tools/train_model.sh
+#   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 MIX3_STEPS=3000 \
+#       PRODUCT_STEPS=7000 SFT_STEPS=1000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
 # scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS and MIX3_STEPS (a second
 # and third photo sitting at half the learning rate, each from its own data seed; 0: none),
-# SFT_STEPS, SEED (tower + SFT seed, default 1),
+# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ TOWER_STEPS=${TOWER_STEPS:-10000}
 MIX_STEPS=${MIX_STEPS:-6000}
 MIX2_STEPS=${MIX2_STEPS:-2000}
 MIX3_STEPS=${MIX3_STEPS:-3000}
+PRODUCT_STEPS=${PRODUCT_STEPS:-7000}
 SFT_STEPS=${SFT_STEPS:-1000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
@@ -58,7 +60,18 @@ if [ "$MIX_STEPS" -gt 0 ]; then
     mix_sitting tower-mix3 1003 "$MIX3_STEPS" 0.0005 # after the composite layout joined the photo style
 fi
 
-# 3. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
+# 3. The product view (docs/MODEL.md): a second tower that reads each candidate's product at the
+# original's scale, found on the first tower's grid; deformation samples only, in the tower's style.
+PRODUCT_ARGS=
+if [ "$PRODUCT_STEPS" -gt 0 ]; then
+    say "product-view tower: $PRODUCT_STEPS steps (resumes)"
+    "$IAR" train vision --out "$WORK/product" --config small --image-size 64 --product-view 128 --dims deformation \
+        --style "$STYLE" --data-seed 1004 --steps "$PRODUCT_STEPS" --seed "$SEED" --val-every 1000 --save-every 100 \
+        --val-samples 400 ${THREADS:+--threads $THREADS} --resume
+    PRODUCT_ARGS="--init-product $WORK/product"
+fi
+
+# 4. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
 # step uses (the tower streams seeds 1000-1003 and 999): drawn (seed 2) and photographed (seed 3).
 [ -f "$WORK/train/data.jsonl" ] || "$IAR" synth --out "$WORK/train" --n "$NTRAIN" --seed 1 --size 128 --style "$STYLE"
 [ -f "$WORK/test/data.jsonl" ] || "$IAR" synth --out "$WORK/test" --n "$NTEST" --seed 2 --size 128 --style render
@@ -66,13 +79,13 @@ fi
     "$IAR" synth --out "$WORK/test-photo" --n "$NTEST" --seed 3 --size 128 --style photo
 [ -f "$WORK/tokenizer.json" ] || "$IAR" train tokenizer --data "$WORK/train/data.jsonl" --out "$WORK/tokenizer.json" --vocab 1024
 
-# 4. SFT of the language side on the frozen tower.
+# 5. SFT of the language side on the frozen tower(s).
 say "SFT on the tower: $SFT_STEPS steps (resumes)"
 "$IAR" train sft --data "$WORK/train/data.jsonl" --tokenizer "$WORK/tokenizer.json" --init-vision "$TOWER" \
-    --config small --out "$WORK/sft" --steps "$SFT_STEPS" --batch 16 --seed "$SEED" --val-every 500 \
+    $PRODUCT_ARGS --config small --out "$WORK/sft" --steps "$SFT_STEPS" --batch 16 --seed "$SEED" --val-every 500 \
     --val-samples 32 ${THREADS:+--threads $THREADS} --resume
 
-# 5. Evaluation on the fresh test sets and the real-photo check set, then the model folder with its card.
+# 6. Evaluation on the fresh test sets and the real-photo check set, then the model folder with its card.
 "$IAR" eval --data "$WORK/test/data.jsonl" --model random --out "$WORK/eval/random" >/dev/null
 "$IAR" eval --data "$WORK/test/data.jsonl" --model "native:$WORK/sft" --name iar-small --out "$WORK/eval/model" >/dev/null
 if [ "$STYLE" = mix ]; then
@@ -83,10 +96,16 @@ mkdir -p "$OUT/tower"
 for f in model.safetensors config.json tokenizer.json; do cp "$WORK/sft/$f" "$OUT/$f"; done
 # the tower alone too: `iar demo` and `iar train sft --init-vision` train new language sides on it
 for f in tower.safetensors tower.json; do cp "$TOWER/$f" "$OUT/tower/$f"; done
-"$IAR" train vision --out "$TOWER" --evaluate --val-seed 2 --val-samples 400 ${THREADS:+--threads $THREADS} \
+PAIR=
+if [ -n "$PRODUCT_ARGS" ]; then
+    mkdir -p "$OUT/product_tower"
+    for f in tower.safetensors tower.json; do cp "$WORK/product/$f" "$OUT/product_tower/$f"; done
+    PAIR="--product $WORK/product"
+fi
+"$IAR" train vision --out "$TOWER" --evaluate $PAIR --val-seed 2 --val-samples 400 ${THREADS:+--threads $THREADS} \
     > "$WORK/eval/tower.md"
 "$IAR" report "$WORK/eval/random" "$WORK/eval/model" -o "$WORK/eval/report" > "$WORK/eval/table.md"
-[ "$STYLE" = render ] || "$IAR" train vision --out "$TOWER" --evaluate --val-seed 3 --val-samples 400 --style photo \
+[ "$STYLE" = render ] || "$IAR" train vision --out "$TOWER" --evaluate $PAIR --val-seed 3 --val-samples 400 --style photo \
     ${THREADS:+--threads $THREADS} > "$WORK/eval/tower-photo.md"
 BUILD=$(dirname "$IAR") OUT="$WORK/realset" bench/realset.sh "$OUT" > "$WORK/eval/realset.md"
 say "done: $OUT ($(du -sh "$OUT" | cut -f1)); tables in $WORK/eval/: table.md, tower.md, tower-photo.md, realset.md"

@@ -13,7 +13,8 @@ typedef struct DemoStep {
     const char *title;
     const char *done_marker; // relative to the demo folder; the step is skipped when it exists
     int (*run)(int argc, char **argv);
-    const char *args;        // space-separated; "{D}" is the demo folder, "{M}" the shipped model's
+    const char *args;        // space-separated; "{D}" is the demo folder, "{M}" the shipped model's;
+                             // the word "{PRODUCT}": --init-product {M}/product_tower when the model has one
 } DemoStep;
 
 // Shared by both paths: the test benchmark (a seed no training uses), its check and contact sheet,
@@ -29,10 +30,11 @@ typedef struct DemoStep {
     {"evaluate the random baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model random --out {D}/runs/random"}, \
     {"evaluate the select-all baseline", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model all --out {D}/runs/all"}
 
-// SFT of a fresh language side on a frozen tower, DPA-GRPO on top, both evaluated.
-#define DEMO_TRAIN_STEPS(TOWER, TOKENIZER)                                                                            \
+// SFT of a fresh language side on a frozen tower (and the model's product-view tower: PRODUCT),
+// DPA-GRPO on top, both evaluated.
+#define DEMO_TRAIN_STEPS(TOWER, PRODUCT, TOKENIZER)                                                                   \
     {"chain-of-thought SFT of a small language side on the frozen tower", "sft/model.safetensors", cmd_train,       \
-     "train sft --data {D}/train/data.jsonl --tokenizer " TOKENIZER " --init-vision " TOWER " --config small "      \
+     "train sft --data {D}/train/data.jsonl --tokenizer " TOKENIZER " --init-vision " TOWER PRODUCT " --config small " \
      "--out {D}/sft --steps 1200 --batch 16 --val-every 0 --val-samples 16 --resume"},                                \
     {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,                                          \
      "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 80 --group 8 " \
@@ -46,7 +48,7 @@ static const DemoStep SHIPPED_STEPS[] = {
     DEMO_DATA_STEPS,
     {"evaluate the shipped model", NULL, cmd_eval,
      "eval --data {D}/test/data.jsonl --model native:{M} --name shipped --out {D}/runs/shipped"},
-    DEMO_TRAIN_STEPS("{M}/tower", "{M}/tokenizer.json"),
+    DEMO_TRAIN_STEPS("{M}/tower", " {PRODUCT}", "{M}/tokenizer.json"),
     {"report", NULL, cmd_report,
      "report {D}/runs/random {D}/runs/all {D}/runs/shipped {D}/runs/sft {D}/runs/grpo -o {D}/report"},
 };
@@ -59,7 +61,7 @@ static const DemoStep SCRATCH_STEPS[] = {
      "--resume"},
     {"train the tokenizer", "tokenizer.json", cmd_train,
      "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
-    DEMO_TRAIN_STEPS("{D}/tower", "{D}/tokenizer.json"),
+    DEMO_TRAIN_STEPS("{D}/tower", "", "{D}/tokenizer.json"),
     {"report", NULL, cmd_report, "report {D}/runs/random {D}/runs/all {D}/runs/sft {D}/runs/grpo -o {D}/report"},
 };
 
@@ -67,7 +69,7 @@ static void usage(FILE *out) {
     fprintf(out, "usage: iar demo [--out DIR] [--from N] [--from-scratch] [--model DIR]\n\n"
                  "Runs the embedded default end to end: generates a fresh test benchmark, evaluates the\n"
                  "shipped model (models/iar-small) against the random and select-all baselines, then SFTs a\n"
-                 "small language side on the shipped model's frozen vision tower and DPA-GRPOs it, evaluates\n"
+                 "small language side on the shipped model's frozen vision tower(s) and DPA-GRPOs it, evaluates\n"
                  "both, prints the paper-style table and writes DIR/report/report.html.\n"
                  "--from-scratch pretrains a tower here instead (short) and trains everything on top of it.\n"
                  "Steps whose output exists are skipped: re-running resumes.\n\n"
@@ -81,18 +83,26 @@ static void usage(FILE *out) {
 
 // Splits the step's template on spaces first, then puts the demo folder in place of "{D}" (and the
 // model folder in place of "{M}") inside each word, so a folder whose name has spaces stays one
-// argument. Returns argc. One allocation (*storage).
-static int demo_build_argv(const char *args, const char *dir, const char *model, char **argv, int max,
-                           char **storage) {
-    size_t n = 2 * strlen(args) + 2;
+// argument; the word "{PRODUCT}" becomes two or none (`product`: the model's product-view tower
+// folder, NULL when it has none). Returns argc. One allocation (*storage).
+static int demo_build_argv(const char *args, const char *dir, const char *model, const char *product, char **argv,
+                           int max, char **storage) {
+    size_t n = 2 * strlen(args) + 2 + (product ? strlen(product) + 32 : 0);
     for (const char *p = strstr(args, "{"); p; p = strstr(p + 1, "{")) n += strlen(dir) + strlen(model);
     char *buffer = malloc(n);
     if (!buffer) return -1;
     char *w = buffer;
     int argc = 0;
-    for (const char *p = args; *p && argc < max - 1;) {
+    for (const char *p = args; *p && argc < max - 2;) {
         while (*p == ' ') p++;
         if (!*p) break;
+        if (strncmp(p, "{PRODUCT}", 9) == 0 && (p[9] == ' ' || !p[9])) {
+            p += 9;
+            if (!product) continue;
+            argv[argc++] = strcpy(w, "--init-product"), w += strlen(w) + 1;
+            argv[argc++] = strcpy(w, product), w += strlen(w) + 1;
+            continue;
+        }
         argv[argc++] = w;
         while (*p && *p != ' ') {
             if (strncmp(p, "{D}", 3) == 0 || strncmp(p, "{M}", 3) == 0) {
@@ -130,6 +140,12 @@ int cmd_demo(int argc, char **argv) {
         return cli_fail("demo: no shipped model; run `iar demo --from-scratch` to train everything here");
     Error err = {{0}};
     if (dir_create_all(dir, &err) != 0) return cli_fail_error(&err);
+    char *product = from_scratch ? NULL : path_join(model, "product_tower"), *product_json = NULL;
+    if (product) {
+        product_json = path_join(product, "tower.json");
+        if (!file_exists(product_json)) free(product), product = NULL;
+        free(product_json);
+    }
     const DemoStep *STEPS = from_scratch ? SCRATCH_STEPS : SHIPPED_STEPS;
     int steps = from_scratch ? (int)(sizeof SCRATCH_STEPS / sizeof SCRATCH_STEPS[0])
                              : (int)(sizeof SHIPPED_STEPS / sizeof SHIPPED_STEPS[0]);
@@ -147,14 +163,21 @@ int cmd_demo(int argc, char **argv) {
         }
         fprintf(stderr, "[demo %d/%d] %s (%.0fs elapsed)\n", s + 1, steps, step->title, time_now_seconds() - start);
         char *step_argv[64], *storage = NULL;
-        int step_argc = demo_build_argv(step->args, dir, model, step_argv, 64, &storage);
-        if (step_argc < 0) return cli_fail("demo: out of memory");
+        int step_argc = demo_build_argv(step->args, dir, model, product, step_argv, 64, &storage);
+        if (step_argc < 0) {
+            free(product);
+            return cli_fail("demo: out of memory");
+        }
         int rc = step->run(step_argc, step_argv);
         fflush(stdout); // keep the step's table and the next progress line in order
         free(storage);
-        if (rc != 0) return cli_fail("demo: step %d (%s) failed; fix it and re-run `iar demo --out %s` to resume",
-                                     s + 1, step->title, dir);
+        if (rc != 0) {
+            free(product);
+            return cli_fail("demo: step %d (%s) failed; fix it and re-run `iar demo --out %s` to resume", s + 1,
+                            step->title, dir);
+        }
     }
+    free(product);
     fprintf(stderr, "[demo] finished in %.0fs; report: %s/report/report.html\n", time_now_seconds() - start, dir);
     return 0;
 }
