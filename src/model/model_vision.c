@@ -35,16 +35,12 @@ static int product_features(Model *model, const float *images, const TowerOutput
     int P = model_image_tokens(c), U = model_vision_width(c);
     TowerOutput out;
     if (product_view_forward(model->product_tower, images, frame, dimension, B, &out, err) != 0) return -1;
-    for (int b = 0; b < B; b++) {
+    for (int b = 0; b < B; b++)
         for (int i = 1; i < MODEL_IMAGE_COUNT; i++)
             for (int t = 0; t < P; t++)
                 features[(((size_t)b * MODEL_IMAGE_COUNT + i) * P + t) * U + U - 1] =
                     out.flaw_logit[b * TOWER_CANDIDATES + i - 1];
-        if (dimension && dimension[b] == 0)
-            for (int k = 0; k < TOWER_CANDIDATES; k++)
-                model->candidate_flaw_prob[(size_t)b * 4 + k] =
-                    1.0f / (1.0f + expf(-out.flaw_logit[b * TOWER_CANDIDATES + k]));
-    }
+    product_view_merge_probabilities(model->candidate_flaw_prob, out.flaw_logit, dimension, B);
     return 0;
 }
 

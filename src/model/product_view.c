@@ -135,3 +135,10 @@ int product_view_forward(Tower *product, const float *frame_images, const TowerO
     free(views);
     return rc;
 }
+
+void product_view_merge_probabilities(float *p, const float *view_logit, const int *dimension, int B) {
+    for (int b = 0; dimension && b < B; b++)
+        if (dimension[b] == 0)
+            for (int c = 0; c < TOWER_CANDIDATES; c++)
+                p[b * TOWER_CANDIDATES + c] = 1.0f / (1.0f + expf(-view_logit[b * TOWER_CANDIDATES + c]));
+}

@@ -43,4 +43,8 @@ int product_view_prepare(const TowerConfig *product, const float *source, const 
 int product_view_forward(Tower *product, const float *frame_images, const TowerOutput *frame, const int *dimension,
                          int B, TowerOutput *out, Error *err);
 
+// The model's per-candidate P(flawed) with both towers: in a deformation row (dimension 0) the
+// product tower's, sigmoid(view_logit), replaces the frame tower's in p (B, 4); other rows keep it.
+void product_view_merge_probabilities(float *p, const float *view_logit, const int *dimension, int B);
+
 #endif

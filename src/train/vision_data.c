@@ -200,10 +200,7 @@ int vision_evaluate(Tower *tower, Tower *product, const VisionBatch *set, int ba
             return -1;
         }
         tower_flaw_probabilities(tower, p, n);
-        for (int i = 0; product && i < n; i++) // deformation: the product tower's view
-            if (dimension[i] == 0)
-                for (int c = 0; c < TOWER_CANDIDATES; c++)
-                    p[(size_t)i * 4 + c] = 1.0f / (1.0f + expf(-view.flaw_logit[(size_t)i * 4 + c]));
+        if (product) product_view_merge_probabilities(p, view.flaw_logit, dimension, n);
         for (int i = 0; i < n; i++) {
             int s = first + i;
             unsigned gold = 0, predicted = vision_answer_from_probabilities(p + (size_t)i * 4);
