@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     char **texts = calloc(dataset.count, sizeof *texts);
-    for (size_t i = 0; i < dataset.count; i++) texts[i] = text_sample_completion(&dataset.samples[i]);
+    for (size_t i = 0; i < dataset.count; i++) texts[i] = sample_completion_text(&dataset.samples[i]);
     measure("iar-chunks-v1", 512, texts, dataset.count);
     measure("iar-chunks-v1", 1024, texts, dataset.count);
     measure("iar-phrases-v1", 512, texts, dataset.count);

@@ -35,7 +35,7 @@ static int fixture_setup(void **state) {
     }
     const char *texts[13];
     char *owned[12];
-    for (size_t i = 0; i < 12; i++) texts[i] = owned[i] = text_sample_completion(&f->dataset.samples[i]);
+    for (size_t i = 0; i < 12; i++) texts[i] = owned[i] = sample_completion_text(&f->dataset.samples[i]);
     texts[12] = "check lighting: which of A B C D are flawed?";
     int rc = tokenizer_train(&f->tokenizer, texts, 13, 300, &err);
     for (int i = 0; i < 12; i++) free(owned[i]);

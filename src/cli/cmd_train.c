@@ -82,7 +82,7 @@ static int cmd_train_tokenizer(int argc, char **argv) {
     if (dataset_load(&dataset, data, &err) != 0) return cli_fail_error(&err);
     size_t n = dataset.count + DIMENSION_COUNT + 1;
     char **texts = calloc(n, sizeof *texts);
-    for (size_t i = 0; texts && i < dataset.count; i++) texts[i] = text_sample_completion(&dataset.samples[i]);
+    for (size_t i = 0; texts && i < dataset.count; i++) texts[i] = sample_completion_text(&dataset.samples[i]);
     for (int d = -1; texts && d < DIMENSION_COUNT; d++) texts[dataset.count + (size_t)(d + 1)] = prompt_native_text(d);
     Tokenizer *tok = NULL;
     int rc = texts ? tokenizer_train_with_pretokenizer(&tok, (const char *const *)texts, n, (int)vocab, pretokenizer, &err)

@@ -110,7 +110,7 @@ void dataset_stats_count(DatasetStats *stats, const Dataset *dataset);
 
 // What the model must write for a sample: text_completion (text/layout.h) of its rationale and gold
 // answer. malloc'd.
-char *text_sample_completion(const Sample *sample);
+char *sample_completion_text(const Sample *sample);
 
 // Deep copy of a sample (every string duplicated).
 int sample_copy(Sample *out, const Sample *in, Error *err);

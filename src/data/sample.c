@@ -23,7 +23,7 @@ double dataset_random_exact(const size_t answer_size_histogram[CANDIDATE_COUNT +
     return (double)nonempty / (double)subsets / (double)total;
 }
 
-char *text_sample_completion(const Sample *sample) { return text_completion(sample->rationale, sample->answer); }
+char *sample_completion_text(const Sample *sample) { return text_completion(sample->rationale, sample->answer); }
 
 void sample_free(Sample *sample) {
     if (!sample) return;

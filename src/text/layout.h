@@ -18,7 +18,7 @@
 int text_prompt_tokens(const Tokenizer *tokenizer, int dimension, int *out, int max, Error *err);
 // What the model must write for a sample: its rationale, or "<think></think><answer>X</answer>"
 // built from the gold answer when it has none (NULL or empty). malloc'd. data/dataset.h's
-// text_sample_completion applies it to a Sample.
+// sample_completion_text applies it to a Sample.
 char *text_completion(const char *rationale, AnswerSet answer);
 // Builds one row (tokens, targets) of at most max_len positions from a completion's text. When the
 // completion does not fit, it is cut (EOS included in the cut) and *truncated is set to 1. Returns

@@ -47,7 +47,7 @@ void loader_batch_free(LoaderBatch *batch) {
 // *truncated is set when its completion had to be cut.
 static int sample_row_build(const Sample *sample, const Tokenizer *tokenizer, int L, int *row, int *text_len,
                             int *prefix_len, int *truncated, Error *err) {
-    char *completion = text_sample_completion(sample);
+    char *completion = sample_completion_text(sample);
     int rc = completion ? text_row_build(tokenizer, (int)sample->dimension, completion, L, row, row + L, text_len,
                                          prefix_len, truncated, err)
                         : error_set(err, "out of memory");
@@ -87,32 +87,6 @@ static void batch_pack(LoaderBatch *out, const Dataset *dataset, const ImageShar
                               .prefix_len = out->prefix_len,
                               .candidate_flawed = out->candidate_flawed,
                               .dimension = out->dimension};
-}
-
-int loader_batch_fill(LoaderBatch *out, const Dataset *dataset, const ImageShard *shard, const Tokenizer *tokenizer,
-                      const size_t *sample_indices, int count, Error *err) {
-    if (count > out->capacity) return error_set(err, "batch of %d rows over its capacity %d", count, out->capacity);
-    int L = out->max_text_len;
-    int *rows = malloc((size_t)count * 2 * L * sizeof *rows);
-    const int **tokens = malloc((size_t)count * sizeof *tokens), **targets = malloc((size_t)count * sizeof *targets);
-    int *lens = malloc((size_t)count * 2 * sizeof *lens);
-    if (!rows || !tokens || !targets || !lens) {
-        free(rows), free(tokens), free(targets), free(lens);
-        return error_set(err, "out of memory");
-    }
-    int rc = 0;
-    out->truncated_rows = 0;
-    for (int b = 0; b < count && rc == 0; b++) {
-        int truncated = 0, *row = rows + (size_t)b * 2 * L;
-        rc = sample_row_build(&dataset->samples[sample_indices[b]], tokenizer, L, row, &lens[b], &lens[count + b],
-                              &truncated, err);
-        out->truncated_rows += truncated;
-        tokens[b] = row;
-        targets[b] = row + L;
-    }
-    if (rc == 0) batch_pack(out, dataset, shard, sample_indices, count, tokens, targets, lens, lens + count);
-    free(rows), free(tokens), free(targets), free(lens);
-    return rc;
 }
 
 // ---- the loader ----------------------------------------------------------------------------------

@@ -38,10 +38,6 @@ typedef struct LoaderBatch {
 
 int loader_batch_create(LoaderBatch *out, int capacity, const ModelConfig *config, Error *err);
 void loader_batch_free(LoaderBatch *batch);
-// Fills `out` with the given samples (any order, count <= capacity): images from the shard, text
-// rows of each sample's completion. For validation, GRPO and hard-case sampling.
-int loader_batch_fill(LoaderBatch *out, const Dataset *dataset, const ImageShard *shard, const Tokenizer *tokenizer,
-                      const size_t *sample_indices, int count, Error *err);
 
 typedef struct LoaderOptions {
     int batch_size;

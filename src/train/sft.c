@@ -75,7 +75,7 @@ static int sft_train_tokenizer(const Dataset *dataset, const size_t *indices, si
     if (!texts) return error_set(err, "out of memory");
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++)
-        if (!(texts[i] = text_sample_completion(&dataset->samples[indices[i]]))) rc = error_set(err, "out of memory");
+        if (!(texts[i] = sample_completion_text(&dataset->samples[indices[i]]))) rc = error_set(err, "out of memory");
     for (int d = -1; d < DIMENSION_COUNT && rc == 0; d++)
         if (!(texts[count + (size_t)(d + 1)] = prompt_native_text(d))) rc = error_set(err, "out of memory");
     if (rc == 0) rc = tokenizer_train(out, (const char *const *)texts, n, vocab_size, err);
