@@ -4,6 +4,7 @@
 
 #include "model/model.h"
 #include "model/model_internal.h"
+#include "model/product_view.h"
 
 // "NAME:VARIANT[+VARIANT...]" changes a preset (docs/MODEL.md): plain (no candidate parts), head
 // (pooled flaw head for the auxiliary loss), pointer (head + pointer). Plain NAME gets the preset's
@@ -110,8 +111,7 @@ int model_config_validate(const ModelConfig *c, Error *err) {
         if (c->product_tower != 1 || !c->vision_tower)
             return error_set(err, "model config: product_tower %d must be 0 or 1 and needs vision_tower", c->product_tower);
         if (tower_config_validate(&c->product, err) != 0) return error_prefix(err, "model config: product tower: ");
-        if (!c->product.view || c->product.view_source != c->tower.image_size ||
-            c->product.view_grid != tower_token_side(&c->tower))
+        if (!product_view_fits(&c->product, &c->tower))
             return error_set(err, "model config: the product tower must read product views of a %d px input on a "
                                   "%d-cell grid (the vision tower's); it reads %d px on %d",
                              c->tower.image_size, tower_token_side(&c->tower), c->product.view_source,

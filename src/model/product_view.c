@@ -6,6 +6,10 @@
 #include "model/product_view.h"
 #include "core/error.h"
 
+int product_view_fits(const TowerConfig *product, const TowerConfig *frame) {
+    return product->view && product->view_source == frame->image_size && product->view_grid == tower_token_side(frame);
+}
+
 ProductView product_view_from_cells(const unsigned char *cells, int grid, int size, const double *jitter) {
     int x0 = grid, y0 = grid, x1 = -1, y1 = -1;
     for (int gy = 0; gy < grid; gy++)

@@ -15,6 +15,9 @@ typedef struct ProductView {
     int x, y, side; // a square in pixels of the source image
 } ProductView;
 
+// 1 when `product` is a product-view tower that reads the views of `frame`'s input on its token grid.
+int product_view_fits(const TowerConfig *product, const TowerConfig *frame);
+
 // The square around the cells set in `cells` (grid × grid, row-major, over a source of `size`
 // pixels): the cells' bounding box, its longer side times PRODUCT_VIEW_MARGIN around its centre,
 // the centre moved by (jitter[0] − 0.5, jitter[1] − 0.5) × 0.2 × side when jitter is not NULL,

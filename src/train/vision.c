@@ -15,6 +15,7 @@
 
 #include "core/files.h"
 #include "core/fnv1a.h"
+#include "model/product_view.h"
 #include "train/adamw.h"
 #include "train/schedule.h"
 #include "train/vision.h"
@@ -386,8 +387,7 @@ int vision_evaluate_checkpoint(const VisionOptions *o, VisionEvaluation *out, Er
             tower_free(&tower);
             return -1;
         }
-        if (!product.config.view || product.config.view_source != tower.config.image_size ||
-            product.config.view_grid != tower_token_side(&tower.config)) {
+        if (!product_view_fits(&product.config, &tower.config)) {
             error_set(err, "%s: not a product-view tower of %s's %d px input", o->product_dir, o->out_dir,
                       tower.config.image_size);
             tower_free(&product);
