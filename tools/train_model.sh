@@ -7,13 +7,14 @@
 #
 #   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
 #   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 MIX3_STEPS=3000 \
-#       PRODUCT_STEPS=7000 SFT_STEPS=1000 tools/train_model.sh
+#       PRODUCT_STEPS=7000 PRODUCT2_STEPS=12000 SFT_STEPS=2000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
 # scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS and MIX3_STEPS (a second
 # and third photo sitting at half the learning rate, each from its own data seed; 0: none),
-# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
+# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), PRODUCT2_STEPS (its second
+# sitting from another data seed, at half the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -25,7 +26,8 @@ MIX_STEPS=${MIX_STEPS:-6000}
 MIX2_STEPS=${MIX2_STEPS:-2000}
 MIX3_STEPS=${MIX3_STEPS:-3000}
 PRODUCT_STEPS=${PRODUCT_STEPS:-7000}
-SFT_STEPS=${SFT_STEPS:-1000}
+PRODUCT2_STEPS=${PRODUCT2_STEPS:-12000}
+SFT_STEPS=${SFT_STEPS:-2000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
 NTEST=${NTEST:-400}
@@ -68,7 +70,15 @@ if [ "$PRODUCT_STEPS" -gt 0 ]; then
     "$IAR" train vision --out "$WORK/product" --config small --image-size 64 --product-view 128 --dims deformation \
         --style "$STYLE" --data-seed 1004 --steps "$PRODUCT_STEPS" --seed "$SEED" --val-every 1000 --save-every 100 \
         --val-samples 400 ${THREADS:+--threads $THREADS} --resume
-    PRODUCT_ARGS="--init-product $WORK/product"
+    PRODUCT="$WORK/product"
+    if [ "$PRODUCT2_STEPS" -gt 0 ]; then
+        say "product-view tower, second sitting: $PRODUCT2_STEPS steps (resumes)"
+        "$IAR" train vision --out "$WORK/product2" --init "$PRODUCT" --product-view 128 --dims deformation \
+            --style "$STYLE" --data-seed 1005 --steps "$PRODUCT2_STEPS" --lr 0.001 --warmup 50 --seed "$SEED" \
+            --val-every 1000 --save-every 100 --val-samples 400 ${THREADS:+--threads $THREADS} --resume
+        PRODUCT="$WORK/product2"
+    fi
+    PRODUCT_ARGS="--init-product $PRODUCT"
 fi
 
 # 4. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
@@ -99,8 +109,8 @@ for f in tower.safetensors tower.json; do cp "$TOWER/$f" "$OUT/tower/$f"; done
 PAIR=
 if [ -n "$PRODUCT_ARGS" ]; then
     mkdir -p "$OUT/product_tower"
-    for f in tower.safetensors tower.json; do cp "$WORK/product/$f" "$OUT/product_tower/$f"; done
-    PAIR="--product $WORK/product"
+    for f in tower.safetensors tower.json; do cp "$PRODUCT/$f" "$OUT/product_tower/$f"; done
+    PAIR="--product $PRODUCT"
 fi
 "$IAR" train vision --out "$TOWER" --evaluate $PAIR --val-seed 2 --val-samples 400 ${THREADS:+--threads $THREADS} \
     > "$WORK/eval/tower.md"
