@@ -53,12 +53,13 @@ static const DemoStep SHIPPED_STEPS[] = {
      "report {D}/runs/random {D}/runs/all {D}/runs/shipped {D}/runs/sft {D}/runs/grpo -o {D}/report"},
 };
 
-// --from-scratch: the whole path on this machine, the tower pretrained here (short).
+// --from-scratch: the whole path on this machine, the tower pretrained here (short: at 64 px a
+// 15-minute budget buys 5,000 steps, which beat 1,600 at 128 px; docs/RESULTS.md).
 static const DemoStep SCRATCH_STEPS[] = {
     DEMO_DATA_STEPS,
     {"pretrain the vision tower on rendered samples", "tower/tower.safetensors", cmd_train,
-     "train vision --out {D}/tower --config small --steps 1600 --val-samples 100 --val-every 800 --save-every 100 "
-     "--resume"},
+     "train vision --out {D}/tower --config small --image-size 64 --steps 5000 --val-samples 100 --val-every 2500 "
+     "--save-every 100 --resume"},
     {"train the tokenizer", "tokenizer.json", cmd_train,
      "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
     DEMO_TRAIN_STEPS("{D}/tower", "", "{D}/tokenizer.json"),
