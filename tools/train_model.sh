@@ -7,14 +7,15 @@
 #
 #   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
 #   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 MIX3_STEPS=3000 \
-#       PRODUCT_STEPS=7000 PRODUCT2_STEPS=12000 SFT_STEPS=2000 tools/train_model.sh
+#       PRODUCT_STEPS=7000 PRODUCT2_STEPS=12000 PRODUCT3_STEPS=8000 SFT_STEPS=2000 tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
 # scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS and MIX3_STEPS (a second
 # and third photo sitting at half the learning rate, each from its own data seed; 0: none),
-# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), PRODUCT2_STEPS (its second
-# sitting from another data seed, at half the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
+# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), PRODUCT2_STEPS and
+# PRODUCT3_STEPS (its second and third sittings, each from its own data seed, at half and a quarter of
+# the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -27,6 +28,7 @@ MIX2_STEPS=${MIX2_STEPS:-2000}
 MIX3_STEPS=${MIX3_STEPS:-3000}
 PRODUCT_STEPS=${PRODUCT_STEPS:-7000}
 PRODUCT2_STEPS=${PRODUCT2_STEPS:-12000}
+PRODUCT3_STEPS=${PRODUCT3_STEPS:-8000}
 SFT_STEPS=${SFT_STEPS:-2000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
@@ -64,6 +66,15 @@ fi
 
 # 3. The product view (docs/MODEL.md): a second tower that reads each candidate's product at the
 # original's scale, found on the first tower's grid; deformation samples only, in the tower's style.
+# Further sittings start from the last one with a fresh schedule and another data seed.
+product_sitting() { # NAME DATA_SEED STEPS LR
+    [ "$3" -gt 0 ] || return 0
+    say "product-view tower, sitting $1: $3 steps (resumes)"
+    "$IAR" train vision --out "$WORK/$1" --init "$PRODUCT" --product-view 128 --dims deformation --style "$STYLE" \
+        --data-seed "$2" --steps "$3" --lr "$4" --warmup 50 --seed "$SEED" --val-every 1000 --save-every 100 \
+        --val-samples 400 ${THREADS:+--threads $THREADS} --resume
+    PRODUCT="$WORK/$1"
+}
 PRODUCT_ARGS=
 if [ "$PRODUCT_STEPS" -gt 0 ]; then
     say "product-view tower: $PRODUCT_STEPS steps (resumes)"
@@ -71,13 +82,8 @@ if [ "$PRODUCT_STEPS" -gt 0 ]; then
         --style "$STYLE" --data-seed 1004 --steps "$PRODUCT_STEPS" --seed "$SEED" --val-every 1000 --save-every 100 \
         --val-samples 400 ${THREADS:+--threads $THREADS} --resume
     PRODUCT="$WORK/product"
-    if [ "$PRODUCT2_STEPS" -gt 0 ]; then
-        say "product-view tower, second sitting: $PRODUCT2_STEPS steps (resumes)"
-        "$IAR" train vision --out "$WORK/product2" --init "$PRODUCT" --product-view 128 --dims deformation \
-            --style "$STYLE" --data-seed 1005 --steps "$PRODUCT2_STEPS" --lr 0.001 --warmup 50 --seed "$SEED" \
-            --val-every 1000 --save-every 100 --val-samples 400 ${THREADS:+--threads $THREADS} --resume
-        PRODUCT="$WORK/product2"
-    fi
+    product_sitting product2 1005 "$PRODUCT2_STEPS" 0.001
+    product_sitting product3 1006 "$PRODUCT3_STEPS" 0.0005
     PRODUCT_ARGS="--init-product $PRODUCT"
 fi
 
