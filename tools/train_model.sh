@@ -88,7 +88,7 @@ if [ "$PRODUCT_STEPS" -gt 0 ]; then
 fi
 
 # 4. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
-# step uses (the tower streams seeds 1000-1003 and 999): drawn (seed 2) and photographed (seed 3).
+# step uses (the towers stream seeds 1000-1006 and 999): drawn (seed 2) and photographed (seed 3).
 [ -f "$WORK/train/data.jsonl" ] || "$IAR" synth --out "$WORK/train" --n "$NTRAIN" --seed 1 --size 128 --style "$STYLE"
 [ -f "$WORK/test/data.jsonl" ] || "$IAR" synth --out "$WORK/test" --n "$NTEST" --seed 2 --size 128 --style render
 [ "$STYLE" = render ] || [ -f "$WORK/test-photo/data.jsonl" ] || \
