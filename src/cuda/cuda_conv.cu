@@ -1,6 +1,7 @@
-// cuda_conv.cu — the stem's 3x3 padding-1 convolution (stride 1 or 2), channel-last, as im2col + cuBLAS
-// (kernels_conv.c's fast path on the device). col2im gathers, for each input element, the columns
-// that read it — no atomics, so the input gradient is deterministic.
+// cuda_conv.cu — the stem's 3x3 padding-1 convolution (stride 1 or 2), channel-last, as im2col + cuBLAS,
+// with kernels_conv.c's reference column order (channel, ky, kx); the CPU fast path orders its columns
+// tap-major instead. col2im gathers, for each input element, the columns that read it — no atomics, so
+// the input gradient is deterministic.
 #include "cuda/cuda_internal.cuh"
 
 static inline __host__ __device__ int conv_out(int size, int stride) { return (size - 1) / stride + 1; }

@@ -67,6 +67,9 @@ grep -q '"vision_tower":[[:space:]]*1' "$TMP/sft/config.json" || fail "the SFT m
 "$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sft2" --config tiny --init-vision "$TMP/nope" --steps 1 \
     > /dev/null 2>"$TMP/err.txt" && fail "a missing tower accepted"
 grep -q "nope" "$TMP/err.txt" || fail "missing tower error does not name the folder"
+"$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sft3" --config tiny:pointer --init-vision "$TMP/full" \
+    --steps 1 > /dev/null 2>"$TMP/err.txt" && fail "the candidate pointer on a vision tower accepted"
+grep -q "pointer" "$TMP/err.txt" || fail "the candidate-variant error does not name the pointer"
 
 # the product view: a second tower on the views of the first one's 32 px input, scored beside it,
 # and a language side on both
