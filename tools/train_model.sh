@@ -5,17 +5,18 @@
 # result with its model card into models/. Every step resumes: run it again after an interruption
 # (or in several sittings) and it continues where it stopped.
 #
-#   tools/train_model.sh                       # all defaults (about 3 h of 2 busy cores)
+#   tools/train_model.sh                       # all defaults (about 5 h of 2 busy cores)
 #   WORK=runs/model OUT=models/iar-small TOWER_STEPS=10000 MIX_STEPS=6000 MIX2_STEPS=2000 MIX3_STEPS=3000 \
-#       PRODUCT_STEPS=7000 PRODUCT2_STEPS=12000 PRODUCT3_STEPS=8000 SFT_STEPS=2000 tools/train_model.sh
+#       PRODUCT_STEPS=7000 PRODUCT2_STEPS=12000 PRODUCT3_STEPS=8000 PRODUCT4_STEPS=12000 SFT_STEPS=2000 \
+#       tools/train_model.sh
 #
 # Environment: IAR (the binary, default build/iar), WORK (scratch folder, default runs/model),
 # OUT (default models/iar-small), TOWER_STEPS (drawn scenes), MIX_STEPS (then drawn + photographed
 # scenes, from tools/fetch_photos.sh; 0: a drawings-only model), MIX2_STEPS and MIX3_STEPS (a second
 # and third photo sitting at half the learning rate, each from its own data seed; 0: none),
-# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), PRODUCT2_STEPS and
-# PRODUCT3_STEPS (its second and third sittings, each from its own data seed, at half and a quarter of
-# the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
+# PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), PRODUCT2_STEPS,
+# PRODUCT3_STEPS and PRODUCT4_STEPS (its second, third and fourth sittings, each from its own data seed,
+# at half, a quarter and a quarter of the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
 # NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
 set -e
 cd "$(dirname "$0")/.."
@@ -29,6 +30,7 @@ MIX3_STEPS=${MIX3_STEPS:-3000}
 PRODUCT_STEPS=${PRODUCT_STEPS:-7000}
 PRODUCT2_STEPS=${PRODUCT2_STEPS:-12000}
 PRODUCT3_STEPS=${PRODUCT3_STEPS:-8000}
+PRODUCT4_STEPS=${PRODUCT4_STEPS:-12000}
 SFT_STEPS=${SFT_STEPS:-2000}
 SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
@@ -84,11 +86,12 @@ if [ "$PRODUCT_STEPS" -gt 0 ]; then
     PRODUCT="$WORK/product"
     product_sitting product2 1005 "$PRODUCT2_STEPS" 0.001
     product_sitting product3 1006 "$PRODUCT3_STEPS" 0.0005
+    product_sitting product4 1007 "$PRODUCT4_STEPS" 0.0005
     PRODUCT_ARGS="--init-product $PRODUCT"
 fi
 
 # 4. Text data for the language side (128 px, the tower's style) and test sets from seeds no training
-# step uses (the towers stream seeds 1000-1006 and 999): drawn (seed 2) and photographed (seed 3).
+# step uses (the towers stream seeds 1000-1007 and 999): drawn (seed 2) and photographed (seed 3).
 [ -f "$WORK/train/data.jsonl" ] || "$IAR" synth --out "$WORK/train" --n "$NTRAIN" --seed 1 --size 128 --style "$STYLE"
 [ -f "$WORK/test/data.jsonl" ] || "$IAR" synth --out "$WORK/test" --n "$NTEST" --seed 2 --size 128 --style render
 [ "$STYLE" = render ] || [ -f "$WORK/test-photo/data.jsonl" ] || \
