@@ -8,6 +8,7 @@
 #include "eval/eval.h"
 #include "eval/report.h"
 #include "eval/summary.h"
+#include "train/peak.h"
 
 static void eval_usage(FILE *out) {
     fprintf(out,
@@ -26,6 +27,7 @@ static void eval_usage(FILE *out) {
             "                       is 3 while any failed request remains in the run\n"
             "  --allow-outside      dataset images may resolve (through symbolic links) outside its folder\n"
             "  --concurrency K      requests in flight for HTTP backends (default 1)\n"
+            "  --threads N          CPU threads of a native model (OpenMP + OpenBLAS; default: all cores)\n"
             "  --temperature T      sampling temperature (default 0)\n"
             "  --max-tokens N       output token limit (default 512)\n"
             "  --seed S             seed of random baselines and sampling (default 0)\n"
@@ -52,7 +54,7 @@ int cmd_eval(int argc, char **argv) {
     EvalRunOptions options;
     eval_run_options_default(&options);
     BackendOptions *backend = &options.backend;
-    long limit = 0, concurrency = backend->concurrency, max_tokens = backend->max_tokens, retries = backend->max_retries;
+    long limit = 0, threads = 0, concurrency = backend->concurrency, max_tokens = backend->max_tokens, retries = backend->max_retries;
     long seed = (long)backend->seed;
     double temperature = backend->temperature, timeout = backend->timeout_seconds;
     double price_in = options.price_in_per_million, price_out = options.price_out_per_million;
@@ -72,6 +74,7 @@ int cmd_eval(int argc, char **argv) {
         OPTION_FLAG("allow-outside", &options.allow_outside),
         OPTION_LONG("limit", &limit, 1, 1e9),
         OPTION_LONG("concurrency", &concurrency, 1, 256),
+        OPTION_LONG("threads", &threads, 1, 256),
         OPTION_LONG("max-tokens", &max_tokens, 1, 1000000),
         OPTION_LONG("retries", &retries, 0, 100),
         OPTION_LONG("seed", &seed, 0, 9e18),
@@ -86,6 +89,7 @@ int cmd_eval(int argc, char **argv) {
     if (api_key) return cli_fail("eval: keys never go on the command line; put it in an environment variable (--api-key-env NAME)");
     if (first < argc) return cli_fail("eval: unexpected argument '%s' (iar eval --help)", argv[first]);
     options.limit = (size_t)limit;
+    train_set_threads((int)threads); // 0 (not given): the OpenMP/OpenBLAS defaults
     backend->concurrency = (int)concurrency;
     backend->max_tokens = (int)max_tokens;
     backend->max_retries = (int)retries;

@@ -61,7 +61,7 @@ grep -q "fetch_photos" "$TMP/err.txt" || fail "--style photo without photographs
 "$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sft" --config tiny --init-vision "$TMP/full" --steps 4 \
     --batch 4 --vocab 300 --threads 1 > "$TMP/sft.log" 2>&1 || { cat "$TMP/sft.log"; fail "SFT on the tower failed"; }
 grep -q '"vision_tower":[[:space:]]*1' "$TMP/sft/config.json" || fail "the SFT model's config does not name its tower"
-"$IAR" eval --data "$TMP/d/data.jsonl" --model "native:$TMP/sft" --out "$TMP/ev" > "$TMP/ev.log" 2>&1 \
+"$IAR" eval --data "$TMP/d/data.jsonl" --model "native:$TMP/sft" --out "$TMP/ev" --threads 1 > "$TMP/ev.log" 2>&1 \
     || { cat "$TMP/ev.log"; fail "eval of the SFT model failed"; }
 [ "$(wc -l < "$TMP/ev/predictions.jsonl")" -eq 12 ] || fail "eval did not write 12 predictions"
 "$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/sft2" --config tiny --init-vision "$TMP/nope" --steps 1 \
