@@ -84,7 +84,7 @@ static void test_model_with_product_tower(void) {
     towers(&frame, &product);
     ModelConfig config;
     if (model_config_preset(&config, "tiny", 40, &err) != 0) abort();
-    model_config_attach_tower(&config, &frame);
+    if (model_config_attach_tower(&config, &frame, &err) != 0) abort();
     ModelConfig wrong = config;
     TowerConfig other = product;
     other.view_source = 32;

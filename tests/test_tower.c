@@ -156,7 +156,7 @@ static void test_save_load(const Fixture *f) {
     // and the language side learn
     ModelConfig config;
     if (model_config_preset(&config, "tiny", 40, &err) != 0) abort();
-    model_config_attach_tower(&config, &t.config);
+    if (model_config_attach_tower(&config, &t.config, &err) != 0) abort();
     Model m, n;
     CHECK(model_create(&m, &config, B, 4, &err) == 0, "model with tower: %s", err.message);
     memcpy(m.tower->params, t.params, sizeof(float) * t.param_count);

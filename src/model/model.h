@@ -43,9 +43,9 @@ typedef struct ModelConfig {
 // Presets: "tiny" (tests, seconds), "small" (the demo), "base" (hours on CPU).
 int model_config_preset(ModelConfig *out, const char *name, int vocab_size, Error *err);
 int model_config_validate(const ModelConfig *config, Error *err);
-// Puts a pretrained tower under the config (vision_tower = 1, the tower's image size; no stem and no
-// candidate head: the tower's flaw head is the evidence).
-void model_config_attach_tower(ModelConfig *config, const TowerConfig *tower);
+// Puts a pretrained tower under the config (vision_tower = 1, the tower's image size; no stem). A config
+// with the candidate head or pointer is refused: the tower's flaw head is the evidence.
+int model_config_attach_tower(ModelConfig *config, const TowerConfig *tower, Error *err);
 // Puts a pretrained product-view tower beside the attached tower (product_tower = 1); it must read
 // the views of that tower's input on that tower's token grid.
 int model_config_attach_product_tower(ModelConfig *config, const TowerConfig *product, Error *err);

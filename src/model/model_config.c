@@ -68,14 +68,18 @@ int model_config_preset(ModelConfig *out, const char *name_variant, int vocab_si
     return 0;
 }
 
-void model_config_attach_tower(ModelConfig *c, const TowerConfig *tower) {
+int model_config_attach_tower(ModelConfig *c, const TowerConfig *tower, Error *err) {
+    if (c->candidate_head || c->candidate_pointer)
+        return error_set(err, "model config '%s' asks for the candidate head or pointer, which a model on a vision "
+                              "tower does not have (the tower's evidence reaches every image token); drop the variant",
+                         c->name);
     c->vision_tower = 1;
     c->tower = *tower;
     c->image_size = tower->image_size;
     // 2x2 blocks keep the language model's sequence as short as the stem's was (16 tokens per image
     // for an 8x8 tower); the block's evidence is averaged, its region logit max-pooled
     c->vision_pool = tower_token_side(tower) >= 8 && tower_token_side(tower) % 2 == 0 ? 2 : 1;
-    c->candidate_head = c->candidate_pointer = 0;
+    return 0;
 }
 
 int model_config_attach_product_tower(ModelConfig *c, const TowerConfig *product, Error *err) {

@@ -186,11 +186,7 @@ static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trai
     if (o->init_vision) {
         TowerConfig tower;
         if (tower_config_load(&tower, o->init_vision, err) != 0) return -1;
-        if (config.candidate_head || config.candidate_pointer)
-            return error_set(err, "SFT: config '%s' asks for the candidate head or pointer, which a model on a vision "
-                                  "tower does not have (the tower's evidence reaches every image token); drop the "
-                                  "variant or --init-vision", o->config_name);
-        model_config_attach_tower(&config, &tower);
+        if (model_config_attach_tower(&config, &tower, err) != 0) return error_prefix(err, "SFT --init-vision: ");
     }
     if (o->init_product) {
         TowerConfig product;
