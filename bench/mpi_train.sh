@@ -1,7 +1,8 @@
 #!/bin/sh
-# mpi_train.sh [STEPS] — the real `iar train sft` and `iar train grpo` (small preset) at 1 process
-# × 2 threads, 1 × 1 and 2 processes × 1 thread on a generated 24-sample benchmark: mean
-# step_seconds from train_log.jsonl (first step dropped). Results: docs/perf/scale.md.
+# mpi_train.sh [STEPS] — the real `iar train sft`, `iar train grpo` and `iar train vision` (small
+# preset) at 1 process × 2 threads, 1 × 1 and 2 processes × 1 thread (SFT and GRPO on a generated
+# 24-sample benchmark, the tower on its rendered stream): mean step time from train_log.jsonl
+# (first step dropped). Results: docs/perf/scale.md.
 set -e
 cd "$(dirname "$0")/.."
 STEPS=${1:-5}
@@ -28,4 +29,9 @@ for run in "1 2" "1 1" "2 1"; do
         echo "| grpo | $1 × $2 | $(grep -v '"event"' "$T/grpo_$1_$2/train_log.jsonl" | sed -n 's/.*"rollout_seconds":[[:space:]]*\([0-9.eE+-]*\).*"update_seconds":[[:space:]]*\([0-9.eE+-]*\).*/\1 \2/p' |
             tail -n +2 | awk '{s += $1 + $2; n++} END {printf "%.1f", n ? 1000 * s / n : 0}') (rollout + update) |"
     fi
+    OMP_NUM_THREADS=$2 $launch "$IAR" train vision --config small --batch 16 --steps "$STEPS" --val-samples 0 \
+        --save-every 1000 --threads "$2" --out "$T/vision_$1_$2" > /dev/null 2>&1
+    echo "| vision (128 px, batch 16) | $1 × $2 | $(grep -v '"split"' "$T/vision_$1_$2/train_log.jsonl" |
+        sed -n 's/.*"render_s":[[:space:]]*\([0-9.eE+-]*\),"train_s":[[:space:]]*\([0-9.eE+-]*\).*/\1 \2/p' |
+        tail -n +2 | awk '{s += $1 + $2; n++} END {printf "%.1f", n ? 1000 * s / n : 0}') (render + train) |"
 done

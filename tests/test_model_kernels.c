@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,21 +103,96 @@ static void test_batchnorm_fast_matches_reference(void **state) {
     float *x = random_array(n, 3, 51), *w = random_array(channels, 1, 52), *b = random_array(channels, 1, 53);
     float *g = random_array(n, 1, 54), *y_ref = malloc(4 * n), *y_fast = malloc(4 * n);
     float mean_ref[19], rstd_ref[19], mean_fast[19], rstd_fast[19];
-    batchnorm_forward_reference(y_ref, mean_ref, rstd_ref, x, w, b, rows, channels);
-    batchnorm_forward_fast(y_fast, mean_fast, rstd_fast, x, w, b, rows, channels);
+    batchnorm_forward_reference(y_ref, mean_ref, rstd_ref, x, w, b, rows, channels, NULL);
+    batchnorm_forward_fast(y_fast, mean_fast, rstd_fast, x, w, b, rows, channels, NULL);
     expect_close("batchnorm forward", y_ref, y_fast, n, 1e-5);
     expect_close("batchnorm mean", mean_ref, mean_fast, channels, 1e-6);
     expect_close("batchnorm rstd", rstd_ref, rstd_fast, channels, 1e-6);
     // backward accumulates onto what is there
     float *dx_ref = random_array(n, 1, 55), *dw_ref = random_array(channels, 1, 56), *db_ref = random_array(channels, 1, 57);
     float *dx_fast = copy_array(dx_ref, n), *dw_fast = copy_array(dw_ref, channels), *db_fast = copy_array(db_ref, channels);
-    batchnorm_backward_reference(dx_ref, dw_ref, db_ref, g, x, w, mean_ref, rstd_ref, rows, channels);
-    batchnorm_backward_fast(dx_fast, dw_fast, db_fast, g, x, w, mean_ref, rstd_ref, rows, channels);
+    batchnorm_backward_reference(dx_ref, dw_ref, db_ref, g, x, w, mean_ref, rstd_ref, rows, channels, NULL);
+    batchnorm_backward_fast(dx_fast, dw_fast, db_fast, g, x, w, mean_ref, rstd_ref, rows, channels, NULL);
     expect_close("batchnorm dinp", dx_ref, dx_fast, n, 1e-5);
     expect_close("batchnorm dweight", dw_ref, dw_fast, channels, 1e-3);
     expect_close("batchnorm dbias", db_ref, db_fast, channels, 1e-3);
     free(x), free(w), free(b), free(g), free(y_ref), free(y_fast);
     free(dx_ref), free(dw_ref), free(db_ref), free(dx_fast), free(dw_fast), free(db_fast);
+}
+
+// Synchronised batch norm: two "processes" (threads) with 700 and 600 of the 1300 rows, whose sums
+// meet through a barrier, compute the statistics, outputs and input gradients of the whole batch;
+// their parameter gradients are their own rows' (they add up to the whole batch's).
+#define SYNC_CHANNELS 19
+typedef struct SyncPair {
+    pthread_barrier_t barrier;
+    double shared[2][2 * SYNC_CHANNELS];
+} SyncPair;
+typedef struct SyncRank {
+    SyncPair *pair;
+    int rank, rows, fast;
+    const float *x, *g, *w, *b;
+    float *y, *dx, mean[SYNC_CHANNELS], rstd[SYNC_CHANNELS], dw[SYNC_CHANNELS], db[SYNC_CHANNELS];
+} SyncRank;
+
+static int pair_sum(void *user, double *values, int count) {
+    SyncRank *r = user;
+    memcpy(r->pair->shared[r->rank], values, sizeof(double) * count);
+    pthread_barrier_wait(&r->pair->barrier);
+    for (int i = 0; i < count; i++) values[i] = r->pair->shared[0][i] + r->pair->shared[1][i];
+    pthread_barrier_wait(&r->pair->barrier); // nobody overwrites `shared` before both have read it
+    return 0;
+}
+
+static void *sync_rank_run(void *arg) {
+    SyncRank *r = arg;
+    BatchnormSync sync = {pair_sum, r, 1300, 0};
+    memset(r->dw, 0, sizeof r->dw), memset(r->db, 0, sizeof r->db);
+    (r->fast ? batchnorm_forward_fast : batchnorm_forward_reference)(r->y, r->mean, r->rstd, r->x, r->w, r->b, r->rows,
+                                                                     SYNC_CHANNELS, &sync);
+    (r->fast ? batchnorm_backward_fast : batchnorm_backward_reference)(r->dx, r->dw, r->db, r->g, r->x, r->w, r->mean,
+                                                                       r->rstd, r->rows, SYNC_CHANNELS, &sync);
+    return sync.failed ? r : NULL;
+}
+
+static void test_batchnorm_sync_matches_whole_batch(void **state) {
+    (void)state;
+    int rows = 1300, channels = SYNC_CHANNELS, split = 700;
+    size_t n = (size_t)rows * channels;
+    float *x = random_array(n, 3, 61), *w = random_array(channels, 1, 62), *b = random_array(channels, 1, 63);
+    float *g = random_array(n, 1, 64), *y = malloc(4 * n), *dx = calloc(n, 4);
+    float mean[SYNC_CHANNELS], rstd[SYNC_CHANNELS], dw[SYNC_CHANNELS] = {0}, db[SYNC_CHANNELS] = {0};
+    batchnorm_forward_reference(y, mean, rstd, x, w, b, rows, channels, NULL);
+    batchnorm_backward_reference(dx, dw, db, g, x, w, mean, rstd, rows, channels, NULL);
+    for (int fast = 0; fast < 2; fast++) {
+        SyncPair pair;
+        pthread_barrier_init(&pair.barrier, NULL, 2);
+        float *ys = malloc(4 * n), *dxs = calloc(n, 4);
+        SyncRank ranks[2];
+        pthread_t threads[2];
+        for (int k = 0; k < 2; k++) {
+            size_t first = k == 0 ? 0 : (size_t)split * channels;
+            ranks[k] = (SyncRank){.pair = &pair, .rank = k, .rows = k == 0 ? split : rows - split, .fast = fast,
+                                  .x = x + first, .g = g + first, .w = w, .b = b, .y = ys + first, .dx = dxs + first};
+            pthread_create(&threads[k], NULL, sync_rank_run, &ranks[k]);
+        }
+        for (int k = 0; k < 2; k++) {
+            void *failed = NULL;
+            pthread_join(threads[k], &failed);
+            assert_null(failed);
+            expect_close("synced mean", mean, ranks[k].mean, channels, 1e-6);
+            expect_close("synced rstd", rstd, ranks[k].rstd, channels, 1e-5);
+        }
+        expect_close("synced forward", y, ys, n, 1e-5);
+        expect_close("synced dinp", dx, dxs, n, 1e-5);
+        float dw2[SYNC_CHANNELS], db2[SYNC_CHANNELS];
+        for (int c = 0; c < channels; c++) dw2[c] = ranks[0].dw[c] + ranks[1].dw[c], db2[c] = ranks[0].db[c] + ranks[1].db[c];
+        expect_close("synced dweight (summed over ranks)", dw, dw2, channels, 1e-3);
+        expect_close("synced dbias (summed over ranks)", db, db2, channels, 1e-3);
+        pthread_barrier_destroy(&pair.barrier);
+        free(ys), free(dxs);
+    }
+    free(x), free(w), free(b), free(g), free(y), free(dx);
 }
 
 // 2 images x 37 positions x 300 channels: more than one 256-channel chunk and a partial 16-block
@@ -233,6 +309,7 @@ int main(void) {
         cmocka_unit_test(test_matmul_fast_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
         cmocka_unit_test(test_batchnorm_fast_matches_reference),
+        cmocka_unit_test(test_batchnorm_sync_matches_whole_batch),
         cmocka_unit_test(test_instancenorm_fast_matches_reference),
         cmocka_unit_test(test_layernorm_and_gelu_fast_match_reference),
         cmocka_unit_test(test_attention_fast_matches_reference),

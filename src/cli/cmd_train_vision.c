@@ -47,6 +47,8 @@ static void usage(void) {
           "  --product DIR        with --evaluate: deformation samples scored by this product-view tower\n"
           "                       on the views DIR's tower finds (as a model with both towers does)\n"
           "  --threads N          OpenMP threads (default: all cores)\n"
+          "under mpirun -np N every process renders and trains its slice of each batch, with batch norm\n"
+          "synchronised over them: the same run as one process (docs/SCALE.md)\n"
           "example: iar train vision --out runs/tower --steps 4000\n"
           "         iar train vision --out runs/tower-mix --init models/iar-small/tower --style mix --data-seed 1001 \\\n"
           "             --steps 3000 --lr 0.001 --warmup 50\n",
@@ -141,10 +143,8 @@ int cmd_train_vision(int argc, char **argv) {
     };
     if (cli_options_parse_only("train vision", argc, argv, options) != 0) return 1;
     if (!out) return cli_fail("train vision: --out is required (see --help)");
-    // N copies would each train the whole run into the same folder: refuse instead
-    if (distributed_launcher_size() > 1)
-        return cli_fail("train vision: data-parallel training (mpirun) is not implemented for the tower yet; run "
-                        "one process (it uses every core through OpenMP)");
+    if (evaluate && distributed_launcher_size() > 1)
+        return cli_fail("train vision: --evaluate runs in one process; start it without mpirun");
     if (synth_difficulty_parse(difficulty, &o.difficulty) != 0)
         return cli_fail("train vision: unknown --difficulty '%s' (easy, medium, hard, mix)", difficulty);
     if (synth_style_parse(style, &o.style) != 0)
@@ -188,16 +188,28 @@ int cmd_train_vision(int argc, char **argv) {
         print_evaluation(&evaluation);
         return 0;
     }
+    // under mpirun: each rank trains its slice of every batch, rank 0 reports (docs/SCALE.md)
+    Distributed dist;
+    if (distributed_init(&dist, NULL, NULL, &err) != 0) {
+        synth_photos_free(photos);
+        return cli_fail_error(&err);
+    }
+    o.dist = &dist;
+    int root = distributed_is_root(&dist);
     Progress progress;
     progress_begin(&progress, "vision", 0, cli_progress_report, NULL);
     VisionEvents events = {&progress, on_start, on_validation, NULL};
     VisionResult result;
     int rc = vision_train(&o, &events, &result, &err);
-    progress_end(&progress);
+    if (root) progress_end(&progress);
     synth_photos_free(photos);
     synth_release_static_data();
-    if (rc != 0) return cli_fail_error(&err);
-    fprintf(stderr, "[vision] %ld steps; rendering %.1f samples/s, training %.1f samples/s; tower in %s\n",
-            result.steps_done, result.render_samples_per_second, result.train_samples_per_second, out);
+    if (rc != 0) return cli_fail_training(&dist, &err);
+    distributed_finalize(&dist);
+    if (!root) return 0;
+    fprintf(stderr, "[vision] %ld steps; rendering %.1f samples/s, training %.1f samples/s", result.steps_done,
+            result.render_samples_per_second, result.train_samples_per_second);
+    if (dist.size > 1) fprintf(stderr, " on %d MPI processes", dist.size);
+    fprintf(stderr, "; tower in %s\n", out);
     return 0;
 }

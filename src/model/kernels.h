@@ -127,14 +127,29 @@ void instancenorm_backward_fast(float *dinp, float *dweight, float *dbias, const
 
 // Batch norm (training mode) over the rows of (rows, channels); mean and rstd (channels) saved for
 // backward. batchnorm_inference uses running statistics (one plain loop: no fast twin needed).
+// channels <= BATCHNORM_MAX_CHANNELS.
+#define BATCHNORM_MAX_CHANNELS 4096
+// Synchronised batch norm for data-parallel training: the statistics are over every process's rows
+// together. `sum` adds the other processes' `count` values into `values` in place (every process
+// makes the same calls in the same order); `rows` counts the rows of all processes; `failed` is set
+// when a sum failed (the outputs are then meaningless). Parameter gradients stay this process's
+// own (the trainer sums them with the rest). NULL: this call's rows are the whole batch.
+typedef struct BatchnormSync {
+    int (*sum)(void *user, double *values, int count);
+    void *user;
+    long rows;
+    int failed;
+} BatchnormSync;
 void batchnorm_forward_reference(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                                 const float *bias, int rows, int channels);
+                                 const float *bias, int rows, int channels, BatchnormSync *sync);
 void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                            const float *bias, int rows, int channels);
+                            const float *bias, int rows, int channels, BatchnormSync *sync);
 void batchnorm_backward_reference(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                                  const float *weight, const float *mean, const float *rstd, int rows, int channels);
+                                  const float *weight, const float *mean, const float *rstd, int rows, int channels,
+                                  BatchnormSync *sync);
 void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                             const float *weight, const float *mean, const float *rstd, int rows, int channels);
+                             const float *weight, const float *mean, const float *rstd, int rows, int channels,
+                             BatchnormSync *sync);
 void batchnorm_inference(float *out, const float *inp, const float *weight, const float *bias,
                          const float *running_mean, const float *running_var, int rows, int channels);
 

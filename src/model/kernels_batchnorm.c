@@ -3,7 +3,8 @@
 // batch), then an affine per channel (PyTorch's BatchNorm2d in training mode, eps 1e-5).
 // Reference: plain loops, double sums in row order. Fast: the rows are cut into fixed chunks whose
 // partial sums run on OpenMP threads and are added in chunk order, so the result does not depend
-// on the thread count.
+// on the thread count. With a BatchnormSync the sums are added over processes before they are used
+// (synchronised batch norm of a data-parallel step; every process then holds the same statistics).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,45 +14,66 @@
 #define BATCHNORM_EPS 1e-5
 #define BATCHNORM_CHUNK 512 // rows per partial sum in the fast path
 
+// The rows the statistics are over (every process's with a sync), and the sum over processes.
+static double batch_rows(const BatchnormSync *sync, int rows) { return sync ? (double)sync->rows : (double)rows; }
+static void sync_sum(BatchnormSync *sync, double *values, int count) {
+    if (sync && sync->sum(sync->user, values, count) != 0) sync->failed = 1;
+}
+
 void batchnorm_forward_reference(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                                 const float *bias, int rows, int channels) {
-    // (rows, channels)
+                                 const float *bias, int rows, int channels, BatchnormSync *sync) {
+    // (rows, channels); channels <= BATCHNORM_MAX_CHANNELS (tower_config_validate)
+    double sum[BATCHNORM_MAX_CHANNELS], m[BATCHNORM_MAX_CHANNELS], n = batch_rows(sync, rows);
     for (int c = 0; c < channels; c++) {
-        double sum = 0, squares = 0;
-        for (int r = 0; r < rows; r++) sum += inp[(size_t)r * channels + c];
-        double m = sum / rows;
+        sum[c] = 0;
+        for (int r = 0; r < rows; r++) sum[c] += inp[(size_t)r * channels + c];
+    }
+    sync_sum(sync, sum, channels);
+    for (int c = 0; c < channels; c++) {
+        m[c] = sum[c] / n;
+        sum[c] = 0;
         for (int r = 0; r < rows; r++) {
-            double d = inp[(size_t)r * channels + c] - m;
-            squares += d * d;
+            double d = inp[(size_t)r * channels + c] - m[c];
+            sum[c] += d * d;
         }
-        double s = 1.0 / sqrt(squares / rows + BATCHNORM_EPS);
-        mean[c] = (float)m;
+    }
+    sync_sum(sync, sum, channels);
+    for (int c = 0; c < channels; c++) {
+        double s = 1.0 / sqrt(sum[c] / n + BATCHNORM_EPS);
+        mean[c] = (float)m[c];
         rstd[c] = (float)s;
         for (int r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
-            out[i] = (float)((inp[i] - m) * s) * weight[c] + bias[c];
+            out[i] = (float)((inp[i] - m[c]) * s) * weight[c] + bias[c];
         }
     }
 }
 
 void batchnorm_backward_reference(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                                  const float *weight, const float *mean, const float *rstd, int rows, int channels) {
+                                  const float *weight, const float *mean, const float *rstd, int rows, int channels,
+                                  BatchnormSync *sync) {
+    double sums[2 * BATCHNORM_MAX_CHANNELS], *sum_dy = sums, *sum_dy_xhat = sums + channels;
     for (int c = 0; c < channels; c++) {
-        double sum_dy = 0, sum_dy_xhat = 0;
+        sum_dy[c] = sum_dy_xhat[c] = 0;
         for (int r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (inp[i] - mean[c]) * rstd[c];
-            sum_dy += dout[i];
-            sum_dy_xhat += dout[i] * xhat;
+            sum_dy[c] += dout[i];
+            sum_dy_xhat[c] += dout[i] * xhat;
         }
-        if (dweight) dweight[c] += (float)sum_dy_xhat;
-        if (dbias) dbias[c] += (float)sum_dy;
-        if (!dinp) continue;
+        // this process's rows only: the trainer sums the parameter gradients over processes
+        if (dweight) dweight[c] += (float)sum_dy_xhat[c];
+        if (dbias) dbias[c] += (float)sum_dy[c];
+    }
+    if (!dinp) return;
+    sync_sum(sync, sums, 2 * channels);
+    double n = batch_rows(sync, rows);
+    for (int c = 0; c < channels; c++) {
         double g = weight[c] * rstd[c];
         for (int r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (inp[i] - mean[c]) * rstd[c];
-            dinp[i] += (float)(g * (dout[i] - sum_dy / rows - xhat * sum_dy_xhat / rows));
+            dinp[i] += (float)(g * (dout[i] - sum_dy[c] / n - xhat * sum_dy_xhat[c] / n));
         }
     }
 }
@@ -109,17 +131,14 @@ static void chunk_sums(double *total, ChunkSum what, const float *a, const float
 }
 
 void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                            const float *bias, int rows, int channels) {
-    double *sum = malloc(sizeof *sum * channels);
-    if (!sum) {
-        batchnorm_forward_reference(out, mean, rstd, inp, weight, bias, rows, channels);
-        return;
-    }
+                            const float *bias, int rows, int channels, BatchnormSync *sync) {
+    double sum[BATCHNORM_MAX_CHANNELS], n = batch_rows(sync, rows);
     chunk_sums(sum, SUM_X, inp, NULL, NULL, NULL, rows, channels);
-    for (int c = 0; c < channels; c++) mean[c] = (float)(sum[c] / rows);
+    sync_sum(sync, sum, channels);
+    for (int c = 0; c < channels; c++) mean[c] = (float)(sum[c] / n);
     chunk_sums(sum, SUM_SQUARED_DEVIATION, inp, NULL, mean, NULL, rows, channels);
-    for (int c = 0; c < channels; c++) rstd[c] = (float)(1.0 / sqrt(sum[c] / rows + BATCHNORM_EPS));
-    free(sum);
+    sync_sum(sync, sum, channels);
+    for (int c = 0; c < channels; c++) rstd[c] = (float)(1.0 / sqrt(sum[c] / n + BATCHNORM_EPS));
     // (rows, channels) element-wise, as the reference rounds it: ((x − mean)·rstd)·γ + β
 #pragma omp parallel for schedule(static) if ((size_t)rows * channels > 65536)
     for (int r = 0; r < rows; r++) {
@@ -131,26 +150,23 @@ void batchnorm_forward_fast(float *out, float *mean, float *rstd, const float *i
 }
 
 void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                             const float *weight, const float *mean, const float *rstd, int rows, int channels) {
-    double *sum_dy = malloc(sizeof(double) * 2 * channels);
-    float *k1 = malloc(sizeof(float) * 3 * channels);
-    if (!sum_dy || !k1) {
-        free(sum_dy), free(k1);
-        batchnorm_backward_reference(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, channels);
-        return;
-    }
-    double *sum_dy_xhat = sum_dy + channels;
+                             const float *weight, const float *mean, const float *rstd, int rows, int channels,
+                             BatchnormSync *sync) {
+    double sum_dy[2 * BATCHNORM_MAX_CHANNELS], *sum_dy_xhat = sum_dy + channels;
+    float k1[3 * BATCHNORM_MAX_CHANNELS];
     chunk_sums(sum_dy, SUM_DY_AND_DY_XHAT, inp, dout, mean, rstd, rows, channels);
-    for (int c = 0; c < channels; c++) {
+    for (int c = 0; c < channels; c++) { // this process's rows: the trainer sums parameter gradients
         if (dweight) dweight[c] += (float)sum_dy_xhat[c];
         if (dbias) dbias[c] += (float)sum_dy[c];
     }
     if (dinp) {
+        sync_sum(sync, sum_dy, 2 * channels);
+        double n = batch_rows(sync, rows);
         float *k2 = k1 + channels, *k3 = k2 + channels;
         for (int c = 0; c < channels; c++) { // dx = g·(dy − mean(dy) − xhat·mean(dy·xhat)), g = γ·rstd
             k1[c] = weight[c] * rstd[c];
-            k2[c] = (float)(sum_dy[c] / rows);
-            k3[c] = (float)(sum_dy_xhat[c] / rows);
+            k2[c] = (float)(sum_dy[c] / n);
+            k3[c] = (float)(sum_dy_xhat[c] / n);
         }
 #pragma omp parallel for schedule(static) if ((size_t)rows * channels > 65536)
         for (int r = 0; r < rows; r++) {
@@ -163,8 +179,6 @@ void batchnorm_backward_fast(float *dinp, float *dweight, float *dbias, const fl
             }
         }
     }
-    free(k1);
-    free(sum_dy);
 }
 
 void batchnorm_inference(float *out, const float *inp, const float *weight, const float *bias,

@@ -56,7 +56,7 @@ int tower_config_validate(const TowerConfig *c, Error *err) {
         return error_set(err, "tower: image_size %d out of range [8, 1024]", c->image_size);
     int side = c->image_size;
     for (int l = 0; l < c->convs; l++) {
-        if (c->channels[l] < 1 || c->channels[l] > 4096)
+        if (c->channels[l] < 1 || c->channels[l] > BATCHNORM_MAX_CHANNELS)
             return error_set(err, "tower: conv %d has %d channels", l, c->channels[l]);
         if (c->strides[l] != 1 && c->strides[l] != 2)
             return error_set(err, "tower: conv %d stride %d (1 or 2)", l, c->strides[l]);

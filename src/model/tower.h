@@ -59,6 +59,16 @@ int tower_class_count(const TowerConfig *config);      // light + shadow + kind 
 size_t tower_parameter_count(const TowerConfig *config);
 double tower_flops_per_sample(const TowerConfig *config); // forward + backward, for MFU
 
+// Data-parallel training (`mpirun … iar train vision`): this process holds a slice of a global batch
+// of `global_batch` samples, and batch norm uses the statistics of the whole global batch: `sum`
+// adds the other processes' values into `values` (every process makes the same calls in the same
+// order). sum NULL (the default): the batch is this process's own.
+typedef struct TowerSync {
+    int (*sum)(void *user, double *values, int count);
+    void *user;
+    int global_batch;
+} TowerSync;
+
 typedef struct Tower {
     TowerConfig config;
     float *params, *grads; // one block each, same layout
@@ -73,6 +83,7 @@ typedef struct Tower {
     void *activations;     // private
     int use_reference;     // 1: plain loops instead of the fast kernels
     float bn_momentum;     // PyTorch's 0.1
+    TowerSync sync;        // zero: one process
 } Tower;
 
 // Outputs of the last tower_forward (views into the tower's activations, valid until the next).
@@ -112,6 +123,16 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int b
                   TowerOutput *out, Error *err);
 // Loss of the last forward against targets; fills d(loss)/d(outputs) for tower_backward.
 TowerLoss tower_loss(Tower *tower, const TowerTargets *targets, const TowerLossWeights *weights);
+// What each loss term is a mean over: candidates, tokens, and the known light, shadow and kind labels.
+typedef struct TowerLossCounts {
+    double candidates, tokens, classes[3];
+} TowerLossCounts;
+// The counts of `targets` for `batch_size` samples (a data-parallel step sums them over processes).
+void tower_loss_counts(const Tower *tower, const TowerTargets *targets, int batch_size, TowerLossCounts *out);
+// tower_loss with the means over `counts` (the global batch's): the terms and gradients are this
+// process's share, whose sum over processes is the global batch's loss and gradient.
+TowerLoss tower_loss_global(Tower *tower, const TowerTargets *targets, const TowerLossWeights *weights,
+                            const TowerLossCounts *counts);
 // Backward of the last (training) forward from the gradients tower_loss left; accumulates into grads.
 int tower_backward(Tower *tower, Error *err);
 // Sets d(loss)/d(flaw logit) etc. directly (tests, finite differences): any may be NULL (zero).

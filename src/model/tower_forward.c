@@ -15,9 +15,10 @@ typedef struct TowerKernels {
     void (*conv2d_forward)(float *, float *, const float *, const float *, const float *, int, int, int, int, int, int);
     void (*conv2d_backward)(float *, float *, float *, const float *, float *, const float *, const float *, int, int,
                             int, int, int, int);
-    void (*batchnorm_forward)(float *, float *, float *, const float *, const float *, const float *, int, int);
+    void (*batchnorm_forward)(float *, float *, float *, const float *, const float *, const float *, int, int,
+                              BatchnormSync *);
     void (*batchnorm_backward)(float *, float *, float *, const float *, const float *, const float *, const float *,
-                               const float *, int, int);
+                               const float *, int, int, BatchnormSync *);
     void (*attention_forward)(float *, float *, const float *, const float *, const float *, int, int);
     void (*attention_backward)(float *, float *, float *, float *, const float *, const float *, const float *,
                                const float *, const float *, int, int);
@@ -36,6 +37,14 @@ static const TowerKernels tower_kernels_fast = {
 
 static const TowerKernels *kernels(const Tower *tower) {
     return tower->use_reference ? &tower_kernels_reference : &tower_kernels_fast;
+}
+
+// Batch norm's sync for a layer of `side`² positions per image (NULL: one process).
+static BatchnormSync *layer_sync(const Tower *tower, BatchnormSync *sync, int side) {
+    if (!tower->sync.sum) return NULL;
+    *sync = (BatchnormSync){tower->sync.sum, tower->sync.user, (long)tower->sync.global_batch * TOWER_IMAGES * side * side,
+                            0};
+    return sync;
 }
 
 int tower_forward(Tower *tower, const float *images, const int *dimension, int B, int training, TowerOutput *out,
@@ -62,13 +71,16 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
         k->conv2d_forward(s->conv[l], s->col[l], input, s->params.conv_weight[l], NULL, N, side, side, in_ch, out_ch,
                           c->strides[l]);
         if (training) {
+            BatchnormSync sync_storage, *sync = layer_sync(tower, &sync_storage, out_side);
             k->batchnorm_forward(s->act[l], s->bn_mean[l], s->bn_rstd[l], s->conv[l], s->params.bn_weight[l],
-                                 s->params.bn_bias[l], rows, out_ch);
+                                 s->params.bn_bias[l], rows, out_ch, sync);
+            if (sync && sync->failed) return error_set(err, "tower: the batch-norm sum over processes failed");
+            double n = sync ? (double)sync->rows : rows; // the global batch's rows under a sync
             float m = tower->bn_momentum;
             for (int ch = 0; ch < out_ch; ch++) { // PyTorch: the running variance is the unbiased one
                 double var = 1.0 / ((double)s->bn_rstd[l][ch] * s->bn_rstd[l][ch]) - 1e-5;
                 if (var < 0) var = 0;
-                var *= rows > 1 ? (double)rows / (rows - 1) : 1.0;
+                var *= n > 1 ? n / (n - 1) : 1.0;
                 s->running_mean[l][ch] = (1 - m) * s->running_mean[l][ch] + m * s->bn_mean[l][ch];
                 s->running_var[l][ch] = (float)((1 - m) * s->running_var[l][ch] + m * var);
             }
@@ -211,7 +223,33 @@ static double softmax_ce(const float *logits, int classes, int target, float sca
 // Token channels: the defect region counts fully, the scene facts at 0.3 each.
 static const float token_channel_weight[TOWER_TOKEN_TARGETS] = {1.0f, 0.3f, 0.3f, 0.3f, 0.3f};
 
+static const int class_offsets[3] = {0, TOWER_LIGHT_CLASSES, TOWER_LIGHT_CLASSES + TOWER_SHADOW_CLASSES};
+static const int *class_targets(const TowerTargets *t, int group) {
+    return group == 0 ? t->light : group == 1 ? t->shadow : t->kind;
+}
+static int class_count(const TowerConfig *c, int group) {
+    return group == 0 ? TOWER_LIGHT_CLASSES : group == 1 ? TOWER_SHADOW_CLASSES : c->kind_classes;
+}
+
+void tower_loss_counts(const Tower *tower, const TowerTargets *t, int B, TowerLossCounts *out) {
+    int R = B * TOWER_CANDIDATES;
+    out->candidates = R;
+    out->tokens = (double)R * tower_tokens(&tower->config);
+    for (int group = 0; group < 3; group++) {
+        const int *y = class_targets(t, group);
+        out->classes[group] = 0;
+        for (int r = 0; y && r < R; r++) out->classes[group] += y[r] >= 0 && y[r] < class_count(&tower->config, group);
+    }
+}
+
 TowerLoss tower_loss(Tower *tower, const TowerTargets *t, const TowerLossWeights *w) {
+    TowerLossCounts counts;
+    tower_loss_counts(tower, t, ((TowerState *)tower->activations)->last_batch, &counts);
+    return tower_loss_global(tower, t, w, &counts);
+}
+
+TowerLoss tower_loss_global(Tower *tower, const TowerTargets *t, const TowerLossWeights *w,
+                            const TowerLossCounts *counts) {
     TowerState *s = tower->activations;
     const TowerConfig *c = &tower->config;
     int R = s->last_batch * TOWER_CANDIDATES, P = tower_tokens(c), K = tower_class_count(c);
@@ -219,9 +257,9 @@ TowerLoss tower_loss(Tower *tower, const TowerTargets *t, const TowerLossWeights
     float g;
     for (int r = 0; r < R; r++) {
         loss.flaw += bce(s->flaw_logit[r], t->flawed[r], &g);
-        s->dflaw_logit[r] = w->flaw * g / R;
+        s->dflaw_logit[r] = w->flaw * g / (float)counts->candidates;
     }
-    loss.flaw /= R;
+    loss.flaw /= counts->candidates;
     if (t->token_targets) {
         size_t n = (size_t)R * P;
         for (size_t i = 0; i < n; i++)
@@ -229,25 +267,21 @@ TowerLoss tower_loss(Tower *tower, const TowerTargets *t, const TowerLossWeights
                 size_t at = i * TOWER_TOKEN_TARGETS + ch;
                 double l = bce(s->token_logit[at], t->token_targets[at], &g);
                 loss.token += token_channel_weight[ch] * l;
-                s->dtoken_logit[at] = w->token * token_channel_weight[ch] * g / (float)n;
+                s->dtoken_logit[at] = w->token * token_channel_weight[ch] * g / (float)counts->tokens;
             }
-        loss.token /= (double)n;
+        loss.token /= counts->tokens;
     }
-    const int *targets[3] = {t->light, t->shadow, t->kind};
-    const int offsets[3] = {0, TOWER_LIGHT_CLASSES, TOWER_LIGHT_CLASSES + TOWER_SHADOW_CLASSES};
-    const int classes[3] = {TOWER_LIGHT_CLASSES, TOWER_SHADOW_CLASSES, c->kind_classes};
     const float weights[3] = {w->light, w->shadow, w->kind};
     double *parts[3] = {&loss.light, &loss.shadow, &loss.kind};
     for (int group = 0; group < 3; group++) {
-        if (!targets[group]) continue;
-        int valid = 0;
-        for (int r = 0; r < R; r++) valid += targets[group][r] >= 0 && targets[group][r] < classes[group];
-        if (valid == 0) continue;
+        const int *y = class_targets(t, group);
+        double valid = counts->classes[group];
+        if (!y || valid == 0) continue;
         for (int r = 0; r < R; r++) {
-            int y = targets[group][r];
-            if (y < 0 || y >= classes[group]) continue;
-            *parts[group] += softmax_ce(s->class_logit + (size_t)r * K + offsets[group], classes[group], y,
-                                        weights[group] / valid, s->dclass_logit + (size_t)r * K + offsets[group]);
+            if (y[r] < 0 || y[r] >= class_count(c, group)) continue;
+            *parts[group] += softmax_ce(s->class_logit + (size_t)r * K + class_offsets[group], class_count(c, group),
+                                        y[r], weights[group] / (float)valid,
+                                        s->dclass_logit + (size_t)r * K + class_offsets[group]);
         }
         *parts[group] /= valid;
     }
@@ -351,8 +385,10 @@ int tower_backward(Tower *tower, Error *err) {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
         for (size_t i = 0; i < n; i++) da[i] = a[i] > 0.0f ? da[i] : 0.0f;
         memset(s->dconv[l], 0, sizeof(float) * n);
+        BatchnormSync sync_storage, *sync = layer_sync(tower, &sync_storage, sides[l + 1]);
         k->batchnorm_backward(s->dconv[l], g->bn_weight[l], g->bn_bias[l], da, s->conv[l], s->params.bn_weight[l],
-                              s->bn_mean[l], s->bn_rstd[l], rows, out_ch);
+                              s->bn_mean[l], s->bn_rstd[l], rows, out_ch, sync);
+        if (sync && sync->failed) return error_set(err, "tower: the batch-norm sum over processes failed");
         float *dinput = NULL;
         if (l > 0) {
             dinput = s->dact[l - 1];

@@ -199,12 +199,36 @@ static int checkpoint(const char *dir, const Tower *tower, const AdamW *opt, lon
     return state_save(dir, tower, opt, &header, err);
 }
 
+// Batch norm's sums over the ranks (TowerSync.sum).
+static int sync_sum(void *user, double *values, int count) {
+    Error err = {0};
+    return distributed_allreduce_sum_doubles(user, values, count, &err);
+}
+
+// One data-parallel step's loss: the counts each term is a mean over are the global batch's, and the
+// terms are summed over ranks for the log (every rank gets the same).
+static int global_loss(Distributed *dist, Tower *tower, const TowerTargets *targets, const TowerLossWeights *weights,
+                       int local_batch, TowerLoss *loss, Error *err) {
+    TowerLossCounts counts;
+    tower_loss_counts(tower, targets, local_batch, &counts);
+    if (distributed_allreduce_sum_doubles(dist, &counts.candidates, 5, err) != 0) return -1;
+    *loss = tower_loss_global(tower, targets, weights, &counts);
+    return distributed_allreduce_sum_doubles(dist, &loss->total, 6, err);
+}
+
 int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
     memset(result, 0, sizeof *result);
     if (!o->out_dir) return error_set(err, "vision: no output folder");
     if (o->batch_size < 1 || o->steps < 1 || o->val_samples < 0)
         return error_set(err, "vision: batch %d, steps %ld and validation samples %d must be positive", o->batch_size,
                          o->steps, o->val_samples);
+    Distributed *dist = o->dist;
+    int ranks = dist ? dist->size : 1, root = distributed_is_root(dist);
+    if (o->batch_size < ranks)
+        return error_set(err, "vision: a batch of %d samples cannot be split over %d processes", o->batch_size, ranks);
+    size_t slice_first, slice_count; // this rank's samples of every global batch
+    distributed_slice((size_t)o->batch_size, dist ? dist->rank : 0, ranks, &slice_first, &slice_count);
+    int local_batch = (int)slice_count;
 #ifdef _OPENMP
     if (o->threads > 0) omp_set_num_threads(o->threads);
 #endif
@@ -235,7 +259,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         }
         if (tower_config_validate(&config, err) != 0) return -1;
     }
-    if (dir_create_all(o->out_dir, err) != 0) return -1;
+    if (root && dir_create_all(o->out_dir, err) != 0) return -1;
 
     Tower tower;
     AdamW opt;
@@ -258,6 +282,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         free(log_path);
         return -1;
     }
+    if (ranks > 1) tower.sync = (TowerSync){sync_sum, dist, o->batch_size};
     uint64_t hash = options_hash(o, &config);
     long start = 0;
     double elapsed = 0;
@@ -272,10 +297,14 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         }
         start = (long)header.step;
         elapsed = header.elapsed_seconds;
-        if (log_truncate(log_path, start, err) != 0) goto done;
+        if (root && log_truncate(log_path, start, err) != 0) goto done;
     }
-    log = fopen(log_path, resumed ? "a" : "w");
-    if (!log) {
+    // every rank starts from rank 0's weights and statistics (they are equal already; this makes sure)
+    if (distributed_broadcast_floats(dist, tower.params, tower.param_count, err) != 0 ||
+        distributed_broadcast_floats(dist, tower.buffers, tower.buffer_count, err) != 0)
+        goto done;
+    log = root ? fopen(log_path, resumed ? "a" : "w") : NULL;
+    if (root && !log) {
         error_set(err, "%s: cannot open for writing", log_path);
         goto done;
     }
@@ -290,12 +319,13 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
     train_synth.photos = o->photos;
     val_synth = train_synth;
     val_synth.seed = o->val_seed;
-    if (vision_batch_create(&batch, o->batch_size, &config, err) != 0) goto done;
+    if (vision_batch_create(&batch, local_batch, &config, err) != 0) goto done;
     batch.jitter = 1;
-    if (o->val_samples > 0) {
+    if (root && o->val_samples > 0) {
         if (vision_batch_create(&validation, o->val_samples, &config, err) != 0) goto done;
         if (vision_batch_render(&validation, &val_synth, 0, o->val_samples, &config, 0.0, err) != 0) goto done;
     }
+    if (!root) events = NULL; // rank 0 reports
     if (events && events->on_start)
         events->on_start(events->user, &config, tower.param_count, start, o->steps, resumed);
     Progress *progress = events ? events->progress : NULL;
@@ -309,21 +339,31 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
     long steps_run = 0;
     for (long step = start; step < end; step++) {
         double t0 = time_now_seconds();
-        if (vision_batch_render(&batch, &train_synth, (size_t)step * o->batch_size, o->batch_size, &config,
+        if (vision_batch_render(&batch, &train_synth, (size_t)step * o->batch_size + slice_first, local_batch, &config,
                                 o->dimension_dropout, err) != 0)
             goto done;
         double t1 = time_now_seconds();
         tower_zero_grad(&tower);
-        if (tower_forward(&tower, batch.images, batch.dimension, o->batch_size, 1, NULL, err) != 0) goto done;
+        if (tower_forward(&tower, batch.images, batch.dimension, local_batch, 1, NULL, err) != 0) goto done;
         TowerTargets targets = {batch.flawed, batch.token_targets, batch.light, batch.shadow, batch.kind};
-        TowerLoss loss = tower_loss(&tower, &targets, &o->weights);
-        if (tower_backward(&tower, err) != 0) goto done;
+        TowerLoss loss;
+        if (ranks > 1) {
+            if (global_loss(dist, &tower, &targets, &o->weights, local_batch, &loss, err) != 0) goto done;
+        } else {
+            loss = tower_loss(&tower, &targets, &o->weights);
+        }
+        if (tower_backward(&tower, err) != 0 || distributed_allreduce_sum(dist, tower.grads, tower.param_count, err) != 0)
+            goto done;
         float lr = schedule_learning_rate(&schedule, step);
         double norm = adamw_update_tensors(&opt, tower.params, tower.grads, tower.tensors, lr);
         double t2 = time_now_seconds();
         render_total += t1 - t0;
         train_total += t2 - t1;
         steps_run++;
+        if (!root) { // rank 0 alone logs, validates and saves
+            result->steps_done = step + 1;
+            continue;
+        }
         cJSON *line = cJSON_CreateObject();
         cJSON_AddNumberToObject(line, "step", (double)(step + 1));
         cJSON_AddNumberToObject(line, "loss", loss.total);
@@ -340,7 +380,7 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         if (progress) {
             char detail[160];
             snprintf(detail, sizeof detail, "loss %.4f flaw %.4f token %.4f | render %.0f/s train %.0f/s", loss.total,
-                     loss.flaw, loss.token, o->batch_size / (t1 - t0), o->batch_size / (t2 - t1));
+                     loss.flaw, loss.token, ranks * local_batch / (t1 - t0), ranks * local_batch / (t2 - t1));
             progress_set_detail(progress, detail);
             progress_advance(progress, 1, 0);
         }
@@ -362,8 +402,9 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         result->steps_done = start;
     }
     result->seconds = time_now_seconds() - t_run;
-    result->render_samples_per_second = render_total > 0 ? steps_run * o->batch_size / render_total : 0;
-    result->train_samples_per_second = train_total > 0 ? steps_run * o->batch_size / train_total : 0;
+    // every rank renders and trains its slice at the same time: the global rate is ranks × rank 0's
+    result->render_samples_per_second = render_total > 0 ? (double)steps_run * ranks * local_batch / render_total : 0;
+    result->train_samples_per_second = train_total > 0 ? (double)steps_run * ranks * local_batch / train_total : 0;
     rc = 0;
 done:
     if (log) fclose(log);

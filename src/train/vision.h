@@ -4,6 +4,9 @@
 // samples are rendered by the generator in memory (render → resize → tensor, no PNG round trip),
 // a fresh one for every step, so the data never runs out; validation uses a fixed set rendered
 // from its own seed. AdamW + warmup/cosine, train_log.jsonl, checkpoints with exact resume.
+// Under mpirun every rank renders and trains its slice of each global batch, batch norm uses the
+// global batch's statistics (synchronised over ranks) and gradients are summed before the update,
+// so N processes compute the one-process run (docs/SCALE.md); rank 0 validates, logs and saves.
 #ifndef IAR_TRAIN_VISION_H
 #define IAR_TRAIN_VISION_H
 
@@ -14,6 +17,7 @@
 #include "core/progress.h"
 #include "model/tower.h"
 #include "synth/synth.h"
+#include "train/distributed.h"
 
 // ---- data ---------------------------------------------------------------------------------------
 // A batch of rendered samples with the tower's inputs and targets.
@@ -90,6 +94,7 @@ typedef struct VisionOptions {
     TowerLossWeights weights;
     int resume;                // continue OUT's state when it exists
     int threads;               // 0: OpenMP default
+    Distributed *dist;         // data-parallel ranks (mpirun); NULL: one process
 } VisionOptions;
 
 void vision_options_default(VisionOptions *options);

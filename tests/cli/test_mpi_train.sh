@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_mpi_train.sh — `mpirun -np 2 iar train sft` and `… grpo` against the one-process run with the same global
+# test_mpi_train.sh — `mpirun -np 2 iar train sft`, `… grpo` and `… vision` against the one-process run with the same global
 # batch: the loss curve within 1e-4 relative and the final weights within 1e-4·(1+|w|)
 # (docs/SCALE.md), and a 2-process run stopped half way and resumed under mpirun is identical to
 # the uninterrupted 2-process run. Skipped, with a message, where mpirun or MPI is absent.
@@ -119,5 +119,24 @@ rewards "$TMP/g3/train_log.jsonl" > "$TMP/r3.txt"
 cmp -s "$TMP/r2.txt" "$TMP/r3.txt" || { paste "$TMP/r2.txt" "$TMP/r3.txt"; fail "resumed GRPO rewards differ"; }
 cmp -s "$TMP/g2/model.safetensors" "$TMP/g3/model.safetensors" || fail "resumed GRPO weights differ from the uninterrupted run"
 
+# the vision tower: 5 samples a step (3 + 2 over the ranks), batch norm synchronised over the ranks;
+# loss curve and final weights (batch-norm statistics included) as one process; resumed under mpirun
+# it matches the uninterrupted 2-process run
+V="--config tiny --steps 4 --batch 5 --val-samples 6 --val-every 2 --save-every 2 --threads 1"
+"$IAR" train vision $V --out "$TMP/v1" > "$TMP/v1.txt" 2>&1 || { cat "$TMP/v1.txt"; fail "one-process train vision failed"; }
+$MPIRUN "$IAR" train vision $V --out "$TMP/v2" > "$TMP/v2.txt" 2>&1 || { cat "$TMP/v2.txt"; fail "mpirun -np 2 train vision failed"; }
+grep -q "on 2 MPI processes" "$TMP/v2.txt" || fail "the 2-process vision run did not report 2 processes"
+for v in v1 v2; do grep -v '"split"' "$TMP/$v/train_log.jsonl" | losses /dev/stdin > "$TMP/$v.l"; done
+[ "$(wc -l < "$TMP/v1.l")" -eq 4 ] || fail "the vision log does not hold 4 steps"
+paste "$TMP/v1.l" "$TMP/v2.l" | awk '{d = $1 - $2; if (d < 0) d = -d; a = $1 < 0 ? -$1 : $1;
+    printf "  vision step %d: loss %s (1 process) vs %s (2 processes)\n", NR, $1, $2; if (d > 1e-4 * a) bad = 1}
+    END {exit bad || NR != 4}' || fail "vision loss curves differ by more than 1e-4 relative"
+if [ -x /usr/bin/python3 ]; then
+    weights_close "$TMP/v1/tower.safetensors" "$TMP/v2/tower.safetensors" || fail "tower weights differ beyond 1e-4"
+fi
+$MPIRUN "$IAR" train vision $V --out "$TMP/v3" --stop-at 2 > "$TMP/v3.txt" 2>&1 || { cat "$TMP/v3.txt"; fail "mpirun vision --stop-at 2 failed"; }
+$MPIRUN "$IAR" train vision $V --out "$TMP/v3" --resume > "$TMP/v3.txt" 2>&1 || { cat "$TMP/v3.txt"; fail "mpirun vision --resume failed"; }
+cmp -s "$TMP/v2/tower.safetensors" "$TMP/v3/tower.safetensors" || fail "resumed tower differs from the uninterrupted run"
+
 [ -n "${KEEP:-}" ] || rm -rf "$TMP"
-[ $fails -eq 0 ] && echo "ok: mpirun -np 2 train sft and grpo match one process and resume" || { echo "$fails failure(s)"; exit 1; }
+[ $fails -eq 0 ] && echo "ok: mpirun -np 2 train sft, grpo and vision match one process and resume" || { echo "$fails failure(s)"; exit 1; }
