@@ -263,6 +263,10 @@ static void test_dimension_and_answer_helpers(void **state) {
     assert_string_equal(buffer, "B, D");
     answer_set_format(ANSWER_SET_ALL, buffer, sizeof buffer);
     assert_string_equal(buffer, "A, B, C, D");
+    // evidence → answer: above 0.5, at least the most likely letter, at most the three most likely
+    assert_int_equal(answer_set_from_probabilities((const float[]){0.1f, 0.9f, 0.2f, 0.7f}), 0xA);
+    assert_int_equal(answer_set_from_probabilities((const float[]){0.1f, 0.3f, 0.45f, 0.2f}), 0x4);
+    assert_int_equal(answer_set_from_probabilities((const float[]){0.9f, 0.6f, 0.8f, 0.95f}), 0xD);
     for (int set = 0; set < 16; set++) {
         int bits = 0;
         for (int i = 0; i < 4; i++) bits += (set >> i) & 1;

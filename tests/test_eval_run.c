@@ -215,7 +215,8 @@ static void test_predictions_roundtrip(void **state) {
     (void)state;
     Sample sample = {.id = "x1", .dimension = DIMENSION_LIGHTING, .answer = 0x0a};
     BackendResult result = {.text = "<think>t</think><answer>B</answer>", .prompt_tokens = 12, .completion_tokens = 3,
-                            .latency_seconds = 0.25, .attempts = 2};
+                            .latency_seconds = 0.25, .attempts = 2, .has_evidence = 1,
+                            .evidence = {0.01f, 0.987654f, 0.5f, 0.0f}};
     EvalRecord record, back;
     Error err;
     assert_int_equal(eval_record_from_result(&record, &sample, &result, &err), 0);
@@ -231,7 +232,14 @@ static void test_predictions_roundtrip(void **state) {
     assert_int_equal(back.attempts, 2);
     assert_int_equal(back.prompt_tokens, 12);
     assert_float_equal(back.scores[SCORE_OPTION], 0.75, 1e-12);
+    assert_int_equal(back.has_evidence, 1); // kept to 4 decimals
+    assert_float_equal(back.evidence[1], 0.9877, 1e-6);
+    assert_float_equal(back.evidence[3], 0.0, 0);
     free(line);
+    eval_record_clear(&back);
+    // a line without evidence (another backend, or written before it existed) has none
+    assert_int_equal(eval_record_from_json(&back, "{\"id\":\"x2\",\"gold\":[\"B\"],\"parse\":\"failed\"}", &err), 0);
+    assert_int_equal(back.has_evidence, 0);
     eval_record_clear(&back);
     eval_record_clear(&record);
     // a failed request scores 0 and counts as a parse failure, never a guess

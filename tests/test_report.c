@@ -92,6 +92,19 @@ static void test_markdown_table(void **state) {
     fclose(out);
     assert_non_null(strstr(text, "## Differences against model-a"));
     assert_non_null(strstr(text, "| model-b | 8 | -50.0 ["));
+    assert_null(strstr(text, "own evidence")); // no run carries evidence
+    free(text);
+    // model-b's evidence names the gold set in every sample; its text follows it in the right half only
+    for (size_t i = 0; i < 8; i++) {
+        EvalRecord *r = &runs[1].records.items[i];
+        r->has_evidence = 1;
+        for (int c = 0; c < CANDIDATE_COUNT; c++) r->evidence[c] = (r->gold >> c & 1) ? 0.9f : 0.1f;
+    }
+    out = open_memstream(&text, &size);
+    assert_int_equal(report_markdown_write(out, runs, 2, &options, &err), 0);
+    fclose(out);
+    assert_non_null(strstr(text, "## The model's own evidence"));
+    assert_non_null(strstr(text, "| model-b | 8 | 100.0 | 1.000 | 50.0% | 0 of 4 |"));
     free(text);
     free_run(&runs[0]);
     free_run(&runs[1]);

@@ -37,6 +37,8 @@ typedef struct BackendResult {
     double latency_seconds;
     int attempts;
     int cached;             // 1 when served from the response cache
+    int has_evidence;       // 1: a native model's own P(flawed) of candidates A-D (its vision tower's)
+    float evidence[4];
 } BackendResult;
 
 // Called once per sample, on the thread that called run, in completion order (not input order).

@@ -54,7 +54,9 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
                                 .prompt_tokens = rc == 0 ? output.prompt_tokens : -1,
                                 .completion_tokens = rc == 0 ? output.completion_tokens : -1,
                                 .latency_seconds = time_now_seconds() - start,
-                                .attempts = 1};
+                                .attempts = 1,
+                                .has_evidence = rc == 0 && output.has_evidence};
+        if (result.has_evidence) memcpy(result.evidence, output.evidence, sizeof result.evidence);
         on_result(user, indices[i], &result);
         screen_outputs_free(&output, 1);
         progress_advance(progress, 1, rc != 0);

@@ -33,6 +33,8 @@ typedef struct EvalRecord {
     int prompt_tokens, completion_tokens; // -1 unknown
     int attempts;
     int cached;
+    int has_evidence;       // 1: the model's own P(flawed) of A-D came with the answer ("evidence")
+    float evidence[CANDIDATE_COUNT];
 } EvalRecord;
 
 typedef struct EvalRecords {

@@ -22,6 +22,8 @@ int eval_record_from_result(EvalRecord *out, const Sample *sample, const Backend
     out->completion_tokens = result->completion_tokens;
     out->attempts = result->attempts;
     out->cached = result->cached;
+    out->has_evidence = result->has_evidence;
+    memcpy(out->evidence, result->evidence, sizeof out->evidence);
     out->parse = ANSWER_PARSE_FAILED;
     if (result->text) {
         out->raw = string_duplicate(result->text);
@@ -107,6 +109,11 @@ char *eval_record_to_json(const EvalRecord *record) {
     cJSON_AddNumberToObject(o, "completion_tokens", record->completion_tokens);
     cJSON_AddNumberToObject(o, "attempts", record->attempts);
     cJSON_AddBoolToObject(o, "cached", record->cached);
+    if (record->has_evidence) { // {"A": 0.0123, ...}: P(flawed) from the model's vision side
+        cJSON *evidence = cJSON_AddObjectToObject(o, "evidence");
+        for (int c = 0; c < CANDIDATE_COUNT && evidence; c++)
+            cJSON_AddNumberToObject(evidence, (const char[]){(char)('A' + c), 0}, round(record->evidence[c] * 1e4) / 1e4);
+    }
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
@@ -169,6 +176,13 @@ int eval_record_from_json(EvalRecord *out, const char *line, Error *err) {
     out->completion_tokens = (int)json_number(o, "completion_tokens", -1);
     out->attempts = (int)json_number(o, "attempts", 0);
     out->cached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "cached"));
+    const cJSON *evidence = cJSON_GetObjectItemCaseSensitive(o, "evidence");
+    out->has_evidence = cJSON_IsObject(evidence);
+    for (int c = 0; c < CANDIDATE_COUNT && out->has_evidence; c++) {
+        double p = json_number(evidence, (const char[]){(char)('A' + c), 0}, NAN);
+        if (!(p >= 0 && p <= 1)) out->has_evidence = 0; // all four in [0, 1], or none
+        out->evidence[c] = (float)p;
+    }
     cJSON_Delete(o);
     return 0;
 }

@@ -201,6 +201,12 @@ static void html_gallery(FILE *out, const EvalRunData *runs, size_t count, const
                 answer_set_format(p->predicted, predicted, sizeof predicted);
                 fprintf(out, ": <span class=%s>%s</span>", p->scores[SCORE_EXACT] >= 1.0 ? "ok" : "bad", predicted);
             }
+            if (p && p->has_evidence) { // the model's own P(flawed) per candidate, flawed ones in bold
+                fputs(" <span class=evidence>evidence", out);
+                for (int c = 0; c < CANDIDATE_COUNT; c++)
+                    fprintf(out, p->evidence[c] > 0.5f ? " %c <b>%.2f</b>" : " %c %.2f", 'A' + c, p->evidence[c]);
+                fputs("</span>", out);
+            }
             if (p && (p->raw || p->error)) {
                 fputs("<details><summary>output</summary><pre>", out);
                 html_text(out, p->raw ? p->raw : p->error, options->text_limit);
@@ -221,7 +227,7 @@ static const char STYLE[] =
     "tr.random{color:#666}#gallery{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ccc;border-radius:6px;"
     "padding:8px;width:560px}.card.wrong{border-color:#d88}.card h3{margin:0 0 6px;font-size:14px}.thumbs{display:flex;gap:4px}"
     "figure{margin:0;text-align:center;font-size:11px}figure img{display:block;width:96px}.missing{width:96px;height:96px;"
-    "background:#eee;font-size:10px}.ok{color:#080;font-weight:bold}.bad{color:#c00;font-weight:bold}pre{white-space:pre-wrap;"
+    "background:#eee;font-size:10px}.ok{color:#080;font-weight:bold}.bad{color:#c00;font-weight:bold}.evidence{color:#555;font-size:12px}pre{white-space:pre-wrap;"
     "font-size:12px;background:#f6f6f6;padding:6px}.filters{margin:8px 0}.curve{margin:12px 0}.curve svg{max-width:100%;"
     "height:auto}.curve p{font-size:12px;color:#555}";
 

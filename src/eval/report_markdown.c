@@ -99,6 +99,39 @@ char *report_comparison_markdown(const EvalRunData *runs, size_t count, const Re
     return text;
 }
 
+// "The model's own evidence": for runs whose lines carry P(flawed) per candidate (native models with a
+// vision tower), what that evidence alone would answer (the 1-3 rule of answer_set_from_probabilities)
+// against the gold set, and how often the generated answer is the evidence's set: the text can only
+// beat its evidence where the two differ.
+static void evidence_write(FILE *out, const EvalRunData *runs, size_t count) {
+    int any = 0;
+    for (size_t r = 0; r < count; r++)
+        for (size_t i = 0; i < runs[r].records.count && !any; i++) any = runs[r].records.items[i].has_evidence;
+    if (!any) return;
+    fprintf(out, "\n## The model's own evidence\n\nRuns whose predictions carry each candidate's P(flawed) from the "
+                 "model's vision side: what that evidence alone answers (flawed above 0.5, one to three letters), "
+                 "scored like the text, and how often the generated answer is exactly the evidence's set.\n\n"
+                 "| Model | samples with evidence | evidence alone: exact | evidence alone: per candidate | "
+                 "answer = evidence's set | answer exact where it differs |\n|---|---:|---:|---:|---:|---:|\n");
+    for (size_t r = 0; r < count; r++) {
+        size_t n = 0, exact = 0, candidates = 0, same = 0, differ = 0, differ_exact = 0;
+        for (size_t i = 0; i < runs[r].records.count; i++) {
+            const EvalRecord *e = &runs[r].records.items[i];
+            if (!e->has_evidence || e->gold_unknown) continue;
+            AnswerSet from_evidence = answer_set_from_probabilities(e->evidence);
+            n++;
+            exact += from_evidence == e->gold;
+            candidates += (size_t)(CANDIDATE_COUNT - answer_set_size((AnswerSet)(from_evidence ^ e->gold)));
+            int agrees = e->parse != ANSWER_PARSE_FAILED && e->predicted == from_evidence;
+            same += (size_t)agrees;
+            if (!agrees) differ++, differ_exact += e->scores[SCORE_EXACT] >= 1.0;
+        }
+        if (n == 0) continue;
+        fprintf(out, "| %s | %zu | %.1f | %.3f | %.1f%% | %zu of %zu |\n", runs[r].info.name, n, 100.0 * exact / n,
+                (double)candidates / (CANDIDATE_COUNT * n), 100.0 * same / n, differ_exact, differ);
+    }
+}
+
 int report_markdown_write(FILE *out, const EvalRunData *runs, size_t count, const ReportOptions *options, Error *err) {
     fprintf(out, "# Screening evaluation\n\nexact-match accuracy ×100 per dimension (the headline score); prop = "
                  "proportional partial credit ×100; random baseline = expected exact ×100 of a uniform guess over the "
@@ -123,6 +156,7 @@ int report_markdown_write(FILE *out, const EvalRunData *runs, size_t count, cons
         for (int i = 0; i <= CANDIDATE_COUNT; i++) fprintf(out, "%s%d flawed: %zu", i ? ", " : "", i, s->answer_size_histogram[i]);
         fprintf(out, ". A guess drawn from this answer-set distribution would score %.1f exact.\n", 100 * s->prior_exact);
     }
+    evidence_write(out, runs, count);
     if (count > 1) comparison_write(out, runs, count, options, err);
     return ferror(out) ? error_set(err, "cannot write the Markdown report") : 0;
 }

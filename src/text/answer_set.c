@@ -25,3 +25,20 @@ void answer_set_format(AnswerSet set, char *buffer, size_t size) {
         used += (size_t)n;
     }
 }
+
+AnswerSet answer_set_from_probabilities(const float p[CANDIDATE_COUNT]) {
+    AnswerSet set = 0;
+    int best = 0;
+    for (int c = 0; c < CANDIDATE_COUNT; c++) {
+        if (p[c] > 0.5f) set |= (AnswerSet)(1u << c);
+        if (p[c] > p[best]) best = c;
+    }
+    if (!set) set = (AnswerSet)(1u << best);
+    while (answer_set_size(set) > 3) { // drop the least likely
+        int worst = -1;
+        for (int c = 0; c < CANDIDATE_COUNT; c++)
+            if ((set >> c & 1) && (worst < 0 || p[c] < p[worst])) worst = c;
+        set &= (AnswerSet) ~(1u << worst);
+    }
+    return set;
+}

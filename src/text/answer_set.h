@@ -13,5 +13,8 @@ typedef uint8_t AnswerSet;
 int answer_set_size(AnswerSet set);
 // "B, D" or "none"; buffer of at least 16 bytes.
 void answer_set_format(AnswerSet set, char *buffer, size_t size);
+// The answer per-candidate probabilities of "flawed" give under the generated benchmark's rule (1 to
+// 3 flawed): the letters above 0.5, at least the most likely one, at most the three most likely.
+AnswerSet answer_set_from_probabilities(const float probability[CANDIDATE_COUNT]);
 
 #endif

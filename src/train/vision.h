@@ -54,9 +54,6 @@ typedef struct VisionEvaluation {
 
 double vision_score_accuracy(const VisionScore *score);
 double vision_score_exact(const VisionScore *score);
-// The answer set the tower's probabilities give: letters with p > 0.5, at least the most likely one,
-// at most three (the generated benchmark's rule: 1..3 flawed).
-unsigned vision_answer_from_probabilities(const float probability[4]);
 // Scores the tower (running statistics) on a rendered set; with a product-view tower (else NULL),
 // deformation samples are scored by it, on the views the tower finds (as a model with both does).
 int vision_evaluate(Tower *tower, Tower *product, const VisionBatch *set, int batch_size, VisionEvaluation *out,

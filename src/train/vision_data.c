@@ -8,6 +8,7 @@
 #include "core/rng.h"
 #include "model/product_view.h"
 #include "model/model.h"
+#include "text/answer_set.h"
 #include "train/vision.h"
 
 int vision_batch_create(VisionBatch *b, int capacity, const TowerConfig *tower, Error *err) {
@@ -157,23 +158,6 @@ double vision_score_accuracy(const VisionScore *s) {
 }
 double vision_score_exact(const VisionScore *s) { return s->samples ? (double)s->samples_exact / s->samples : 0.0; }
 
-unsigned vision_answer_from_probabilities(const float p[4]) {
-    unsigned set = 0;
-    int best = 0;
-    for (int c = 0; c < 4; c++) {
-        if (p[c] > 0.5f) set |= 1u << c;
-        if (p[c] > p[best]) best = c;
-    }
-    if (!set) set = 1u << best;
-    while (__builtin_popcount(set) > 3) { // drop the least likely
-        int worst = -1;
-        for (int c = 0; c < 4; c++)
-            if ((set >> c & 1) && (worst < 0 || p[c] < p[worst])) worst = c;
-        set &= ~(1u << worst);
-    }
-    return set;
-}
-
 static void score_add(VisionScore *s, size_t correct, size_t exact) {
     s->candidates += TOWER_CANDIDATES;
     s->candidates_correct += correct;
@@ -203,7 +187,7 @@ int vision_evaluate(Tower *tower, Tower *product, const VisionBatch *set, int ba
         if (product) product_view_merge_probabilities(p, view.flaw_logit, dimension, n);
         for (int i = 0; i < n; i++) {
             int s = first + i;
-            unsigned gold = 0, predicted = vision_answer_from_probabilities(p + (size_t)i * 4);
+            unsigned gold = 0, predicted = answer_set_from_probabilities(p + (size_t)i * 4);
             size_t correct = 0;
             for (int c = 0; c < TOWER_CANDIDATES; c++) {
                 int y = set->flawed[(size_t)s * 4 + c] > 0.5f;
