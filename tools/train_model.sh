@@ -17,7 +17,9 @@
 # PRODUCT_STEPS (the product-view tower for the product's appearance; 0: none), PRODUCT2_STEPS,
 # PRODUCT3_STEPS and PRODUCT4_STEPS (its second, third and fourth sittings, each from its own data seed,
 # at half, a quarter and a quarter of the learning rate; 0: none), SFT_STEPS, SEED (tower + SFT seed, default 1),
-# NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores).
+# NTRAIN (SFT samples, default 4000), NTEST (test samples, default 400), THREADS (OpenMP threads; default: all cores),
+# MPIRUN (a launcher for the tower sittings, e.g. "mpirun -np 2 --bind-to none" with THREADS=1: the
+# same run, its batches split over the processes; docs/SCALE.md).
 set -e
 cd "$(dirname "$0")/.."
 IAR=${IAR:-build/iar}
@@ -36,13 +38,14 @@ SEED=${SEED:-1}
 NTRAIN=${NTRAIN:-4000}
 NTEST=${NTEST:-400}
 THREADS=${THREADS:-}
+MPIRUN=${MPIRUN:-}
 [ -x "$IAR" ] || { echo "train_model: $IAR not found; run make first" >&2; exit 1; }
 mkdir -p "$WORK"
 say() { echo "[train_model] $*" >&2; }
 
 # 1. The vision tower: per-candidate flaws + dense targets, fresh rendered samples every step.
 say "vision tower: $TOWER_STEPS steps (resumes)"
-"$IAR" train vision --out "$WORK/tower" --config small --steps "$TOWER_STEPS" --seed "$SEED" \
+$MPIRUN "$IAR" train vision --out "$WORK/tower" --config small --steps "$TOWER_STEPS" --seed "$SEED" \
     --val-every 500 --save-every 100 --val-samples 200 ${THREADS:+--threads $THREADS} --resume
 
 # 2. The same tower taught photographs: fine-tuned on --style mix (half drawn, half photographed
@@ -53,7 +56,7 @@ STYLE=render
 mix_sitting() { # NAME DATA_SEED STEPS LR
     [ "$3" -gt 0 ] || return 0
     say "vision tower on drawn + photographed scenes, $1: $3 steps (resumes)"
-    "$IAR" train vision --out "$WORK/$1" --init "$TOWER" --style mix --data-seed "$2" --steps "$3" \
+    $MPIRUN "$IAR" train vision --out "$WORK/$1" --init "$TOWER" --style mix --data-seed "$2" --steps "$3" \
         --lr "$4" --warmup 50 --seed "$SEED" --val-every 500 --save-every 100 --val-samples 200 \
         ${THREADS:+--threads $THREADS} --resume
     TOWER="$WORK/$1"
@@ -72,7 +75,7 @@ fi
 product_sitting() { # NAME DATA_SEED STEPS LR
     [ "$3" -gt 0 ] || return 0
     say "product-view tower, sitting $1: $3 steps (resumes)"
-    "$IAR" train vision --out "$WORK/$1" --init "$PRODUCT" --product-view 128 --dims deformation --style "$STYLE" \
+    $MPIRUN "$IAR" train vision --out "$WORK/$1" --init "$PRODUCT" --product-view 128 --dims deformation --style "$STYLE" \
         --data-seed "$2" --steps "$3" --lr "$4" --warmup 50 --seed "$SEED" --val-every 1000 --save-every 100 \
         --val-samples 400 ${THREADS:+--threads $THREADS} --resume
     PRODUCT="$WORK/$1"
@@ -80,7 +83,7 @@ product_sitting() { # NAME DATA_SEED STEPS LR
 PRODUCT_ARGS=
 if [ "$PRODUCT_STEPS" -gt 0 ]; then
     say "product-view tower: $PRODUCT_STEPS steps (resumes)"
-    "$IAR" train vision --out "$WORK/product" --config small --image-size 64 --product-view 128 --dims deformation \
+    $MPIRUN "$IAR" train vision --out "$WORK/product" --config small --image-size 64 --product-view 128 --dims deformation \
         --style "$STYLE" --data-seed 1004 --steps "$PRODUCT_STEPS" --seed "$SEED" --val-every 1000 --save-every 100 \
         --val-samples 400 ${THREADS:+--threads $THREADS} --resume
     PRODUCT="$WORK/product"
