@@ -211,9 +211,14 @@ static int global_loss(Distributed *dist, Tower *tower, const TowerTargets *targ
                        int local_batch, TowerLoss *loss, Error *err) {
     TowerLossCounts counts;
     tower_loss_counts(tower, targets, local_batch, &counts);
-    if (distributed_allreduce_sum_doubles(dist, &counts.candidates, 5, err) != 0) return -1;
+    double sums[5] = {counts.candidates, counts.tokens, counts.classes[0], counts.classes[1], counts.classes[2]};
+    if (distributed_allreduce_sum_doubles(dist, sums, 5, err) != 0) return -1;
+    counts = (TowerLossCounts){sums[0], sums[1], {sums[2], sums[3], sums[4]}};
     *loss = tower_loss_global(tower, targets, weights, &counts);
-    return distributed_allreduce_sum_doubles(dist, &loss->total, 6, err);
+    double parts[6] = {loss->total, loss->flaw, loss->token, loss->light, loss->shadow, loss->kind};
+    if (distributed_allreduce_sum_doubles(dist, parts, 6, err) != 0) return -1;
+    *loss = (TowerLoss){parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]};
+    return 0;
 }
 
 int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
