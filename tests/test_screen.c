@@ -168,9 +168,27 @@ static void test_native_backend_runs_a_dataset(void **state) {
     assert_non_null(strstr(err.message, "/nonexistent/ckpt"));
 }
 
+// The letters where the text's verdict and its evidence disagree, both ways; none without evidence
+// or without a readable answer.
+static void test_disputed_letters(void **state) {
+    (void)state;
+    ScreenOutput output = {.has_evidence = 1, .evidence = {0.9f, 0.7f, 0.2f, 0.5f}};
+    output.answer.status = ANSWER_PARSED_TAGGED;
+    output.answer.set = 0x5; // A, C
+    assert_int_equal(screen_output_disputed(&output), 0x6); // B left out at 0.7, C named at 0.2
+    output.answer.set = 0x3; // A, B: as the evidence says (D at exactly 0.5 is not flawed)
+    assert_int_equal(screen_output_disputed(&output), 0);
+    output.answer.status = ANSWER_PARSE_FAILED;
+    assert_int_equal(screen_output_disputed(&output), 0);
+    output.answer.status = ANSWER_PARSED_TAGGED;
+    output.has_evidence = 0;
+    assert_int_equal(screen_output_disputed(&output), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_screen_greedy_and_sampled),
+        cmocka_unit_test(test_disputed_letters),
         cmocka_unit_test(test_native_backend_runs_a_dataset),
     };
     return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);

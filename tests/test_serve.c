@@ -339,8 +339,11 @@ static void test_screen_returns_verdicts(void **state) {
     assert_string_equal(cJSON_GetArrayItem(flawed, 1)->valuestring, "D");
     cJSON *verdicts = cJSON_GetObjectItem(root, "verdicts");
     const char *expected[4] = {"ok", "flawed", "ok", "flawed"};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(verdicts, i), "verdict")->valuestring, expected[i]);
+        // the fake's evidence follows the same pixel differences as its text: they agree everywhere
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(verdicts, i), "evidence_agrees")));
+    }
     assert_string_equal(cJSON_GetObjectItem(root, "dimension")->valuestring, "lighting");
     assert_non_null(strstr(cJSON_GetObjectItem(root, "reasoning")->valuestring, "dimension lighting"));
     assert_string_equal(cJSON_GetObjectItem(root, "parse_status")->valuestring, "tagged");

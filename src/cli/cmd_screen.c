@@ -83,8 +83,11 @@ static void print_json(const ScreenCommand *command, char *const paths[5], const
             for (int i = 0; i < CANDIDATE_COUNT; i++)
                 cJSON_AddNumberToObject(evidence, (const char[]){(char)('A' + i), 0},
                                         (double)(long long)(output->evidence[i] * 1000 + 0.5) / 1000.0);
+            // letters where the text and its evidence disagree: the verdicts to look at twice
+            letters_add(cJSON_AddArrayToObject(one, "disputed"), screen_output_disputed(output));
         } else {
             cJSON_AddNullToObject(one, "evidence");
+            cJSON_AddNullToObject(one, "disputed");
         }
         cJSON_AddBoolToObject(one, "truncated", output->truncated);
         cJSON_AddNumberToObject(one, "prompt_tokens", output->prompt_tokens);
@@ -103,12 +106,15 @@ static void print_text(const ScreenCommand *command, const DimensionVerdict *ver
                        int failures, double seconds) {
     for (int v = 0; v < count; v++) {
         const ScreenOutput *output = &verdicts[v].output;
-        char letters[16], evidence[96] = "";
+        char letters[16], evidence[128] = "", disputed[16];
         if (output->answer.status == ANSWER_PARSE_FAILED) snprintf(letters, sizeof letters, "unreadable");
         else answer_set_format(output->answer.set, letters, sizeof letters);
+        AnswerSet against = screen_output_disputed(output);
+        answer_set_format(against, disputed, sizeof disputed);
         if (output->has_evidence)
-            snprintf(evidence, sizeof evidence, " [P(flawed) A %.2f B %.2f C %.2f D %.2f]", output->evidence[0],
-                     output->evidence[1], output->evidence[2], output->evidence[3]);
+            snprintf(evidence, sizeof evidence, " [P(flawed) A %.2f B %.2f C %.2f D %.2f%s%s]", output->evidence[0],
+                     output->evidence[1], output->evidence[2], output->evidence[3],
+                     against ? "; the evidence disagrees on " : "", against ? disputed : "");
         printf("%-12s flawed: %-10s%s %s%s\n", dimension_id((Dimension)verdicts[v].dimension), letters, evidence,
                output->text ? output->text : "", output->truncated ? " (cut at --max-tokens)" : "");
     }

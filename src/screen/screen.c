@@ -113,3 +113,11 @@ int screen_images(ScreenModel *screen, const Image *images[MODEL_IMAGE_COUNT], i
     return screen_prepared(&screen->model, screen->tokenizer, &screen->scratch, screen->scratch.images, dimension,
                            options, n, outputs, err);
 }
+
+AnswerSet screen_output_disputed(const ScreenOutput *output) {
+    if (!output->has_evidence || output->answer.status == ANSWER_PARSE_FAILED) return 0;
+    AnswerSet disputed = 0;
+    for (int c = 0; c < CANDIDATE_COUNT; c++)
+        if ((output->answer.set >> c & 1) != (output->evidence[c] > 0.5f)) disputed |= (AnswerSet)(1u << c);
+    return disputed;
+}

@@ -24,6 +24,10 @@ typedef struct ScreenOutput {
 } ScreenOutput;
 
 void screen_outputs_free(ScreenOutput *outputs, int count);
+// The letters on which the text's verdict and its own evidence disagree: named flawed with P(flawed)
+// ≤ 0.5, or left out with P > 0.5. 0 without evidence or without a readable answer. Where the two
+// disagree the text is right only about one time in three (docs/RESULTS.md), so callers show it.
+AnswerSet screen_output_disputed(const ScreenOutput *output);
 
 // Buffers for screening, allocated once for up to `max_samples` completions per call. After a call,
 // prompt[0..prompt_len) and the generated tokens (row i at tokens + i * max_new_tokens, lengths[i]

@@ -232,6 +232,7 @@ char *response_screen_json(const ResponseContext *context, const ScreenRequest *
     else cJSON_AddNullToObject(root, "dimension");
     cJSON *flawed = ok ? cJSON_AddArrayToObject(root, "flawed") : cJSON_AddNullToObject(root, "flawed");
     cJSON *verdicts = cJSON_AddArrayToObject(root, "verdicts");
+    AnswerSet disputed = screen_output_disputed(output);
     for (int i = 0; i < CANDIDATE_COUNT; i++) {
         char letter[2] = {(char)('A' + i), 0};
         int bad = ok && (parsed.set >> i & 1);
@@ -242,6 +243,9 @@ char *response_screen_json(const ResponseContext *context, const ScreenRequest *
         // the candidate head's P(flawed): evidence beside the text's verdict, null without a head
         if (output->has_evidence) cJSON_AddNumberToObject(verdict, "p_flawed", output->evidence[i]);
         else cJSON_AddNullToObject(verdict, "p_flawed");
+        // false where the text's verdict and its evidence disagree (the text is then often wrong)
+        if (ok && output->has_evidence) cJSON_AddBoolToObject(verdict, "evidence_agrees", !(disputed >> i & 1));
+        else cJSON_AddNullToObject(verdict, "evidence_agrees");
         cJSON_AddItemToArray(verdicts, verdict);
     }
     char *reasoning = extract_reasoning(text);

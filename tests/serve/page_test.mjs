@@ -43,7 +43,9 @@ try {
   let withEvidence = 0;
   for (const v of answer.verdicts || []) {
     const shown = await page.textContent("#slot-" + v.candidate + " .evidence");
-    const want = typeof v.p_flawed === "number" ? "evidence: P(flawed) " + v.p_flawed.toFixed(2) : "";
+    const want = typeof v.p_flawed === "number"
+      ? "evidence: P(flawed) " + v.p_flawed.toFixed(2) + (v.evidence_agrees === false ? " — disagrees with the text" : "")
+      : "";
     if (shown !== want) throw new Error("candidate " + v.candidate + " shows '" + shown + "', expected '" + want + "'");
     withEvidence += want !== "";
   }

@@ -53,6 +53,7 @@ static int fake_screen(Screener *self, int worker, const ScreenerInput *input, S
             rc = error_set(err, "fake screener: out of memory");
             break;
         }
+        outputs[c].answer = answer_parse(outputs[c].text); // as screen.c fills it
         outputs[c].prompt_tokens = 100;
         outputs[c].has_evidence = 1;
         memcpy(outputs[c].evidence, evidence, sizeof evidence);
