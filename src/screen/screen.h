@@ -19,8 +19,8 @@ typedef struct ScreenOutput {
     int prompt_tokens;
     int completion_tokens;  // EOS included when generated
     int truncated;          // 1: stopped by the token cap before EOS
-    int has_evidence;       // 1 when the model has a candidate head
-    float evidence[CANDIDATE_COUNT]; // P(candidate A-D flawed) from the candidate head (NaN without one)
+    int has_evidence;       // 1 when the model has a vision tower or a candidate head
+    float evidence[CANDIDATE_COUNT]; // P(candidate A-D flawed) from either (NaN without one)
 } ScreenOutput;
 
 void screen_outputs_free(ScreenOutput *outputs, int count);

@@ -205,8 +205,8 @@ static int sync_sum(void *user, double *values, int count) {
     return distributed_allreduce_sum_doubles(user, values, count, &err);
 }
 
-// One data-parallel step's loss: the counts each term is a mean over are the global batch's, and the
-// terms are summed over ranks for the log (every rank gets the same).
+// One step's loss: the counts each term is a mean over are the global batch's, and the terms are
+// summed over ranks for the log (every rank gets the same); in one process, tower_loss.
 static int global_loss(Distributed *dist, Tower *tower, const TowerTargets *targets, const TowerLossWeights *weights,
                        int local_batch, TowerLoss *loss, Error *err) {
     TowerLossCounts counts;
@@ -351,12 +351,8 @@ int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResul
         tower_zero_grad(&tower);
         if (tower_forward(&tower, batch.images, batch.dimension, local_batch, 1, NULL, err) != 0) goto done;
         TowerTargets targets = {batch.flawed, batch.token_targets, batch.light, batch.shadow, batch.kind};
-        TowerLoss loss;
-        if (ranks > 1) {
-            if (global_loss(dist, &tower, &targets, &o->weights, local_batch, &loss, err) != 0) goto done;
-        } else {
-            loss = tower_loss(&tower, &targets, &o->weights);
-        }
+        TowerLoss loss; // one process: its own counts (the sums over ranks are no-ops)
+        if (global_loss(dist, &tower, &targets, &o->weights, local_batch, &loss, err) != 0) goto done;
         if (tower_backward(&tower, err) != 0 || distributed_allreduce_sum(dist, tower.grads, tower.param_count, err) != 0)
             goto done;
         float lr = schedule_learning_rate(&schedule, step);
