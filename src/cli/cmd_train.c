@@ -32,6 +32,10 @@ static void sft_usage(FILE *f) {
           "                            frozen; the language side of --config learns on top of it\n"
           "  --init-product DIR        with --init-vision: a product-view tower (`iar train vision\n"
           "                            --product-view`) beside it, frozen; its flaw logit is one more feature\n"
+          "  --tower-heads-after N     the tower's heads (cross-attention, evidence MLP, flaw and token heads)\n"
+          "                            train with the language side from step N on (0: from the start); its\n"
+          "                            convolutions stay frozen (default: the whole tower frozen)\n"
+          "  --tower-lr LR             the heads' peak learning rate on the run's schedule (default 1e-4)\n"
           "  --tokenizer FILE          use this tokenizer.json (default: the init's, else trained on the data)\n"
           "  --vocab N                 vocabulary when the tokenizer is trained here (default 1024)\n"
           "  --steps N | --epochs E    length of the run (default 900 steps: ~5 min of small on 2 cores)\n"
@@ -154,6 +158,8 @@ static int sft_parse(int argc, char **argv, SftOptions *o) {
         OPTION_FLOAT("clip", &o->clip_norm, 0, 1e6),
         OPTION_FLOAT("grad-clip", &o->clip_norm, 0, 1e6),
         OPTION_FLOAT("aux-weight", &o->aux_weight, 0, 100),
+        OPTION_LONG("tower-heads-after", &o->tower_heads_after, 0, 1e8),
+        OPTION_FLOAT("tower-lr", &o->tower_lr, 1e-9, 10),
         OPTION_LONG("seed", &seed, 0, 2147483647),
         OPTION_DOUBLE("val-fraction", &o->val_fraction, 0, 0.9),
         OPTION_LONG("val-every", &o->val_every, 0, 1e8),

@@ -113,6 +113,7 @@ static size_t model_state_layout(ModelState *s, const ModelConfig *c, int max_ba
         s->vision_features = block_take(&cur, rows * model_vision_width(c));
         s->vision_tokens = block_take(&cur, rows * D);
         s->dvision_tokens = block_take(&cur, rows * D);
+        s->dvision_features = block_take(&cur, rows * model_vision_width(c));
     }
     for (int l = 0; l < model_stem_convs(c); l++) {
         StemConv conv = model_stem_conv(c, l);

@@ -72,6 +72,9 @@ typedef struct Model {
                                 // without candidate_head
     Tower *tower;               // the frozen vision tower (config.vision_tower), else NULL
     Tower *product_tower;       // the frozen product-view tower (config.product_tower), else NULL
+    // 1: the tower's heads train with the language side (its convolutions stay frozen): model_backward
+    // goes on into them (their gradients accumulate in tower->grads). Set by the trainers; 0 by default.
+    int train_tower_heads;
 } Model;
 
 // A batch of training rows. Text of row b is tokens[b*T .. b*T+text_len[b]); positions after are padding.
@@ -95,7 +98,18 @@ typedef struct ModelBatch {
     // model_vision_features (they never change, so trainers compute them once per sample); NULL: the
     // model runs its tower on `images`
     const float *vision_features;
+    // Instead (while the tower's heads train, whose features change every step): the tower's tokens
+    // (B, model_vision_token_count) of these rows from model_vision_tokens; the heads run on them (a
+    // product-view tower runs on `images`, its views found by the heads)
+    const float *tower_tokens;
 } ModelBatch;
+
+// Floats of one sample's tower tokens: its five images' conv tokens + position (5, P, C).
+size_t model_vision_token_count(const ModelConfig *config);
+// Runs the tower's convolutions (running statistics) over `batch_size` samples and writes their tokens
+// (what ModelBatch.tower_tokens takes; they stay valid while only the heads train).
+int model_vision_tokens(Model *model, const float *images, const int *dimension, int batch_size, float *out,
+                        Error *err);
 
 // Copies a pretrained tower (DIR/tower.safetensors + tower.json, `iar train vision`) into the
 // model's frozen tower; its config must be the one attached.

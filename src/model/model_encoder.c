@@ -54,9 +54,11 @@ void model_stem_backward(Model *model, const ModelBatch *batch, int b0, ModelPar
     const KernelOps *k = model_kernels(model);
     int images = batch->batch_size * MODEL_IMAGE_COUNT;
     size_t image0 = (size_t)b0 * MODEL_IMAGE_COUNT;
-    if (c->vision_tower) { // the tower is frozen: only the projection learns
+    if (c->vision_tower) { // the projection, and d(features) for the tower's heads when they train
         size_t P = (size_t)model_image_tokens(c), U = (size_t)model_vision_width(c), D = (size_t)c->dim;
-        k->matmul_backward(NULL, grads->vision_weight, grads->vision_bias, s->dvision_tokens + image0 * P * D,
+        float *dfeatures = model->train_tower_heads ? s->dvision_features + image0 * P * U : NULL;
+        if (dfeatures) memset(dfeatures, 0, sizeof(float) * images * P * U);
+        k->matmul_backward(dfeatures, grads->vision_weight, grads->vision_bias, s->dvision_tokens + image0 * P * D,
                            s->vision_features + image0 * P * U, s->params.vision_weight, (int)(images * P), (int)U,
                            (int)D);
         return;

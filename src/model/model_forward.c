@@ -108,7 +108,8 @@ static ModelBatch batch_rows(const ModelBatch *batch, const ModelConfig *c, int 
             batch->candidate_flawed ? batch->candidate_flawed + (size_t)b0 * (MODEL_IMAGE_COUNT - 1) : NULL,
         .aux_weight = batch->aux_weight,
         .dimension = batch->dimension ? batch->dimension + b0 : NULL,
-        .vision_features = NULL, // the tower's features were copied for the whole batch (model_vision_forward)
+        .vision_features = NULL, // the tower's features were made for the whole batch (model_vision_forward)
+        .tower_tokens = NULL,
     };
     return sub;
 }
@@ -321,5 +322,6 @@ int model_backward(Model *model, const ModelBatch *batch, const float *dlogprobs
             model->grads[i] += sum;
         }
     }
+    if (model->train_tower_heads && model->tower) return model_vision_backward(model, B, err);
     return 0;
 }

@@ -60,8 +60,10 @@ typedef struct ModelState {
         *stem_normed[MODEL_MAX_STEM_LAYERS], *stem_norm_mean[MODEL_MAX_STEM_LAYERS],
         *stem_norm_rstd[MODEL_MAX_STEM_LAYERS], *stem_gelu[MODEL_MAX_STEM_LAYERS];
     // vision tower (config.vision_tower): per image token the frozen tower's features
-    // [token (C), evidence (H), flaw logit, region logit] (B*5, P, U), their projection (B*5, P, D)
-    float *vision_features, *vision_tokens, *dvision_tokens;
+    // [token (C), evidence (H), flaw logit, region logit] (B*5, P, U), their projection (B*5, P, D);
+    // d(features) is filled only while the tower's heads train (Model.train_tower_heads)
+    float *vision_features, *vision_tokens, *dvision_tokens, *dvision_features;
+    TowerOutput tower_out; // the tower's outputs of the last forward (views into it, valid until its next)
     float *encoded; // (B, N, D)
     LayerActivations *layers;
     float *final_ln, *final_mean, *final_rstd; // text rows only: (B, T, D)
@@ -99,6 +101,8 @@ int model_vision_width(const ModelConfig *config);
 // Fills ModelState.vision_features for the whole batch: from batch->vision_features, or by running
 // the frozen tower (running statistics), which also sets candidate_flaw_prob (model_vision.c).
 int model_vision_forward(Model *model, const ModelBatch *batch, Error *err);
+// Back from ModelState.dvision_features into the tower's heads (Model.train_tower_heads).
+int model_vision_backward(Model *model, int batch_size, Error *err);
 const KernelOps *model_kernels(const Model *model);
 
 // Candidate parts (model_candidate.c), for rows [b0, b0 + B) of a batch whose full size is

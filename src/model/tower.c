@@ -125,6 +125,12 @@ size_t tower_parameter_count(const TowerConfig *c) {
     return total;
 }
 
+int tower_heads_first_tensor(const Tower *tower) {
+    for (int i = 0; i < tower->tensor_count; i++)
+        if (strcmp(tower->tensors[i].name, "cross.query.weight") == 0) return i;
+    return tower->tensor_count;
+}
+
 double tower_flops_per_sample(const TowerConfig *c) {
     double forward = 0; // multiply-adds × 2
     int side = c->image_size;

@@ -121,6 +121,11 @@ void tower_zero_grad(Tower *tower);
 // statistics (and running statistics updated), 0: running statistics.
 int tower_forward(Tower *tower, const float *images, const int *dimension, int batch_size, int training,
                   TowerOutput *out, Error *err);
+// The heads alone (everything after the convolutions) on given tokens (B, 5, P, C): the image_tokens
+// of an earlier tower_forward (convs + position). For training the heads over frozen convolutions
+// (the language model's trainers cache the tokens once per sample); then tower_backward_heads.
+int tower_forward_tokens(Tower *tower, const float *tokens, const int *dimension, int batch_size, TowerOutput *out,
+                         Error *err);
 // Loss of the last forward against targets; fills d(loss)/d(outputs) for tower_backward.
 TowerLoss tower_loss(Tower *tower, const TowerTargets *targets, const TowerLossWeights *weights);
 // What each loss term is a mean over: candidates, tokens, and the known light, shadow and kind labels.
@@ -135,6 +140,13 @@ TowerLoss tower_loss_global(Tower *tower, const TowerTargets *targets, const Tow
                             const TowerLossCounts *counts);
 // Backward of the last (training) forward from the gradients tower_loss left; accumulates into grads.
 int tower_backward(Tower *tower, Error *err);
+// Backward of the last forward (either kind) through the heads only: the gradients of the cross-
+// attention, evidence MLP, dimension embedding and heads accumulate; the convolutions' and the
+// position embedding's are untouched (see tower_heads_first_tensor).
+int tower_backward_heads(Tower *tower, Error *err);
+// The index in `tensors` of the heads' first tensor: the heads are tensors [index, tensor_count),
+// the last part of the parameter block.
+int tower_heads_first_tensor(const Tower *tower);
 // Sets d(loss)/d(flaw logit) etc. directly (tests, finite differences): any may be NULL (zero).
 void tower_set_output_grads(Tower *tower, const float *dflaw, const float *dtoken, const float *dclass,
                             const float *devidence);

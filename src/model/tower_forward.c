@@ -39,6 +39,8 @@ static const TowerKernels *kernels(const Tower *tower) {
     return tower->use_reference ? &tower_kernels_reference : &tower_kernels_fast;
 }
 
+static void heads_forward(Tower *tower, const int *dimension, int B, TowerOutput *out);
+
 // Batch norm's sync for a layer of `side`² positions per image (NULL: one process).
 static BatchnormSync *layer_sync(const Tower *tower, BatchnormSync *sync, int side) {
     if (!tower->sync.sum) return NULL;
@@ -55,8 +57,7 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
     if (B < 1 || B > tower->max_batch)
         return error_set(err, "tower: batch of %d samples, the tower was sized for %d", B, tower->max_batch);
     if (tower_tokens(c) > 1024) return error_set(err, "tower: %d tokens per image (at most 1024)", tower_tokens(c));
-    int N = B * TOWER_IMAGES, S = c->image_size, plane = S * S;
-    int C = tower_dim(c), H = c->hidden, P = tower_tokens(c), K = tower_class_count(c), R = B * TOWER_CANDIDATES;
+    int N = B * TOWER_IMAGES, S = c->image_size, plane = S * S, C = tower_dim(c), P = tower_tokens(c);
     // (B*5, 3, S, S) channel-major → (B*5, S, S, 3) channel-last
 #pragma omp parallel for schedule(static) if ((size_t)N * plane > 65536)
     for (int n = 0; n < N; n++)
@@ -95,17 +96,44 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
         input = s->act[l];
         side = out_side;
     }
-    // tokens (B*5, P, C) = last activation + position; split into candidates and originals
+    // tokens (B*5, P, C) = last activation + position
     const float *last = s->act[c->convs - 1];
-    for (int n = 0; n < N; n++) {
-        int b = n / TOWER_IMAGES, i = n % TOWER_IMAGES;
-        float *dst = i == 0 ? s->orig + (size_t)b * P * C : s->cand + ((size_t)b * TOWER_CANDIDATES + i - 1) * P * C;
+    for (int n = 0; n < N; n++)
         for (int p = 0; p < P; p++)
             for (int d = 0; d < C; d++) {
                 size_t at = ((size_t)n * P + p) * C + d;
                 s->tokens[at] = last[at] + s->params.position[(size_t)p * C + d];
-                dst[(size_t)p * C + d] = s->tokens[at];
             }
+    heads_forward(tower, dimension, B, out);
+    s->last_training = training;
+    return 0;
+}
+
+int tower_forward_tokens(Tower *tower, const float *tokens, const int *dimension, int B, TowerOutput *out,
+                         Error *err) {
+    TowerState *s = tower->activations;
+    const TowerConfig *c = &tower->config;
+    if (B < 1 || B > tower->max_batch)
+        return error_set(err, "tower: batch of %d samples, the tower was sized for %d", B, tower->max_batch);
+    memcpy(s->tokens, tokens, sizeof(float) * B * TOWER_IMAGES * tower_tokens(c) * tower_dim(c));
+    heads_forward(tower, dimension, B, out);
+    s->last_training = 0; // no convolutions ran: only tower_backward_heads may follow
+    return 0;
+}
+
+// Everything after the tokens (ModelState.tokens, B*5 images): cross-attention, evidence MLP,
+// pooling and heads; arms the output gradients for a backward.
+static void heads_forward(Tower *tower, const int *dimension, int B, TowerOutput *out) {
+    TowerState *s = tower->activations;
+    const TowerConfig *c = &tower->config;
+    const TowerKernels *k = kernels(tower);
+    int N = B * TOWER_IMAGES, C = tower_dim(c), H = c->hidden, P = tower_tokens(c), K = tower_class_count(c);
+    int R = B * TOWER_CANDIDATES;
+    // split the tokens into candidates (B, 4, P, C) and originals (B, P, C)
+    for (int n = 0; n < N; n++) {
+        int b = n / TOWER_IMAGES, i = n % TOWER_IMAGES;
+        float *dst = i == 0 ? s->orig + (size_t)b * P * C : s->cand + ((size_t)b * TOWER_CANDIDATES + i - 1) * P * C;
+        memcpy(dst, s->tokens + (size_t)n * P * C, sizeof(float) * P * C);
     }
     k->matmul_forward(s->query, s->cand, s->params.query, NULL, R * P, C, C);
     k->matmul_forward(s->key, s->orig, s->params.key, NULL, B * P, C, C);
@@ -164,7 +192,7 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
     k->matmul_forward(s->token_logit, s->evidence, s->params.token_weight, s->params.token_bias, R * P, H,
                       TOWER_TOKEN_TARGETS);
     s->last_batch = B;
-    s->last_training = training;
+    s->has_heads = 1;
     s->has_devidence = 0;
     memset(s->dflaw_logit, 0, sizeof(float) * R);
     memset(s->dtoken_logit, 0, sizeof(float) * R * P * TOWER_TOKEN_TARGETS);
@@ -176,7 +204,6 @@ int tower_forward(Tower *tower, const float *images, const int *dimension, int B
         out->image_tokens = s->tokens;
         out->evidence = s->evidence;
     }
-    return 0;
 }
 
 void tower_flaw_probabilities(const Tower *tower, float *out, int B) {
@@ -290,12 +317,13 @@ TowerLoss tower_loss_global(Tower *tower, const TowerTargets *t, const TowerLoss
     return loss;
 }
 
-int tower_backward(Tower *tower, Error *err) {
+// Backward of the heads (everything after the tokens) into s->dcand and s->dorig; accumulates into
+// the heads' gradients.
+static void heads_backward(Tower *tower) {
     TowerState *s = tower->activations;
     const TowerConfig *c = &tower->config;
     const TowerKernels *k = kernels(tower);
-    if (!s->last_training) return error_set(err, "tower_backward: the last forward was not a training forward");
-    int B = s->last_batch, N = B * TOWER_IMAGES, R = B * TOWER_CANDIDATES;
+    int B = s->last_batch, R = B * TOWER_CANDIDATES;
     int C = tower_dim(c), H = c->hidden, P = tower_tokens(c), K = tower_class_count(c);
     TowerParams *g = &s->grads;
     size_t ne = (size_t)R * P * H;
@@ -361,6 +389,24 @@ int tower_backward(Tower *tower, Error *err) {
     k->matmul_backward(s->dcand, g->query, NULL, s->dquery, s->cand, s->params.query, R * P, C, C);
     k->matmul_backward(s->dorig, g->key, NULL, s->dkey, s->orig, s->params.key, B * P, C, C);
     k->matmul_backward(s->dorig, g->value, NULL, s->dvalue, s->orig, s->params.value, B * P, C, C);
+}
+
+int tower_backward_heads(Tower *tower, Error *err) {
+    TowerState *s = tower->activations;
+    if (!s->has_heads) return error_set(err, "tower_backward_heads: no forward to go back through");
+    heads_backward(tower);
+    s->has_heads = 0;
+    return 0;
+}
+
+int tower_backward(Tower *tower, Error *err) {
+    TowerState *s = tower->activations;
+    const TowerConfig *c = &tower->config;
+    const TowerKernels *k = kernels(tower);
+    if (!s->last_training) return error_set(err, "tower_backward: the last forward was not a training forward");
+    int B = s->last_batch, N = B * TOWER_IMAGES, C = tower_dim(c), P = tower_tokens(c);
+    TowerParams *g = &s->grads;
+    heads_backward(tower);
     // back to tokens (B*5, P, C) = d(last activation); position gets the sum over images
     int L = c->convs;
     float *dlast = s->dact[L - 1];
@@ -398,5 +444,6 @@ int tower_backward(Tower *tower, Error *err) {
                            s->params.conv_weight[l], N, sides[l], sides[l], in_ch, out_ch, c->strides[l]);
     }
     s->last_training = 0; // the fast conv backward consumed the im2col scratch
+    s->has_heads = 0;
     return 0;
 }

@@ -44,6 +44,7 @@ typedef struct TowerState {
     float *dpool, *devidence, *dhidden, *dhidden_pre, *dfeatures, *dattended, *dquery, *dkey, *dvalue, *dcand,
         *dorig, *dtokens;
     int last_batch, last_training, has_devidence;
+    int has_heads; // a forward's heads are there for a backward (cleared by it)
 } TowerState;
 
 void tower_point_parameters(TowerParams *view, const Tower *tower, float *base);

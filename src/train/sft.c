@@ -36,6 +36,8 @@ void sft_options_default(SftOptions *o) {
     o->seed = 1;
     o->val_fraction = 0.05;
     o->val_samples = 64;
+    o->tower_heads_after = -1;
+    o->tower_lr = 1e-4f;
 }
 
 // Everything a resumed run must share with the run it continues. The step count may grow (the run
@@ -59,7 +61,15 @@ static uint64_t sft_options_hash(const SftOptions *o, long total_steps) {
     key.clip = o->clip_norm;
     key.seed = o->seed;
     key.val_fraction = o->val_fraction;
-    return fnv1a_bytes(h, &key, sizeof key);
+    h = fnv1a_bytes(h, &key, sizeof key);
+    if (o->tower_heads_after >= 0) { // mixed in only when set: the runs before the option still resume
+        struct {
+            long after;
+            float lr;
+        } tower = {o->tower_heads_after, o->tower_lr};
+        h = fnv1a_bytes(h, &tower, sizeof tower);
+    }
+    return h;
 }
 
 static long sft_total_steps(const SftOptions *o, size_t train_count) {
@@ -97,9 +107,12 @@ typedef struct SftRun {
     AdamW opt;
     TrainLog log;
     float *logprobs, *dlogprobs;
-    // With a frozen vision tower: every sample's tower features, computed once (they never change),
-    // (dataset count, model_vision_feature_count), and one batch of them gathered for the step
+    // With a vision tower: every sample's tower features, computed once (they never change), (dataset
+    // count, model_vision_feature_count), and one batch of them gathered for the step; while its heads
+    // train (tower_heads_after >= 0), the tower's tokens instead (model_vision_token_count a sample)
     float *vision_store, *vision_batch;
+    int store_tokens;
+    AdamW tower_opt; // the heads' optimizer (store_tokens)
     Distributed *dist; // NULL: one process
 } SftRun;
 
@@ -108,6 +121,7 @@ static void sft_run_free(SftRun *run) {
     image_shard_close(&run->shard);
     if (run->model_ready) model_free(&run->model);
     adamw_free(&run->opt);
+    adamw_free(&run->tower_opt);
     tokenizer_free(run->tokenizer);
     free(run->train);
     free(run->validation);
@@ -119,10 +133,16 @@ static void sft_run_free(SftRun *run) {
     free(run->vision_batch);
 }
 
-// The tower's features of every sample, in chunks of the model's batch (counted on `progress`).
+static size_t sft_vision_per_sample(const SftRun *run) {
+    return run->store_tokens ? model_vision_token_count(&run->model.config)
+                             : model_vision_feature_count(&run->model.config);
+}
+
+// The tower's features (or tokens) of every sample, in chunks of the model's batch (counted on
+// `progress`).
 static int sft_vision_store(SftRun *run, int batch_size, Progress *progress, Error *err) {
     Model *model = &run->model;
-    size_t per = model_vision_feature_count(&model->config), count = run->dataset.count;
+    size_t per = sft_vision_per_sample(run), count = run->dataset.count;
     size_t values = run->shard.values_per_sample;
     run->vision_store = malloc(sizeof(float) * per * (count ? count : 1));
     run->vision_batch = malloc(sizeof(float) * per * batch_size);
@@ -141,7 +161,9 @@ static int sft_vision_store(SftRun *run, int batch_size, Progress *progress, Err
             image_shard_read(&run->shard, first + b, images + (size_t)b * values);
             dimension[b] = (int)run->dataset.samples[first + b].dimension;
         }
-        rc = model_vision_features(model, images, dimension, n, run->vision_store + first * per, err);
+        float *out = run->vision_store + first * per;
+        rc = run->store_tokens ? model_vision_tokens(model, images, dimension, n, out, err)
+                               : model_vision_features(model, images, dimension, n, out, err);
         if (progress) progress_advance(progress, (size_t)n, 0);
     }
     if (progress) progress_end(progress);
@@ -202,11 +224,12 @@ static int sft_build_model(SftRun *run, const SftOptions *o, int *tokenizer_trai
 }
 
 // Forward + backward + update of one batch; returns the mean loss over target tokens (NaN on failure).
-static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, float aux_weight, double *grad_norm,
-                       Error *err) {
+// tower_lr > 0: the tower's heads train too (their gradient norm into *tower_norm).
+static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, float aux_weight, float tower_lr,
+                       double *grad_norm, double *tower_norm, Error *err) {
     ModelBatch with_aux = lb->batch; // the loader fills candidate_flawed; the weight is the run's
     with_aux.aux_weight = aux_weight;
-    size_t per = model_vision_feature_count(&run->model.config);
+    size_t per = sft_vision_per_sample(run);
     if (run->vision_store)
         for (int b = 0; b < lb->batch.batch_size; b++)
             memcpy(run->vision_batch + (size_t)b * per, run->vision_store + lb->sample_indices[b] * per,
@@ -216,12 +239,16 @@ static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, 
     ModelBatch local;
     int rank = run->dist ? run->dist->rank : 0, size = run->dist ? run->dist->size : 1;
     distributed_batch_slice(&local, &with_aux, &run->model.config, rank, size);
-    if (run->vision_store) { // this rank's rows of the gathered features
+    if (run->vision_store) { // this rank's rows of the gathered features (or tokens)
         size_t row0 = (size_t)(local.images - with_aux.images) / run->shard.values_per_sample;
-        local.vision_features = run->vision_batch + row0 * per;
+        if (run->store_tokens) local.tower_tokens = run->vision_batch + row0 * per;
+        else local.vision_features = run->vision_batch + row0 * per;
     }
     const ModelBatch *batch = &local;
     size_t positions = (size_t)batch->batch_size * batch->text_len_max;
+    Tower *tower = run->model.tower;
+    run->model.train_tower_heads = tower_lr > 0;
+    if (tower_lr > 0) tower_zero_grad(tower);
     model_zero_grad(&run->model);
     run->model.last_aux_loss = 0.0f;
     if (batch->batch_size > 0 && model_forward(&run->model, batch, run->logprobs, NULL, err) != 0) return NAN;
@@ -236,11 +263,16 @@ static double sft_step(SftRun *run, const LoaderBatch *lb, float learning_rate, 
     // the loss and the auxiliary loss (a mean over rows) of the whole global batch, for the log
     double sums[2] = {sum, (double)run->model.last_aux_loss * batch->batch_size};
     if (distributed_allreduce_sum_doubles(run->dist, sums, 2, err) != 0 ||
-        distributed_sync_gradients(run->dist, &run->model, err) != 0)
+        distributed_sync_gradients(run->dist, &run->model, err) != 0 ||
+        (tower_lr > 0 && distributed_allreduce_sum(run->dist, tower->grads, tower->param_count, err) != 0))
         return NAN;
     sum = sums[0];
     run->model.last_aux_loss = (float)(sums[1] / (lb->batch.batch_size > 0 ? lb->batch.batch_size : 1));
     *grad_norm = adamw_update(&run->opt, &run->model, learning_rate);
+    *tower_norm = 0;
+    if (tower_lr > 0 && isfinite(*grad_norm))
+        *tower_norm = adamw_update_tensors(&run->tower_opt, tower->params, tower->grads,
+                                           tower->tensors + tower_heads_first_tensor(tower), tower_lr);
     return -sum / n;
 }
 
@@ -250,10 +282,24 @@ static double batch_flops(const ModelConfig *config, const ModelBatch *batch) {
     return model_flops_per_token(&at) * batch->text_len_max * batch->batch_size;
 }
 
+// The heads' optimizer rides in the checkpoint's extra blob: its step, then its moments.
+static size_t tower_opt_bytes(const SftRun *run) {
+    return run->store_tokens ? sizeof(int64_t) + 2 * run->tower_opt.count * sizeof(float) : 0;
+}
+
 static int sft_save(SftRun *run, const SftOptions *o, long step, double elapsed, uint64_t hash, Error *err) {
     TrainRunState state = {.trainer = "sft", .step = step, .seed = o->seed, .data = loader_position(run->loader),
                            .options_hash = hash, .elapsed_seconds = elapsed};
-    return train_run_save(o->out_dir, &state, &run->model, run->tokenizer, &run->opt, NULL, 0, err);
+    size_t bytes = tower_opt_bytes(run);
+    unsigned char *extra = bytes ? malloc(bytes) : NULL;
+    if (bytes && !extra) return error_set(err, "out of memory for the tower's optimizer state");
+    if (extra) {
+        memcpy(extra, &run->tower_opt.step, sizeof(int64_t));
+        memcpy(extra + sizeof(int64_t), run->tower_opt.moments, bytes - sizeof(int64_t));
+    }
+    int rc = train_run_save(o->out_dir, &state, &run->model, run->tokenizer, &run->opt, extra, bytes, err);
+    free(extra);
+    return rc;
 }
 
 static int sft_validate(SftRun *run, const SftOptions *o, const SftEvents *ev, long step, ValidationResult *result,
@@ -297,6 +343,20 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
         return -1;
     if (distributed_sync_parameters(o->dist, &run->model, err) != 0) return -1;
     if (cache_progress && !run->shard.reused) progress_end(cache_progress);
+    if (o->tower_heads_after >= 0) {
+        if (!config->vision_tower)
+            return error_set(err, "SFT: --tower-heads-after needs a vision tower (--init-vision, or an --init with one)");
+        AdamWConfig tc;
+        adamw_config_default(&tc);
+        tc.weight_decay = o->weight_decay;
+        tc.clip_norm = o->clip_norm;
+        Tower *t = run->model.tower;
+        int first = tower_heads_first_tensor(t);
+        if (adamw_create_tensors(&run->tower_opt, t->tensors + first, t->tensor_count - first, t->param_count, &tc,
+                                 err) != 0)
+            return -1;
+        run->store_tokens = 1;
+    }
     if (config->vision_tower && sft_vision_store(run, o->batch_size, cache_progress, err) != 0) return -1;
     LoaderOptions lo = {.batch_size = o->batch_size, .seed = o->seed, .prefetch = 1};
     if (loader_open(&run->loader, &run->dataset, &run->shard, run->tokenizer, config, run->train, run->train_count,
@@ -314,10 +374,20 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
     memset(state, 0, sizeof *state);
     if (o->resume) {
         long total = sft_total_steps(o, run->train_count);
+        void *extra = NULL;
+        size_t extra_size = 0;
         if (train_run_restore(o->out_dir, "sft", sft_options_hash(o, 0), sft_options_hash(o, total),
-                              "--batch, --lr, --warmup, --weight-decay, --clip, --seed and --val-fraction", total,
-                              &run->model, &run->opt, state, NULL, NULL, err) != 0)
+                              "--batch, --lr, --warmup, --weight-decay, --clip, --seed, --val-fraction, "
+                              "--tower-heads-after and --tower-lr",
+                              total, &run->model, &run->opt, state, &extra, &extra_size, err) != 0)
             return -1;
+        int fits = extra_size == tower_opt_bytes(run);
+        if (fits && extra) {
+            memcpy(&run->tower_opt.step, extra, sizeof(int64_t));
+            memcpy(run->tower_opt.moments, (unsigned char *)extra + sizeof(int64_t), extra_size - sizeof(int64_t));
+        }
+        free(extra);
+        if (!fits) return error_set(err, "%s: the state holds no optimizer of this tower's heads", o->out_dir);
         if (loader_seek(run->loader, state->data, err) != 0) return -1;
     }
     memset(info, 0, sizeof *info);
@@ -380,8 +450,9 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
             break;
         }
         float lr = schedule_learning_rate(&schedule, step);
-        double norm = 0, loss = sft_step(&run, lb, lr, o->aux_weight, &norm, err);
-        if (!isfinite(loss) || !isfinite(norm)) {
+        float tower_lr = run.store_tokens && step >= o->tower_heads_after ? lr * (o->tower_lr / o->learning_rate) : 0;
+        double norm = 0, tower_norm = 0, loss = sft_step(&run, lb, lr, o->aux_weight, tower_lr, &norm, &tower_norm, err);
+        if (!isfinite(loss) || !isfinite(norm) || !isfinite(tower_norm)) {
             rc = isfinite(loss) ? error_set(err, "step %ld: the gradient is not finite (norm %g); lower --lr", step + 1,
                                             norm)
                                 : (err->message[0] ? -1 : error_set(err, "step %ld: the loss is not finite", step + 1));
@@ -394,8 +465,8 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
         recent[recent_count++ % 10] = loss;
         TrainLogField fields[] = {{"loss", loss},          {"lr", lr},       {"grad_norm", norm},
                                   {"tokens_per_s", tokens / dt}, {"mfu", mfu}, {"step_seconds", dt},
-                                  {"aux_loss", run.model.last_aux_loss}};
-        rc = root ? train_log_write(&run.log, step + 1, fields, 7, err) : 0;
+                                  {"aux_loss", run.model.last_aux_loss}, {"tower_grad_norm", tower_norm}};
+        rc = root ? train_log_write(&run.log, step + 1, fields, run.store_tokens ? 8 : 7, err) : 0;
         result->steps_done = step + 1;
         if (progress) {
             char detail[160];

@@ -21,6 +21,10 @@ typedef struct SftOptions {
                                 // it, frozen; NULL: the config's own stem
     const char *init_product;   // with init_vision: a product-view tower (`iar train vision --product-view`)
                                 // beside it, frozen; NULL: none
+    long tower_heads_after;     // with a vision tower: -1 (default) it stays frozen; N >= 0 its heads (cross-
+                                // attention, evidence MLP, flaw and token heads) train from step N on, the
+                                // convolutions frozen
+    float tower_lr;             // the heads' peak learning rate (default 1e-4), on the run's schedule
     const char *tokenizer_path; // use this tokenizer.json; NULL: the init's, else trained on the data
     const char *cache_dir;      // image cache folder; NULL: the dataset's folder
     int vocab_size;             // when the tokenizer is trained here (default 1024)
