@@ -43,6 +43,9 @@ static void grpo_print_help(void) {
            "  --temperature X (1)  --top-p X (1)  --max-new-tokens N (0: up to the model's text length)\n"
            "  --epsilon-low X (0.2)  --epsilon-high X (0.28)  --beta X (0: no KL)\n"
            "  --loss-agg sequence|token (token)   --scale-rewards group|batch|none (group)\n"
+           "  --tower-heads-after N   the vision tower's heads (cross-attention, evidence MLP, flaw and token\n"
+           "                          heads) train from step N on, its convolutions frozen (default: all frozen;\n"
+           "                          needs --beta 0)   --tower-lr X (1e-5): their rate on the run's schedule\n"
            "hard-case mining (HCM-GRPO):\n"
            "  --hcm                   draw low-reward training cases more often\n"
            "  --hcm-period N (20)  --hcm-rollouts K (4)  --hcm-subset M cases scored per refresh (64, 0: all)\n"
@@ -100,6 +103,8 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
         OPTION_FLOAT("temperature", &o->temperature, 0, 10),
         OPTION_FLOAT("top-p", &o->top_p, 1e-6, 1),
         OPTION_INT("max-new-tokens", &o->max_new_tokens, 0, 1000000),
+        OPTION_LONG("tower-heads-after", &o->tower_heads_after, 0, 1e8),
+        OPTION_FLOAT("tower-lr", &o->tower_lr, 1e-9, 10),
         OPTION_FLOAT("epsilon-low", &o->loss.epsilon_low, 0, 0.999),
         OPTION_FLOAT("epsilon-high", &o->loss.epsilon_high, 0, 100),
         OPTION_FLOAT("beta", &o->loss.beta, 0, 100),

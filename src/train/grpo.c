@@ -36,6 +36,8 @@ void grpo_options_default(GrpoOptions *o) {
     o->adamw.weight_decay = 0.0f; // stay near the SFT solution: KL, not decay, anchors the policy
     o->temperature = 1.0f;
     o->top_p = 1.0f;
+    o->tower_heads_after = -1;
+    o->tower_lr = 1e-5f;
     hcm_options_default(&o->hcm_options);
     o->save_every = 50;
     o->dump_every = 10;
@@ -52,6 +54,8 @@ int grpo_options_validate(const GrpoOptions *o, Error *err) {
                          o->group_size);
     if (o->prompts_per_step < 1) return error_set(err, "--prompts-per-step must be >= 1");
     if (o->steps < 1 || o->iterations < 1) return error_set(err, "--steps and --iterations must be >= 1");
+    if (o->tower_heads_after >= 0 && o->loss.beta > 0)
+        return error_set(err, "--tower-heads-after needs --beta 0 (the KL reference would read through the moving heads)");
     if (!(o->temperature >= 0) || !(o->top_p > 0 && o->top_p <= 1))
         return error_set(err, "--temperature must be >= 0 and --top-p within (0, 1]");
     if (!(o->loss.epsilon_low >= 0 && o->loss.epsilon_low < 1) || !(o->loss.epsilon_high >= 0) || !(o->loss.beta >= 0))
@@ -75,21 +79,31 @@ static uint64_t grpo_options_hash(const GrpoOptions *o, long steps) {
                        (double)o->hcm_options.subset, o->hcm_options.threshold, o->hcm_options.hard_weight,
                        o->hcm_options.solved_weight, o->hcm_options.failed_weight, (double)o->seed};
     h = fnv1a_bytes(h, values, sizeof values);
+    if (o->tower_heads_after >= 0) { // mixed in only when set: the runs before the option still resume
+        double tower[2] = {(double)o->tower_heads_after, o->tower_lr};
+        h = fnv1a_bytes(h, tower, sizeof tower);
+    }
     return fnv1a_bytes(h, o->reward.accuracy->name, strlen(o->reward.accuracy->name));
 }
 
-// ---- the extra blob of state.bin: frozen reference parameters and the hard-case pool ----------
+// ---- the extra blob of state.bin: frozen reference parameters, the hard-case pool, and (while the
+// tower's heads train) their optimizer: its step, then its moments ----------------------------------
 typedef struct GrpoExtraHeader {
     char magic[8]; // "GRPOXTR1"
     uint32_t version, has_reference;
     uint64_t param_count, pool_count;
 } GrpoExtraHeader;
 
+static size_t grpo_tower_opt_bytes(const GrpoRun *run) {
+    return run->train_tower_heads ? sizeof(int64_t) + 2 * run->tower_opt.count * sizeof(float) : 0;
+}
+
 static void *grpo_extra_pack(const GrpoRun *run, size_t *size) {
     GrpoExtraHeader h = {{'G', 'R', 'P', 'O', 'X', 'T', 'R', '1'}, 1, (uint32_t)run->has_reference,
                          run->has_reference ? run->reference.param_count : 0, run->has_pool ? run->pool.count : 0};
     size_t params = h.param_count * sizeof(float), pool = h.pool_count * (sizeof(float) + sizeof(int64_t));
-    *size = sizeof h + params + pool;
+    size_t tower = grpo_tower_opt_bytes(run);
+    *size = sizeof h + params + pool + tower;
     unsigned char *blob = malloc(*size), *p = blob;
     if (!blob) return NULL;
     memcpy(p, &h, sizeof h), p += sizeof h;
@@ -98,6 +112,10 @@ static void *grpo_extra_pack(const GrpoRun *run, size_t *size) {
         int64_t step = run->pool.scored_step[i];
         memcpy(p, &run->pool.mean_reward[i], sizeof(float)), p += sizeof(float);
         memcpy(p, &step, sizeof step), p += sizeof step;
+    }
+    if (tower) {
+        memcpy(p, &run->tower_opt.step, sizeof(int64_t)), p += sizeof(int64_t);
+        memcpy(p, run->tower_opt.moments, tower - sizeof(int64_t));
     }
     return blob;
 }
@@ -109,7 +127,8 @@ static int grpo_extra_unpack(GrpoRun *run, const unsigned char *blob, size_t siz
     if (memcmp(h.magic, "GRPOXTR1", 8) != 0 || h.version != 1)
         return error_set(err, "GRPO state: unknown extra block (version %u); start a fresh run", h.version);
     size_t params = h.param_count * sizeof(float), pool = h.pool_count * (sizeof(float) + sizeof(int64_t));
-    if (size != sizeof h + params + pool || (int)h.has_reference != run->has_reference ||
+    size_t tower = grpo_tower_opt_bytes(run);
+    if (size != sizeof h + params + pool + tower || (int)h.has_reference != run->has_reference ||
         (run->has_reference && h.param_count != run->reference.param_count) ||
         h.pool_count != (run->has_pool ? run->pool.count : 0))
         return error_set(err, "GRPO state: reference/pool sizes do not match this run (--beta or --hcm changed?)");
@@ -120,6 +139,10 @@ static int grpo_extra_unpack(GrpoRun *run, const unsigned char *blob, size_t siz
         memcpy(&run->pool.mean_reward[i], p, sizeof(float)), p += sizeof(float);
         memcpy(&step, p, sizeof step), p += sizeof step;
         run->pool.scored_step[i] = (long)step;
+    }
+    if (tower) {
+        memcpy(&run->tower_opt.step, p, sizeof(int64_t)), p += sizeof(int64_t);
+        memcpy(run->tower_opt.moments, p, tower - sizeof(int64_t));
     }
     if (run->has_pool) hcm_pool_reweight(&run->pool, &run->options->hcm_options);
     return 0;
@@ -178,7 +201,8 @@ static int grpo_allocate(GrpoRun *run, Error *err) {
     run->group_tokens = malloc((size_t)G * T * sizeof(int));
     run->group_targets = malloc((size_t)G * T * sizeof(int));
     run->group_dimension = malloc((size_t)G * sizeof(int));
-    size_t vision = model_vision_feature_count(&run->policy.config);
+    size_t vision = run->train_tower_heads ? model_vision_token_count(&run->policy.config)
+                                           : model_vision_feature_count(&run->policy.config);
     run->group_vision = vision ? malloc((size_t)G * vision * sizeof(float)) : NULL;
     if (vision && !run->group_vision) return error_set(err, "GRPO: out of memory for the tower features");
     run->order = malloc(run->train.count * sizeof *run->order);
@@ -213,6 +237,15 @@ static int grpo_open_models(GrpoRun *run, int resuming, Error *err) {
         } else if (model_folder_load(o->init_dir, &run->reference, o->group_size, NULL, err) != 0) {
             return -1;
         }
+    }
+    if (o->tower_heads_after >= 0) {
+        Tower *t = run->policy.tower;
+        if (!t) return error_set(err, "GRPO: --tower-heads-after needs a model with a vision tower");
+        int first = tower_heads_first_tensor(t);
+        if (adamw_create_tensors(&run->tower_opt, t->tensors + first, t->tensor_count - first, t->param_count,
+                                 &o->adamw, err) != 0)
+            return -1;
+        run->train_tower_heads = 1;
     }
     return adamw_create(&run->opt, &run->policy, &o->adamw, err);
 }
@@ -259,6 +292,7 @@ static void grpo_run_free(GrpoRun *run) {
     dataset_free(&run->train);
     if (run->has_val) dataset_free(&run->val);
     adamw_free(&run->opt);
+    adamw_free(&run->tower_opt);
     if (run->has_reference) model_free(&run->reference);
     model_free(&run->policy);
     tokenizer_free(run->tokenizer);

@@ -52,6 +52,9 @@ typedef struct GrpoOptions {
     float temperature;      // default 1.0
     float top_p;            // default 1.0
     int max_new_tokens;     // 0: as many as the model's text length allows
+    long tower_heads_after; // with a vision tower: -1 (default) it stays frozen; N >= 0 its heads train
+                            // from step N on, the convolutions frozen (as SFT's; needs --beta 0)
+    float tower_lr;         // the heads' learning rate, on the run's schedule (default 1e-5)
 
     int hcm;                // hard-case mining on/off
     HcmOptions hcm_options;

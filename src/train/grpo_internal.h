@@ -23,6 +23,7 @@ typedef struct GrpoStepStats {
     double zero_signal_fraction, truncated_fraction, completion_len_mean;
     GrpoLossSummary loss;
     double entropy, grad_norm;
+    double tower_grad_norm; // the tower's heads' (0 while they are frozen)
     // |sampler − trainer| log-prob of the same sampled tokens (the KV-cache decode against the
     // full forward that gives the "old" log-probs), over the groups the update forwarded; NaN: none
     double logprob_gap_max, logprob_gap_mean;
@@ -39,6 +40,8 @@ typedef struct GrpoRun {
     Model policy, reference;
     int has_reference;        // beta > 0: the frozen SFT policy, its own contiguous parameter block
     AdamW opt;
+    int train_tower_heads;    // --tower-heads-after given: the heads train from that step on
+    AdamW tower_opt;          // their optimizer (train_tower_heads)
     LrSchedule lr;
     RewardConfig reward;      // the options' reward, with the external server when there is one
     RewardHttp *reward_http;  // NULL: no --reward-url
@@ -53,7 +56,8 @@ typedef struct GrpoRun {
     int *group_tokens, *group_targets; // (G, T): one group's rows packed to its longest row
     int *group_dimension;              // (G): the group's sample dimension (a vision tower reads it)
     float *group_vision;               // (G, model_vision_feature_count): the frozen tower's features of
-                                       // the group's one sample, computed once and repeated; NULL: no tower
+                                       // the group's one sample, computed once and repeated (with
+                                       // train_tower_heads its tokens, model_vision_token_count); NULL: no tower
     size_t image_values;      // floats per sample's five images
     size_t *order;            // this epoch's permutation of the training set
     uint64_t order_epoch;     // epoch `order` belongs to (UINT64_MAX: none yet)

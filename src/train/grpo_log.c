@@ -84,8 +84,10 @@ int grpo_log_step(GrpoRun *run, long step, const GrpoStepStats *s, Error *err) {
         {"skipped_updates", s->skipped_updates},
         {"rollout_seconds", s->rollout_seconds},
         {"update_seconds", s->update_seconds},
+        {"tower_grad_norm", s->tower_grad_norm}, // last: written only while the heads can train
     };
-    return train_log_write(&run->log, step, fields, (int)(sizeof fields / sizeof fields[0]), err);
+    int count = (int)(sizeof fields / sizeof fields[0]) - (run->train_tower_heads ? 0 : 1);
+    return train_log_write(&run->log, step, fields, count, err);
 }
 
 // Letters as a JSON array ("gold": ["B", "D"], as in predictions.jsonl).

@@ -28,12 +28,16 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
     // the sampler saw the sample's dimension (screen_prepared): the trainer must compute the same function
     int dimension = (int)run->train_source.dataset->samples[rows->sample_index[group * G]].dimension;
     for (int i = 0; i < G; i++) run->group_dimension[i] = dimension;
-    // the G rows share one sample: its tower features once (the tower is frozen), repeated
+    // the G rows share one sample: its tower features once (the tower is frozen), repeated; while the
+    // heads train, its tower tokens (the frozen convolutions' part), on which the heads run live
     const float *vision = NULL;
-    size_t per = model_vision_feature_count(&run->policy.config);
+    int tokens = run->train_tower_heads;
+    size_t per = tokens ? model_vision_token_count(&run->policy.config) : model_vision_feature_count(&run->policy.config);
     Error ignored = {0};
     if (run->group_vision &&
-        model_vision_features(&run->policy, run->group_images, &dimension, 1, run->group_vision, &ignored) == 0) {
+        (tokens ? model_vision_tokens(&run->policy, run->group_images, &dimension, 1, run->group_vision, &ignored)
+                : model_vision_features(&run->policy, run->group_images, &dimension, 1, run->group_vision, &ignored)) ==
+            0) {
         for (int i = 1; i < G; i++) memcpy(run->group_vision + (size_t)i * per, run->group_vision, sizeof(float) * per);
         vision = run->group_vision;
     }
@@ -46,7 +50,8 @@ static ModelBatch group_batch(GrpoRun *run, int group) {
         .text_len = rows->text_len + group * G,
         .prefix_len = rows->prefix_len + group * G,
         .dimension = run->group_dimension,
-        .vision_features = vision, // NULL: the model runs its tower on the images
+        .vision_features = tokens ? NULL : vision, // NULL (and no tokens): the model runs its tower on the images
+        .tower_tokens = tokens ? vision : NULL,
     };
     return batch;
 }
@@ -89,8 +94,13 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
     stats->skipped_updates = 0;
     size_t first, mine; // this rank's groups (all of them in one process); the loss scale stays global
     distributed_slice((size_t)groups, run->dist ? run->dist->rank : 0, run->dist ? run->dist->size : 1, &first, &mine);
+    Tower *tower = run->policy.tower;
+    int heads = run->train_tower_heads && run->step >= o->tower_heads_after; // the heads learn this step
+    run->policy.train_tower_heads = heads;
+    stats->tower_grad_norm = 0;
     for (int iteration = 0; iteration < o->iterations; iteration++) {
         model_zero_grad(&run->policy);
+        if (heads) tower_zero_grad(tower);
         int any = 0, bad = 0;
         for (int g = (int)first; g < (int)(first + mine) && !bad; g++) {
             // A group without signal only matters through the KL term.
@@ -132,12 +142,18 @@ int grpo_update_policy(GrpoRun *run, GrpoStepStats *stats, Error *err) {
             continue;
         }
         if (!any) break; // every group was zero-signal: nothing to learn from this batch
-        if (distributed_sync_gradients(run->dist, &run->policy, err) != 0) return error_prefix(err, "GRPO update: ");
+        if (distributed_sync_gradients(run->dist, &run->policy, err) != 0 ||
+            (heads && distributed_allreduce_sum(run->dist, tower->grads, tower->param_count, err) != 0))
+            return error_prefix(err, "GRPO update: ");
         double norm = adamw_update(&run->opt, &run->policy, (float)stats->learning_rate);
         if (!isfinite(norm)) {
             stats->skipped_updates++;
             continue;
         }
+        if (heads) // the heads on the same schedule, at their own rate
+            stats->tower_grad_norm = adamw_update_tensors(
+                &run->tower_opt, tower->params, tower->grads, tower->tensors + tower_heads_first_tensor(tower),
+                (float)(stats->learning_rate * o->tower_lr / o->learning_rate));
         grad_norm_sum += norm;
         updates++;
     }
