@@ -172,6 +172,20 @@ static void test_dimensions_and_answer_sizes_are_balanced(void **state) {
     assert_int_equal(per_dimension[DIMENSION_PLACEMENT], 30);
     assert_int_equal(synth_dimensions_parse("lighting,shadows", &config.dimensions, &err), -1);
     assert_non_null(strstr(err.message, "shadows"));
+    // with_none: sizes 0..3, each (dimension, size) pair once per block of 16
+    synth_config_default(&config);
+    config.with_none = 1;
+    size_t with_none[DIMENSION_COUNT][CANDIDATE_COUNT + 1] = {{0}};
+    for (size_t i = 0; i < 160; i++) {
+        Dimension d;
+        AnswerSet answer;
+        synth_sample_plan_answer(&config, i, &d, &answer);
+        with_none[d][answer_set_size(answer)]++;
+    }
+    for (int d = 0; d < DIMENSION_COUNT; d++) {
+        for (int s = 0; s <= 3; s++) assert_int_equal(with_none[d][s], 10);
+        assert_int_equal(with_none[d][4], 0);
+    }
 }
 
 // Each candidate's sentence ends with its verdict; the verdicts and the final answer must all
@@ -226,6 +240,22 @@ static void test_rationale_conclusion_equals_gold(void **state) {
         synth_sample_free(&sample);
     }
     assert_true(total / 36 <= 300); // short enough for a small model to generate
+    // sets with no flaw (with_none): every verdict "fine", the answer "none"
+    config.with_none = 1;
+    int nones = 0;
+    for (size_t i = 0; i < 16; i++) {
+        SynthSample with;
+        Error e;
+        assert_int_equal(synth_sample_render(&with, &config, i, 0, &e), 0);
+        assert_rationale_matches(&with.meta, with.sample.rationale);
+        if (with.meta.answer == 0) {
+            nones++;
+            assert_non_null(strstr(with.sample.rationale, "<answer>none</answer>"));
+            for (int c = 0; c < CANDIDATE_COUNT; c++) assert_int_equal(with.meta.candidates[c].defect, DEFECT_NONE);
+        }
+        synth_sample_free(&with);
+    }
+    assert_int_equal(nones, 4); // one block of 16: each dimension once with no flaw
     // a rationale that cannot fit is refused, never truncated
     SynthSample sample;
     Error err;
