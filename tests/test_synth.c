@@ -218,17 +218,15 @@ static void assert_rationale_matches(const SynthSampleMeta *meta, const char *te
     }
 }
 
-static void test_rationale_conclusion_equals_gold(void **state) {
-    (void)state;
-    SynthConfig config;
-    synth_config_default(&config);
-    config.size = 64;
-    config.seed = 9;
+// Renders samples 0..count-1 and checks each rationale against its gold set and meta; returns the
+// rationales' bytes and counts the sets with no flaw (their answer written "none").
+static size_t rationales_match(const SynthConfig *config, size_t count, int *nones) {
     size_t total = 0;
-    for (size_t i = 0; i < 36; i++) {
+    *nones = 0;
+    for (size_t i = 0; i < count; i++) {
         SynthSample sample;
         Error err;
-        assert_int_equal(synth_sample_render(&sample, &config, i, 0, &err), 0);
+        assert_int_equal(synth_sample_render(&sample, config, i, 0, &err), 0);
         assert_rationale_matches(&sample.meta, sample.sample.rationale);
         total += strlen(sample.sample.rationale);
         // meta agrees with the answer: flawed exactly where a defect of the sample's dimension is
@@ -237,24 +235,26 @@ static void test_rationale_conclusion_equals_gold(void **state) {
             assert_int_equal(kind != DEFECT_NONE, (sample.meta.answer >> c) & 1);
             if (kind != DEFECT_NONE) assert_int_equal(defect_kind_dimension(kind), sample.meta.dimension);
         }
+        if (sample.meta.answer == 0) {
+            (*nones)++;
+            assert_non_null(strstr(sample.sample.rationale, "<answer>none</answer>"));
+        }
         synth_sample_free(&sample);
     }
-    assert_true(total / 36 <= 300); // short enough for a small model to generate
-    // sets with no flaw (with_none): every verdict "fine", the answer "none"
-    config.with_none = 1;
-    int nones = 0;
-    for (size_t i = 0; i < 16; i++) {
-        SynthSample with;
-        Error e;
-        assert_int_equal(synth_sample_render(&with, &config, i, 0, &e), 0);
-        assert_rationale_matches(&with.meta, with.sample.rationale);
-        if (with.meta.answer == 0) {
-            nones++;
-            assert_non_null(strstr(with.sample.rationale, "<answer>none</answer>"));
-            for (int c = 0; c < CANDIDATE_COUNT; c++) assert_int_equal(with.meta.candidates[c].defect, DEFECT_NONE);
-        }
-        synth_sample_free(&with);
-    }
+    return total;
+}
+
+static void test_rationale_conclusion_equals_gold(void **state) {
+    (void)state;
+    SynthConfig config;
+    synth_config_default(&config);
+    config.size = 64;
+    config.seed = 9;
+    int nones;
+    assert_true(rationales_match(&config, 36, &nones) / 36 <= 300); // short enough for a small model to generate
+    assert_int_equal(nones, 0);
+    config.with_none = 1; // sets with no flaw: every verdict "fine", the answer "none"
+    rationales_match(&config, 16, &nones);
     assert_int_equal(nones, 4); // one block of 16: each dimension once with no flaw
     // a rationale that cannot fit is refused, never truncated
     SynthSample sample;
