@@ -11,7 +11,8 @@
 # Environment: IAR (binary), OUT (default DIR/ablation), DATA (GRPO prompts, default the SFT's own
 # DIR/train/data.jsonl), TEST (default DIR/test/data.jsonl), INIT (default DIR/sft), STEPS (GRPO steps,
 # default 80), LR (default 1e-4, the demo's), HCM (1: hard-case mining, the demo's; 0: none), SEEDS
-# (default "1 2 3"), THREADS (GRPO and eval threads; default: the trainer's).
+# (default "1 2 3"), THREADS (GRPO and eval threads; default: the trainer's), GRPO_ARGS (more `train grpo`
+# options, e.g. "--tower-heads-after 0 --tower-lr 1e-4" to train the tower's heads too).
 set -eu
 IAR=${IAR:-build/iar}
 D=${1:-demo}
@@ -37,7 +38,7 @@ for seed in ${SEEDS:-1 2 3}; do
         name=grpo-$reward-$seed
         [ -f "$OUT/$name/model.safetensors" ] || "$IAR" train grpo --data "$DATA" --init "$INIT" \
             --out "$OUT/$name" --reward "$reward" $HCM_ARGS --steps "$STEPS" --group 8 --prompts-per-step 4 --lr "$LR" \
-            --max-new-tokens 112 --seed "$seed" ${THREADS:+--threads $THREADS} --resume > "$OUT/$name.log" 2>&1
+            --max-new-tokens 112 --seed "$seed" ${THREADS:+--threads $THREADS} ${GRPO_ARGS:-} --resume > "$OUT/$name.log" 2>&1
         [ -f "$OUT/eval-$name/summary.json" ] || "$IAR" eval --data "$TEST" --model "native:$OUT/$name" --name "$name" \
             --out "$OUT/eval-$name" ${THREADS:+--threads $THREADS} > /dev/null
         runs="$runs $OUT/eval-$name"
