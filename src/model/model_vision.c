@@ -56,16 +56,24 @@ static void features_from_tower(const ModelConfig *c, const TowerOutput *out, in
     }
 }
 
-// The product-view tower's flaw logits (B, 4) into the last feature column of every candidate
+// With a product-view tower: it reads the views the tower's last forward found (from its product-
+// token logits) in `images`; its flaw logits go into the last feature column of every candidate
 // token, its P(flawed) into deformation rows.
-static void product_columns(Model *model, const float *logits, const int *dimension, int B, float *features) {
+static int product_columns(Model *model, const float *images, const int *dimension, int B, float *features,
+                           Error *err) {
+    if (!model->product_tower) return 0;
     const ModelConfig *c = &model->config;
+    ModelState *s = model->activations;
     int P = model_image_tokens(c), U = model_vision_width(c);
+    TowerOutput product;
+    if (product_view_forward(model->product_tower, images, &s->tower_out, dimension, B, &product, err) != 0) return -1;
     for (int b = 0; b < B; b++)
         for (int i = 1; i < MODEL_IMAGE_COUNT; i++)
             for (int t = 0; t < P; t++)
-                features[(((size_t)b * MODEL_IMAGE_COUNT + i) * P + t) * U + U - 1] = logits[b * TOWER_CANDIDATES + i - 1];
-    product_view_merge_probabilities(model->candidate_flaw_prob, logits, dimension, B);
+                features[(((size_t)b * MODEL_IMAGE_COUNT + i) * P + t) * U + U - 1] =
+                    product.flaw_logit[b * TOWER_CANDIDATES + i - 1];
+    product_view_merge_probabilities(model->candidate_flaw_prob, product.flaw_logit, dimension, B);
+    return 0;
 }
 
 int model_vision_forward(Model *model, const ModelBatch *batch, Error *err) {
@@ -83,14 +91,7 @@ int model_vision_forward(Model *model, const ModelBatch *batch, Error *err) {
     features_from_tower(c, &s->tower_out, B, s->vision_features);
     // the product views are found from the heads' product-token logits, which move as the heads
     // learn: the product tower runs live on them
-    TowerOutput product;
-    if (model->product_tower) {
-        if (product_view_forward(model->product_tower, batch->images, &s->tower_out, batch->dimension, B, &product,
-                                 err) != 0)
-            return -1;
-        product_columns(model, product.flaw_logit, batch->dimension, B, s->vision_features);
-    }
-    return 0;
+    return product_columns(model, batch->images, batch->dimension, B, s->vision_features, err);
 }
 
 // The tower over B samples from their images (running statistics).
@@ -109,12 +110,7 @@ int model_vision_features(Model *model, const float *images, const int *dimensio
     ModelState *s = model->activations;
     if (tower_run(model, images, dimension, B, err) != 0) return -1;
     features_from_tower(&model->config, &s->tower_out, B, features);
-    TowerOutput product;
-    if (model->product_tower) {
-        if (product_view_forward(model->product_tower, images, &s->tower_out, dimension, B, &product, err) != 0) return -1;
-        product_columns(model, product.flaw_logit, dimension, B, features);
-    }
-    return 0;
+    return product_columns(model, images, dimension, B, features, err);
 }
 
 int model_vision_tokens(Model *model, const float *images, const int *dimension, int B, float *tokens, Error *err) {
