@@ -63,11 +63,8 @@ static uint64_t sft_options_hash(const SftOptions *o, long total_steps) {
     key.val_fraction = o->val_fraction;
     h = fnv1a_bytes(h, &key, sizeof key);
     if (o->tower_heads_after >= 0) { // mixed in only when set: the runs before the option still resume
-        struct {
-            long after;
-            float lr;
-        } tower = {o->tower_heads_after, o->tower_lr};
-        h = fnv1a_bytes(h, &tower, sizeof tower);
+        double tower[2] = {(double)o->tower_heads_after, o->tower_lr}; // no padding bytes to hash
+        h = fnv1a_bytes(h, tower, sizeof tower);
     }
     return h;
 }
