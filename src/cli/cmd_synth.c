@@ -9,7 +9,7 @@
 
 static const char USAGE[] =
     "usage: iar synth --out DIR --n N [--seed S] [--size PX] [--dims LIST] [--difficulty easy|medium|hard|mix]\n"
-    "                 [--with-none] [--style render|photo|mix] [--photos DIR] [--threads K]\n"
+    "                 [--none-share F] [--style render|photo|mix] [--photos DIR] [--threads K]\n"
     "Generates N samples (an original product photo, four generated candidates A-D, the set of flawed\n"
     "ones, a rationale and per-candidate meta) into DIR/data.jsonl and DIR/img/.\n"
     "  --out DIR          output folder (created)\n"
@@ -18,8 +18,8 @@ static const char USAGE[] =
     "  --size PX          image side in pixels, 64..1024 (default 256)\n"
     "  --dims LIST        comma-separated: deformation,lighting,placement,extension (default all)\n"
     "  --difficulty D     defect severity: easy, medium, hard or mix (default mix)\n"
-    "  --with-none        also sets with no flawed candidate (answer \"none\"): 0, 1, 2 or 3 flawed in\n"
-    "                     equal shares (default: 1-3, the benchmark's)\n"
+    "  --none-share F     this share of the sets (0..1) has no flawed candidate (answer \"none\"; training\n"
+    "                     data for a model that can say so); default 0: every set has 1-3, the benchmark\n"
     "  --style S          render: drawn scenes; photo: walls and surfaces from photographs and a camera's\n"
     "                     look on every image (half of its samples a drawn product in a planned scene,\n"
     "                     half a cut-out product composited with every defect made on its pixels);\n"
@@ -51,7 +51,7 @@ int cmd_synth(int argc, char **argv) {
         OPTION_INT("size", &config.size, SYNTH_MIN_SIZE, SYNTH_MAX_SIZE),
         OPTION_STRING("dims", &dims),
         OPTION_STRING("difficulty", &difficulty),
-        OPTION_FLAG("with-none", &config.with_none),
+        OPTION_DOUBLE("none-share", &config.none_share, 0, 1),
         OPTION_STRING("style", &style),
         OPTION_STRING("photos", &photos_dir),
         OPTION_LONG("threads", &threads, 1, 256),

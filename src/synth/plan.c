@@ -31,23 +31,27 @@ static int dimension_list(unsigned mask, Dimension dims[DIMENSION_COUNT]) {
 }
 
 // Every block of 3k consecutive samples holds each (dimension, answer size 1..3) pair once, in a
-// shuffled order, so any prefix of the dataset is balanced to within one block (4k and sizes 0..3
-// with_none).
+// shuffled order, so any prefix of the dataset is balanced to within one block. With none_share,
+// each sample is then a set with no flaw with that probability (its dimension kept).
 void synth_sample_plan_answer(const SynthConfig *config, size_t index, Dimension *dimension, AnswerSet *answer) {
     Dimension dims[DIMENSION_COUNT];
-    int k = dimension_list(config->dimensions, dims), sizes = config->with_none ? 4 : 3;
-    size_t combos = (size_t)k * sizes, order[DIMENSION_COUNT * 4];
+    int k = dimension_list(config->dimensions, dims);
+    size_t combos = (size_t)k * 3, order[DIMENSION_COUNT * 3];
     for (size_t i = 0; i < combos; i++) order[i] = i;
     Rng block = rng_stream(config->seed, index / combos, SYNTH_STREAM(STREAM_ANSWER_BLOCK));
     rng_shuffle_size(&block, order, combos);
     size_t combo = order[index % combos];
     *dimension = dims[combo % (size_t)k];
-    int flawed = (config->with_none ? 0 : 1) + (int)(combo / (size_t)k);
+    int flawed = 1 + (int)(combo / (size_t)k);
     size_t letters[CANDIDATE_COUNT] = {0, 1, 2, 3};
     Rng rng = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_ANSWER_LETTERS));
     rng_shuffle_size(&rng, letters, CANDIDATE_COUNT);
     *answer = 0;
     for (int i = 0; i < flawed; i++) *answer |= (AnswerSet)(1u << letters[i]);
+    if (config->none_share > 0) {
+        Rng none = rng_stream(config->seed, index, SYNTH_STREAM(STREAM_ANSWER_NONE));
+        if (rng_next_double(&none) < config->none_share) *answer = 0;
+    }
 }
 
 void plan_severity_range(SynthDifficulty difficulty, double *lo, double *hi) {

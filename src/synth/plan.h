@@ -6,7 +6,7 @@
 
 // Extra sub-streams (paint.h lists the first ones); candidate c of a sample uses stream + 16 * (c + 1).
 enum { STREAM_ANSWER_LETTERS = 7, STREAM_DIFFICULTY = 8, STREAM_KINDS = 9, STREAM_CANDIDATE = 10, STREAM_STYLE = 11,
-       STREAM_PHOTO = 12, STREAM_CAMERA = 13, STREAM_LAYOUT = 14 };
+       STREAM_PHOTO = 12, STREAM_CAMERA = 13, STREAM_LAYOUT = 14, STREAM_ANSWER_NONE = 15 };
 
 // The severity range of a difficulty, and one severity drawn uniformly in it.
 void plan_severity_range(SynthDifficulty difficulty, double *lo, double *hi);

@@ -42,8 +42,8 @@ typedef struct SynthConfig {
     SynthDifficulty difficulty; // severity range of the defects
     SynthStyle style;           // the library's default is RENDER (the command line's is MIX)
     const PhotoLibrary *photos; // required by PHOTO and MIX; not owned
-    int with_none;              // 1: sets with no flawed candidate too (answer "none"): answer sizes 0-3
-                                // in equal shares; 0 (default, the benchmark): 1-3
+    double none_share;          // this share of the sets has no flawed candidate (answer "none"), drawn
+                                // per sample; 0 (default, the benchmark): every set has 1-3
 } SynthConfig;
 
 #define SYNTH_MIN_SIZE 64
