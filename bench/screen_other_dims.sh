@@ -1,7 +1,7 @@
 #!/bin/sh
 # screen_other_dims.sh [N] [MODEL_DIR] — what `iar screen --dimension all` says about the dimensions a
-# generated set was not made for. Every training set of the model has one to three flawed
-# candidates in its own dimension, so its text always names at least one; this counts, over N
+# generated set was not made for (a model trained without no-flaw sets always names a candidate
+# there; the shipped one learnt to say "none"); this counts, over N
 # fresh drawn sets (default 60, seed 2), the other three dimensions' answers that name a candidate
 # (the text) and those whose own evidence is above 0.5 (the towers), and the own dimension's exact
 # for comparison. Figures: models/iar-small/README.md ("Limits").
