@@ -41,6 +41,18 @@ void adamw_free(AdamW *opt) {
     memset(opt, 0, sizeof *opt);
 }
 
+size_t adamw_state_size(const AdamW *opt) { return sizeof(int64_t) + 2 * opt->count * sizeof(float); }
+
+void adamw_state_write(const AdamW *opt, unsigned char *out) {
+    memcpy(out, &opt->step, sizeof(int64_t));
+    memcpy(out + sizeof(int64_t), opt->moments, 2 * opt->count * sizeof(float));
+}
+
+void adamw_state_read(AdamW *opt, const unsigned char *in) {
+    memcpy(&opt->step, in, sizeof(int64_t));
+    memcpy(opt->moments, in + sizeof(int64_t), 2 * opt->count * sizeof(float));
+}
+
 double adamw_grad_norm(const float *grads, size_t count) {
     // (count) — four fixed partial sums keep it vectorisable and the order fixed
     double partial[4] = {0, 0, 0, 0};

@@ -37,6 +37,12 @@ int adamw_create_tensors(AdamW *opt, const ModelTensor *tensors, int tensor_coun
                          const AdamWConfig *config, Error *err);
 void adamw_free(AdamW *opt);
 
+// The optimizer's state as bytes — its step, then its moments — for a second optimizer riding in a
+// checkpoint's extra blob (the tower heads' under SFT and GRPO).
+size_t adamw_state_size(const AdamW *opt);
+void adamw_state_write(const AdamW *opt, unsigned char *out);
+void adamw_state_read(AdamW *opt, const unsigned char *in);
+
 // L2 norm of a float block (double accumulation in a fixed order: deterministic at any thread count).
 double adamw_grad_norm(const float *grads, size_t count);
 

@@ -95,7 +95,7 @@ typedef struct GrpoExtraHeader {
 } GrpoExtraHeader;
 
 static size_t grpo_tower_opt_bytes(const GrpoRun *run) {
-    return run->train_tower_heads ? sizeof(int64_t) + 2 * run->tower_opt.count * sizeof(float) : 0;
+    return run->train_tower_heads ? adamw_state_size(&run->tower_opt) : 0;
 }
 
 static void *grpo_extra_pack(const GrpoRun *run, size_t *size) {
@@ -113,10 +113,7 @@ static void *grpo_extra_pack(const GrpoRun *run, size_t *size) {
         memcpy(p, &run->pool.mean_reward[i], sizeof(float)), p += sizeof(float);
         memcpy(p, &step, sizeof step), p += sizeof step;
     }
-    if (tower) {
-        memcpy(p, &run->tower_opt.step, sizeof(int64_t)), p += sizeof(int64_t);
-        memcpy(p, run->tower_opt.moments, tower - sizeof(int64_t));
-    }
+    if (tower) adamw_state_write(&run->tower_opt, p);
     return blob;
 }
 
@@ -140,10 +137,7 @@ static int grpo_extra_unpack(GrpoRun *run, const unsigned char *blob, size_t siz
         memcpy(&step, p, sizeof step), p += sizeof step;
         run->pool.scored_step[i] = (long)step;
     }
-    if (tower) {
-        memcpy(&run->tower_opt.step, p, sizeof(int64_t)), p += sizeof(int64_t);
-        memcpy(run->tower_opt.moments, p, tower - sizeof(int64_t));
-    }
+    if (tower) adamw_state_read(&run->tower_opt, p);
     if (run->has_pool) hcm_pool_reweight(&run->pool, &run->options->hcm_options);
     return 0;
 }

@@ -279,10 +279,8 @@ static double batch_flops(const ModelConfig *config, const ModelBatch *batch) {
     return model_flops_per_token(&at) * batch->text_len_max * batch->batch_size;
 }
 
-// The heads' optimizer rides in the checkpoint's extra blob: its step, then its moments.
-static size_t tower_opt_bytes(const SftRun *run) {
-    return run->store_tokens ? sizeof(int64_t) + 2 * run->tower_opt.count * sizeof(float) : 0;
-}
+// The heads' optimizer rides in the checkpoint's extra blob.
+static size_t tower_opt_bytes(const SftRun *run) { return run->store_tokens ? adamw_state_size(&run->tower_opt) : 0; }
 
 static int sft_save(SftRun *run, const SftOptions *o, long step, double elapsed, uint64_t hash, Error *err) {
     TrainRunState state = {.trainer = "sft", .step = step, .seed = o->seed, .data = loader_position(run->loader),
@@ -290,10 +288,7 @@ static int sft_save(SftRun *run, const SftOptions *o, long step, double elapsed,
     size_t bytes = tower_opt_bytes(run);
     unsigned char *extra = bytes ? malloc(bytes) : NULL;
     if (bytes && !extra) return error_set(err, "out of memory for the tower's optimizer state");
-    if (extra) {
-        memcpy(extra, &run->tower_opt.step, sizeof(int64_t));
-        memcpy(extra + sizeof(int64_t), run->tower_opt.moments, bytes - sizeof(int64_t));
-    }
+    if (extra) adamw_state_write(&run->tower_opt, extra);
     int rc = train_run_save(o->out_dir, &state, &run->model, run->tokenizer, &run->opt, extra, bytes, err);
     free(extra);
     return rc;
@@ -379,10 +374,7 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
                               total, &run->model, &run->opt, state, &extra, &extra_size, err) != 0)
             return -1;
         int fits = extra_size == tower_opt_bytes(run);
-        if (fits && extra) {
-            memcpy(&run->tower_opt.step, extra, sizeof(int64_t));
-            memcpy(run->tower_opt.moments, (unsigned char *)extra + sizeof(int64_t), extra_size - sizeof(int64_t));
-        }
+        if (fits && extra) adamw_state_read(&run->tower_opt, extra);
         free(extra);
         if (!fits) return error_set(err, "%s: the state holds no optimizer of this tower's heads", o->out_dir);
         if (loader_seek(run->loader, state->data, err) != 0) return -1;
