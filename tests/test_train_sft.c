@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "core/files.h"
@@ -128,6 +129,19 @@ static void test_resume_is_bit_for_bit(void **state) {
     o.steps = 8;
     assert_int_equal(sft_train(&o, NULL, &result, &err), -1);
     assert_non_null(strstr(err.message, "--resume"));
+    // a second trainer on a folder another one is writing is refused at once, naming its pid
+    int held;
+    long holder = 0;
+    assert_int_equal(dir_lock(split, "train.lock", &held, &holder, &err), 0);
+    o.resume = 1;
+    assert_int_equal(sft_train(&o, NULL, &result, &err), -1);
+    assert_non_null(strstr(err.message, "another `iar train sft`"));
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_non_null(strstr(err.message, pid));
+    dir_unlock(held);
+    run_ok(&o, &result); // released: the finished run resumes to its end again
+    assert_int_equal(result.steps_done, 8);
     model_free(&a);
     model_free(&b);
     free(straight);

@@ -375,7 +375,7 @@ static int grpo_step(GrpoRun *run, GrpoStepStats *stats, Error *err) {
     return 0;
 }
 
-int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *result, Error *err) {
+static int grpo_train_locked(const GrpoOptions *options, Progress *progress, GrpoResult *result, Error *err) {
     memset(result, 0, sizeof *result);
     result->val_exact = result->val_prop = NAN;
     if (grpo_options_validate(options, err) != 0) return -1;
@@ -460,5 +460,14 @@ int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *resul
 done:
     result->seconds = time_now_seconds() - start;
     grpo_run_free(&run);
+    return rc;
+}
+
+// The run folder's lock is held for the whole run (run.h).
+int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *result, Error *err) {
+    int lock_fd;
+    if (train_run_lock(options->out_dir, "grpo", options->dist, &lock_fd, err) != 0) return -1;
+    int rc = grpo_train_locked(options, progress, result, err);
+    dir_unlock(lock_fd);
     return rc;
 }

@@ -8,6 +8,22 @@
 #include "core/files.h"
 #include "train/distributed.h"
 
+int train_run_lock(const char *out_dir, const char *trainer, struct Distributed *dist, int *lock_fd, Error *err) {
+    *lock_fd = -1;
+    if (!out_dir) return error_set(err, "%s: no output folder", trainer);
+    if (!distributed_is_root(dist)) return 0;
+    if (dir_create_all(out_dir, err) != 0) return -1;
+    long holder = 0;
+    int status = dir_lock(out_dir, "train.lock", lock_fd, &holder, err);
+    if (status != 1) return status;
+    if (holder > 0)
+        return error_set(err, "%s: another `iar train %s` (pid %ld) is writing this run folder; wait for it to end or "
+                              "choose another --out",
+                         out_dir, trainer, holder);
+    return error_set(err, "%s: another `iar train %s` is writing this run folder; wait for it to end or choose another --out",
+                     out_dir, trainer);
+}
+
 int train_run_begin(const char *out_dir, int resume, Error *err) {
     if (dir_create_all(out_dir, err) != 0 || checkpoint_recover(out_dir, err) != 0) return -1;
     int has_state = checkpoint_has_state(out_dir);

@@ -24,6 +24,12 @@
 
 struct Distributed; // train/distributed.h
 
+// Creates OUT and takes its lock (OUT/train.lock, an flock held until dir_unlock(*lock_fd)), so a
+// second trainer started on the same folder refuses at once instead of both writing it. Only rank 0
+// locks (*lock_fd is -1 on the others). `trainer` names the command in the message ("sft", "grpo",
+// "vision").
+int train_run_lock(const char *out_dir, const char *trainer, struct Distributed *dist, int *lock_fd, Error *err);
+
 // Prepares OUT for a run: creates it, finishes or drops a checkpoint write a kill interrupted, and
 // refuses a folder that already holds a training run unless `resume`. Returns 1 when there is a
 // run to resume (resume and a state in OUT), 0 for a new run, -1 on error.

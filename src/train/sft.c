@@ -394,7 +394,7 @@ static int sft_setup(SftRun *run, const SftOptions *o, const SftEvents *ev, SftS
     return 0;
 }
 
-int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result, Error *err) {
+static int sft_train_locked(const SftOptions *options, const SftEvents *ev, SftResult *result, Error *err) {
     memset(result, 0, sizeof *result);
     // --resume continues OUT's state when there is one and starts a new run otherwise, so one
     // command can be re-run until it is done (the demo does this).
@@ -476,5 +476,14 @@ int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result,
     for (long i = 0; i < n; i++) result->final_loss += recent[i] / (double)n;
     result->seconds = time_now_seconds() - run_start;
     sft_run_free(&run);
+    return rc;
+}
+
+// The run folder's lock is held for the whole run (run.h).
+int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result, Error *err) {
+    int lock_fd;
+    if (train_run_lock(options->out_dir, "sft", options->dist, &lock_fd, err) != 0) return -1;
+    int rc = sft_train_locked(options, ev, result, err);
+    dir_unlock(lock_fd);
     return rc;
 }

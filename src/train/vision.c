@@ -17,6 +17,7 @@
 #include "core/fnv1a.h"
 #include "model/product_view.h"
 #include "train/adamw.h"
+#include "train/run.h"
 #include "train/schedule.h"
 #include "train/vision.h"
 
@@ -221,7 +222,7 @@ static int global_loss(Distributed *dist, Tower *tower, const TowerTargets *targ
     return 0;
 }
 
-int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
+static int vision_train_locked(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
     memset(result, 0, sizeof *result);
     if (!o->out_dir) return error_set(err, "vision: no output folder");
     if (o->batch_size < 1 || o->steps < 1 || o->val_samples < 0)
@@ -455,5 +456,14 @@ int vision_evaluate_checkpoint(const VisionOptions *o, VisionEvaluation *out, Er
     vision_batch_free(&set);
     tower_free(&tower);
     if (o->product_dir) tower_free(&product);
+    return rc;
+}
+
+// The run folder's lock is held for the whole run (run.h).
+int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
+    int lock_fd;
+    if (train_run_lock(o->out_dir, "vision", o->dist, &lock_fd, err) != 0) return -1;
+    int rc = vision_train_locked(o, events, result, err);
+    dir_unlock(lock_fd);
     return rc;
 }
