@@ -1,0 +1,47 @@
+#!/bin/sh
+# grpo_scarce_sft.sh [DIR] — the paper's setting for its GRPO ablation: an SFT that has only begun to
+# read the towers' evidence (the demo's SFT on the shipped towers, cut to SFT_STEPS = 400 steps with
+# its full schedule), then GRPO with the `dpa` and `exact` rewards, 3 seeds each, 150 steps on 2,000
+# fresh prompts, every model scored on 2,000 fresh samples; then the report with paired bootstrap
+# intervals against the SFT and the 3-seed mean differences (docs/RESULTS.md, "The paper's ordering").
+# Resumes: what exists is kept.
+#   bench/grpo_scarce_sft.sh runs/scarce          # about 35 min of 2 cores
+#   SFT_SEED=2 bench/grpo_scarce_sft.sh runs/scarce-s2
+# Environment: IAR (binary), MODEL (the shipped model whose towers the SFT reads, default
+# models/iar-small), SFT_STEPS (default 400), SFT_SEED (default 1), STEPS (GRPO steps, default 150),
+# SEEDS (GRPO seeds, default "1 2 3"), THREADS (per process; default: all cores).
+set -eu
+IAR=${IAR:-build/iar}
+MODEL=${MODEL:-models/iar-small}
+D=${1:-runs/scarce}
+SFT_STEPS=${SFT_STEPS:-400}
+SFT_SEED=${SFT_SEED:-1}
+STEPS=${STEPS:-150}
+[ -x "$IAR" ] || { echo "grpo_scarce_sft: $IAR not found; run make first" >&2; exit 1; }
+[ -f "$MODEL/tower/tower.safetensors" ] || { echo "grpo_scarce_sft: $MODEL has no tower/" >&2; exit 1; }
+mkdir -p "$D"
+# the demo's SFT set, GRPO prompts and a test set from seeds no other step uses
+synth() { # NAME SEED
+    [ -f "$D/$1/data.jsonl" ] || "$IAR" synth --out "$D/$1" --n 2000 --seed "$2" --size 128 --difficulty mix \
+        --style render > /dev/null
+}
+synth train 1
+synth rl 21
+synth test2000 22
+PRODUCT=
+[ -f "$MODEL/product_tower/tower.safetensors" ] && PRODUCT="--init-product $MODEL/product_tower"
+[ -f "$D/sft/model.safetensors" ] || "$IAR" train sft --data "$D/train/data.jsonl" --tokenizer "$MODEL/tokenizer.json" \
+    --init-vision "$MODEL/tower" $PRODUCT --config small --out "$D/sft" --steps "$SFT_STEPS" --batch 16 \
+    --val-every 0 --val-samples 16 --seed "$SFT_SEED" ${THREADS:+--threads $THREADS} --resume > "$D/sft.log" 2>&1
+INIT="$D/sft" DATA="$D/rl/data.jsonl" TEST="$D/test2000/data.jsonl" HCM=0 STEPS="$STEPS" OUT="$D/ablation" \
+    IAR="$IAR" bench/grpo_tower_ablation.sh "$D"
+A="$D/ablation"
+runs() { # REWARD: the seeds' eval folders, comma-separated
+    list=
+    for s in ${SEEDS:-1 2 3}; do list="$list${list:+,}$A/eval-grpo-$1-$s"; done
+    echo "$list"
+}
+echo "DPA-GRPO - SFT:    $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$A/eval-sft")"
+echo "exact-GRPO - SFT:  $(python3 bench/seed_mean_diff.py "$(runs exact)" "$A/eval-sft")"
+echo "DPA - exact:       $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$(runs exact)")"
+echo "report: $A/report/report.md"
