@@ -6,10 +6,12 @@
 # intervals against the SFT and the 3-seed mean differences (docs/RESULTS.md, "The paper's ordering").
 # Resumes: what exists is kept.
 #   bench/grpo_scarce_sft.sh runs/scarce          # about 35 min of 2 cores
-#   SFT_SEED=2 bench/grpo_scarce_sft.sh runs/scarce-s2
+#   STEPS=300 LR=5e-5 bench/grpo_scarce_sft.sh runs/scarce   # the longer run, where `exact` overtakes DPA
+#   SFT_SEED=2 SEEDS=1 bench/grpo_scarce_sft.sh runs/scarce-s2
 # Environment: IAR (binary), MODEL (the shipped model whose towers the SFT reads, default
 # models/iar-small), SFT_STEPS (default 400), SFT_SEED (default 1), STEPS (GRPO steps, default 150),
-# SEEDS (GRPO seeds, default "1 2 3"), THREADS (per process; default: all cores).
+# LR (GRPO learning rate, default 1e-4), SEEDS (GRPO seeds, default "1 2 3"), THREADS (per process;
+# default: all cores). The GRPO runs go to DIR/ablation-STEPS-LR.
 set -eu
 IAR=${IAR:-build/iar}
 MODEL=${MODEL:-models/iar-small}
@@ -17,6 +19,7 @@ D=${1:-runs/scarce}
 SFT_STEPS=${SFT_STEPS:-400}
 SFT_SEED=${SFT_SEED:-1}
 STEPS=${STEPS:-150}
+LR=${LR:-1e-4}
 [ -x "$IAR" ] || { echo "grpo_scarce_sft: $IAR not found; run make first" >&2; exit 1; }
 [ -f "$MODEL/tower/tower.safetensors" ] || { echo "grpo_scarce_sft: $MODEL has no tower/" >&2; exit 1; }
 mkdir -p "$D"
@@ -33,9 +36,9 @@ PRODUCT=
 [ -f "$D/sft/model.safetensors" ] || "$IAR" train sft --data "$D/train/data.jsonl" --tokenizer "$MODEL/tokenizer.json" \
     --init-vision "$MODEL/tower" $PRODUCT --config small --out "$D/sft" --steps "$SFT_STEPS" --batch 16 \
     --val-every 0 --val-samples 16 --seed "$SFT_SEED" ${THREADS:+--threads $THREADS} --resume > "$D/sft.log" 2>&1
-INIT="$D/sft" DATA="$D/rl/data.jsonl" TEST="$D/test2000/data.jsonl" HCM=0 STEPS="$STEPS" OUT="$D/ablation" \
+A="$D/ablation-$STEPS-$LR"
+INIT="$D/sft" DATA="$D/rl/data.jsonl" TEST="$D/test2000/data.jsonl" HCM=0 STEPS="$STEPS" LR="$LR" OUT="$A" \
     IAR="$IAR" bench/grpo_tower_ablation.sh "$D"
-A="$D/ablation"
 runs() { # REWARD: the seeds' eval folders, comma-separated
     list=
     for s in ${SEEDS:-1 2 3}; do list="$list${list:+,}$A/eval-grpo-$1-$s"; done
