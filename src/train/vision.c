@@ -224,7 +224,6 @@ static int global_loss(Distributed *dist, Tower *tower, const TowerTargets *targ
 
 static int vision_train_locked(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
     memset(result, 0, sizeof *result);
-    if (!o->out_dir) return error_set(err, "vision: no output folder");
     if (o->batch_size < 1 || o->steps < 1 || o->val_samples < 0)
         return error_set(err, "vision: batch %d, steps %ld and validation samples %d must be positive", o->batch_size,
                          o->steps, o->val_samples);
