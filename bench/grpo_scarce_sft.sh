@@ -8,10 +8,14 @@
 #   bench/grpo_scarce_sft.sh runs/scarce          # about 35 min of 2 cores
 #   STEPS=300 LR=5e-5 bench/grpo_scarce_sft.sh runs/scarce   # the longer run, where `exact` overtakes DPA
 #   SFT_SEED=2 SEEDS=1 bench/grpo_scarce_sft.sh runs/scarce-s2
+#   STEPS=300 BETA=0.04 bench/grpo_scarce_sft.sh runs/scarce   # a KL penalty to the SFT, both rewards
+#   STEPS=300 TAG=step2 GRPO_ARGS="--lambda-schedule step --lambda-stages 2" bench/grpo_scarce_sft.sh runs/scarce
 # Environment: IAR (binary), MODEL (the shipped model whose towers the SFT reads, default
 # models/iar-small), SFT_STEPS (default 400), SFT_SEED (default 1), STEPS (GRPO steps, default 150),
-# LR (GRPO learning rate, default 1e-4), SEEDS (GRPO seeds, default "1 2 3"), THREADS (per process;
-# default: all cores). The GRPO runs go to DIR/ablation-STEPS-LR.
+# LR (GRPO learning rate, default 1e-4), BETA (the KL penalty's weight, default 0: none), SEEDS (GRPO
+# seeds, default "1 2 3"), THREADS (per process; default: all cores). The GRPO runs go to
+# DIR/ablation-STEPS-LR, or DIR/ablation-STEPS-LR-klBETA with a KL penalty, with -TAG appended when TAG is
+# set (for runs that GRPO_ARGS, more `train grpo` options, make different).
 set -eu
 IAR=${IAR:-build/iar}
 MODEL=${MODEL:-models/iar-small}
@@ -20,6 +24,7 @@ SFT_STEPS=${SFT_STEPS:-400}
 SFT_SEED=${SFT_SEED:-1}
 STEPS=${STEPS:-150}
 LR=${LR:-1e-4}
+BETA=${BETA:-0}
 [ -x "$IAR" ] || { echo "grpo_scarce_sft: $IAR not found; run make first" >&2; exit 1; }
 [ -f "$MODEL/tower/tower.safetensors" ] || { echo "grpo_scarce_sft: $MODEL has no tower/" >&2; exit 1; }
 mkdir -p "$D"
@@ -37,8 +42,11 @@ PRODUCT=
     --init-vision "$MODEL/tower" $PRODUCT --config small --out "$D/sft" --steps "$SFT_STEPS" --batch 16 \
     --val-every 0 --val-samples 16 --seed "$SFT_SEED" ${THREADS:+--threads $THREADS} --resume > "$D/sft.log" 2>&1
 A="$D/ablation-$STEPS-$LR"
+KL=
+if [ "$BETA" != 0 ]; then A="$A-kl$BETA"; KL="--beta $BETA"; fi
+A="$A${TAG:+-$TAG}"
 INIT="$D/sft" DATA="$D/rl/data.jsonl" TEST="$D/test2000/data.jsonl" HCM=0 STEPS="$STEPS" LR="$LR" OUT="$A" \
-    IAR="$IAR" bench/grpo_tower_ablation.sh "$D"
+    GRPO_ARGS="${GRPO_ARGS:-} $KL" IAR="$IAR" bench/grpo_tower_ablation.sh "$D"
 runs() { # REWARD: the seeds' eval folders, comma-separated
     list=
     for s in ${SEEDS:-1 2 3}; do list="$list${list:+,}$A/eval-grpo-$1-$s"; done
