@@ -465,9 +465,9 @@ done:
 
 // The run folder's lock is held for the whole run (run.h).
 int grpo_train(const GrpoOptions *options, Progress *progress, GrpoResult *result, Error *err) {
-    int lock_fd;
-    if (train_run_lock(options->out_dir, "grpo", options->dist, &lock_fd, err) != 0) return -1;
+    TrainRunLock lock;
+    if (train_run_lock(options->out_dir, "grpo", options->dist, &lock, err) != 0) return -1;
     int rc = grpo_train_locked(options, progress, result, err);
-    dir_unlock(lock_fd);
+    train_run_unlock(options->out_dir, &lock, rc != 0);
     return rc;
 }

@@ -2,19 +2,23 @@
 // state saving and restoring, and the logs' resume rule (run.h).
 #include "train/run.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/files.h"
 #include "train/distributed.h"
 
-int train_run_lock(const char *out_dir, const char *trainer, struct Distributed *dist, int *lock_fd, Error *err) {
-    *lock_fd = -1;
+int train_run_lock(const char *out_dir, const char *trainer, struct Distributed *dist, TrainRunLock *lock, Error *err) {
+    lock->fd = -1;
+    lock->created = 0;
     if (!out_dir) return error_set(err, "%s: no output folder", trainer);
     if (!distributed_is_root(dist)) return 0;
+    lock->created = !file_exists(out_dir);
     if (dir_create_all(out_dir, err) != 0) return -1;
     long holder = 0;
-    int status = dir_lock(out_dir, "train.lock", lock_fd, &holder, err);
+    int status = dir_lock(out_dir, "train.lock", &lock->fd, &holder, err);
     if (status != 1) return status;
     if (holder > 0)
         return error_set(err, "%s: another `iar train %s` (pid %ld) is writing this run folder; wait for it to end or "
@@ -22,6 +26,29 @@ int train_run_lock(const char *out_dir, const char *trainer, struct Distributed 
                          out_dir, trainer, holder);
     return error_set(err, "%s: another `iar train %s` is writing this run folder; wait for it to end or choose another --out",
                      out_dir, trainer);
+}
+
+// 1 when DIR holds no entry but train.lock.
+static int run_dir_holds_only_lock(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int only = 1;
+    for (struct dirent *e; only && (e = readdir(d));)
+        only = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "train.lock");
+    closedir(d);
+    return only;
+}
+
+void train_run_unlock(const char *out_dir, TrainRunLock *lock, int failed) {
+    if (lock->fd < 0) return;
+    if (failed && run_dir_holds_only_lock(out_dir)) {
+        char *lock_path = path_join(out_dir, "train.lock");
+        if (lock_path) unlink(lock_path);
+        free(lock_path);
+        if (lock->created) rmdir(out_dir);
+    }
+    dir_unlock(lock->fd);
+    lock->fd = -1;
 }
 
 int train_run_begin(const char *out_dir, int resume, Error *err) {

@@ -24,11 +24,19 @@
 
 struct Distributed; // train/distributed.h
 
-// Creates OUT and takes its lock (OUT/train.lock, an flock held until dir_unlock(*lock_fd)), so a
+// Creates OUT and takes its lock (OUT/train.lock, an flock held until train_run_unlock), so a
 // second trainer started on the same folder refuses at once instead of both writing it. Only rank 0
-// locks (*lock_fd is -1 on the others). `trainer` names the command in the message ("sft", "grpo",
+// locks (lock->fd is -1 on the others). `trainer` names the command in the message ("sft", "grpo",
 // "vision").
-int train_run_lock(const char *out_dir, const char *trainer, struct Distributed *dist, int *lock_fd, Error *err);
+typedef struct {
+    int fd;      // the lock's descriptor, -1 when not held
+    int created; // OUT did not exist before this run
+} TrainRunLock;
+int train_run_lock(const char *out_dir, const char *trainer, struct Distributed *dist, TrainRunLock *lock, Error *err);
+// Releases the lock. After a run that failed (`failed`) and left the folder empty but for the lock
+// file (a refused start: a bad --init, a missing dataset), removes the lock file, and the folder
+// too when this run created it, so a mistyped command leaves nothing behind.
+void train_run_unlock(const char *out_dir, TrainRunLock *lock, int failed);
 
 // Prepares OUT for a run: creates it, finishes or drops a checkpoint write a kill interrupted, and
 // refuses a folder that already holds a training run unless `resume`. Returns 1 when there is a

@@ -481,9 +481,9 @@ static int sft_train_locked(const SftOptions *options, const SftEvents *ev, SftR
 
 // The run folder's lock is held for the whole run (run.h).
 int sft_train(const SftOptions *options, const SftEvents *ev, SftResult *result, Error *err) {
-    int lock_fd;
-    if (train_run_lock(options->out_dir, "sft", options->dist, &lock_fd, err) != 0) return -1;
+    TrainRunLock lock;
+    if (train_run_lock(options->out_dir, "sft", options->dist, &lock, err) != 0) return -1;
     int rc = sft_train_locked(options, ev, result, err);
-    dir_unlock(lock_fd);
+    train_run_unlock(options->out_dir, &lock, rc != 0);
     return rc;
 }

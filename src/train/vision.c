@@ -460,9 +460,9 @@ int vision_evaluate_checkpoint(const VisionOptions *o, VisionEvaluation *out, Er
 
 // The run folder's lock is held for the whole run (run.h).
 int vision_train(const VisionOptions *o, const VisionEvents *events, VisionResult *result, Error *err) {
-    int lock_fd;
-    if (train_run_lock(o->out_dir, "vision", o->dist, &lock_fd, err) != 0) return -1;
+    TrainRunLock lock;
+    if (train_run_lock(o->out_dir, "vision", o->dist, &lock, err) != 0) return -1;
     int rc = vision_train_locked(o, events, result, err);
-    dir_unlock(lock_fd);
+    train_run_unlock(o->out_dir, &lock, rc != 0);
     return rc;
 }

@@ -32,6 +32,8 @@ grep -q -- "--batch" "$TMP/err.txt" || fail "--batch error does not name the opt
 "$IAR" train sft --data "$TMP/d/data.jsonl" --out "$TMP/x" --frobnicate > /dev/null 2>&1 && fail "unknown option accepted"
 "$IAR" train sft --data "$TMP/nope.jsonl" --out "$TMP/x" > /dev/null 2>"$TMP/err.txt" && fail "missing data accepted"
 grep -q "nope.jsonl" "$TMP/err.txt" || fail "missing data error does not name the file"
+"$IAR" train sft --data "$TMP/d/data.jsonl" --init "$TMP/no-model" --out "$TMP/refused" > /dev/null 2>&1 && fail "a missing --init accepted"
+[ -e "$TMP/refused" ] && fail "a refused start left its --out folder behind"
 
 # tokenizer
 "$IAR" train tokenizer --data "$TMP/d/data.jsonl" --out "$TMP/tok.json" --vocab 300 > "$TMP/out.txt" 2>&1 \
