@@ -37,6 +37,7 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
         ScreenOutput output;
         memset(&output, 0, sizeof output);
         int rc = native_load_images(dataset, sample, images, &local);
+        int unreadable = rc != 0; // asking again cannot help an image that cannot be read or lies outside
         if (rc == 0) {
             const Image *views[MODEL_IMAGE_COUNT];
             for (int k = 0; k < MODEL_IMAGE_COUNT; k++) views[k] = &images[k];
@@ -51,6 +52,7 @@ static int native_run(Backend *self, const Dataset *dataset, const size_t *indic
         for (int k = 0; k < MODEL_IMAGE_COUNT; k++) image_free(&images[k]);
         BackendResult result = {.text = rc == 0 ? output.text : NULL,
                                 .error = rc == 0 ? NULL : local.message,
+                                .error_permanent = unreadable,
                                 .prompt_tokens = rc == 0 ? output.prompt_tokens : -1,
                                 .completion_tokens = rc == 0 ? output.completion_tokens : -1,
                                 .latency_seconds = time_now_seconds() - start,

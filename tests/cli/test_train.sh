@@ -101,6 +101,12 @@ printf '{"steps": "two"}\n' > "$TMP/bad2.json"
 "$IAR" eval --data "$TMP/d/data.jsonl" --model "native:$TMP/ck" --out "$TMP/run" --limit 3 > "$TMP/out.txt" 2>&1 \
     || { cat "$TMP/out.txt"; fail "iar eval --model native: failed"; }
 [ "$(find "$TMP/run" -name predictions.jsonl -exec cat {} + | wc -l)" -eq 3 ] || fail "eval did not write 3 predictions"
+# an image the native model cannot read (a link out of the dataset folder) fails for good: a rerun does not ask again
+mkdir -p "$TMP/elsewhere" && echo "$PNG" | base64 -d > "$TMP/elsewhere/o.png" && ln -s "$TMP/elsewhere/o.png" "$TMP/d/img/out.png"
+sed -n 1p "$TMP/d/data.jsonl" | sed 's#"original":"img/o.png"#"original":"img/out.png"#' > "$TMP/d/link.jsonl"
+"$IAR" eval --data "$TMP/d/link.jsonl" --model "native:$TMP/ck" --out "$TMP/link-run" > /dev/null 2>&1
+grep -q '"error_kind":"permanent"' "$TMP/link-run/predictions.jsonl" \
+    || fail "native: an unreadable image is not a permanent error: $(cat "$TMP/link-run/predictions.jsonl")"
 
 rm -rf "$TMP"
 [ $fails -eq 0 ] && echo "ok" || { echo "$fails failure(s)"; exit 1; }
