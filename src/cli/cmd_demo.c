@@ -13,7 +13,8 @@ typedef struct DemoStep {
     const char *title;
     const char *done_marker; // relative to the demo folder; the step is skipped when it exists
     int (*run)(int argc, char **argv);
-    const char *args;        // space-separated; "{D}" is the demo folder, "{M}" the shipped model's;
+    const char *args;        // space-separated; "{D}" is the demo folder, "{M}" the shipped model's, "{S}" the
+                             // training seed;
                              // the word "{PRODUCT}": --init-product {M}/product_tower when the model has one
 } DemoStep;
 
@@ -35,10 +36,10 @@ typedef struct DemoStep {
 #define DEMO_TRAIN_STEPS(TOWER, PRODUCT, TOKENIZER)                                                                   \
     {"chain-of-thought SFT of a small language side on the frozen tower", "sft/model.safetensors", cmd_train,       \
      "train sft --data {D}/train/data.jsonl --tokenizer " TOKENIZER " --init-vision " TOWER PRODUCT " --config small " \
-     "--out {D}/sft --steps 1200 --batch 16 --val-every 0 --val-samples 16 --resume"},                                \
+     "--out {D}/sft --steps 1200 --batch 16 --val-every 0 --val-samples 16 --seed {S} --resume"},                                \
     {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,                                          \
      "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 80 --group 8 " \
-     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 112 --hcm-period 20 --hcm-subset 32 --resume"},               \
+     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 112 --hcm-period 20 --hcm-subset 32 --seed {S} --resume"},               \
     {"evaluate SFT", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model native:{D}/sft --name SFT --out {D}/runs/sft"}, \
     {"evaluate DPA-GRPO", NULL, cmd_eval,                                                                            \
      "eval --data {D}/test/data.jsonl --model native:{D}/grpo --name DPA-GRPO --out {D}/runs/grpo"}
@@ -59,7 +60,7 @@ static const DemoStep SCRATCH_STEPS[] = {
     DEMO_DATA_STEPS,
     {"pretrain the vision tower on rendered samples", "tower/tower.safetensors", cmd_train,
      "train vision --out {D}/tower --config small --image-size 64 --steps 5000 --val-samples 100 --val-every 2500 "
-     "--save-every 100 --resume"},
+     "--save-every 100 --seed {S} --resume"},
     {"train the tokenizer", "tokenizer.json", cmd_train,
      "train tokenizer --data {D}/train/data.jsonl --out {D}/tokenizer.json --vocab 1024"},
     DEMO_TRAIN_STEPS("{D}/tower", "", "{D}/tokenizer.json"),
@@ -67,7 +68,7 @@ static const DemoStep SCRATCH_STEPS[] = {
 };
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: iar demo [--out DIR] [--from N] [--from-scratch] [--model DIR]\n\n"
+    fprintf(out, "usage: iar demo [--out DIR] [--from N] [--from-scratch] [--model DIR] [--seed S] [--dry-run]\n\n"
                  "Runs the embedded default end to end: generates a fresh test benchmark, evaluates the\n"
                  "shipped model (models/iar-small) against the random and select-all baselines, then SFTs a\n"
                  "small language side on the shipped model's frozen vision tower(s) and DPA-GRPOs it, evaluates\n"
@@ -78,18 +79,21 @@ static void usage(FILE *out) {
                  "  --from N        start at step N (1-based) and redo it even if its output exists\n"
                  "  --from-scratch  pretrain the vision tower here instead of using the shipped model\n"
                  "  --model DIR     the shipped model to use (default: $IAR_MODEL, then models/iar-small)\n"
+                 "  --seed S        the training seed of the tower, SFT and GRPO (default 1); the benchmark and\n"
+                 "                  the training set stay the same, so runs with other seeds compare paired\n"
+                 "  --dry-run       print each step's command (an `iar` command line) instead of running it\n"
                  "  --config FILE.json  these options from a JSON object; the command line overrides it\n\n"
                  "example:\n  iar demo --out demo\n");
 }
 
-// Splits the step's template on spaces first, then puts the demo folder in place of "{D}" (and the
-// model folder in place of "{M}") inside each word, so a folder whose name has spaces stays one
+// Splits the step's template on spaces first, then puts the demo folder in place of "{D}" (the
+// model folder in place of "{M}", the seed in place of "{S}") inside each word, so a folder whose name has spaces stays one
 // argument; the word "{PRODUCT}" becomes two or none (`product`: the model's product-view tower
 // folder, NULL when it has none). Returns argc. One allocation (*storage).
-static int demo_build_argv(const char *args, const char *dir, const char *model, const char *product, char **argv,
-                           int max, char **storage) {
+static int demo_build_argv(const char *args, const char *dir, const char *model, const char *seed,
+                           const char *product, char **argv, int max, char **storage) {
     size_t n = 2 * strlen(args) + 2 + (product ? strlen(product) + 32 : 0);
-    for (const char *p = strstr(args, "{"); p; p = strstr(p + 1, "{")) n += strlen(dir) + strlen(model);
+    for (const char *p = strstr(args, "{"); p; p = strstr(p + 1, "{")) n += strlen(dir) + strlen(model) + strlen(seed);
     char *buffer = malloc(n);
     if (!buffer) return -1;
     char *w = buffer;
@@ -106,8 +110,8 @@ static int demo_build_argv(const char *args, const char *dir, const char *model,
         }
         argv[argc++] = w;
         while (*p && *p != ' ') {
-            if (strncmp(p, "{D}", 3) == 0 || strncmp(p, "{M}", 3) == 0) {
-                w += sprintf(w, "%s", p[1] == 'D' ? dir : model);
+            if (strncmp(p, "{D}", 3) == 0 || strncmp(p, "{M}", 3) == 0 || strncmp(p, "{S}", 3) == 0) {
+                w += sprintf(w, "%s", p[1] == 'D' ? dir : p[1] == 'M' ? model : seed);
                 p += 3;
             } else {
                 *w++ = *p++;
@@ -127,9 +131,11 @@ int cmd_demo(int argc, char **argv) {
     }
     const char *dir = "demo", *model_arg = NULL;
     long from = 0; // 0: not given (resume after the last finished step)
-    int from_scratch = 0;
+    long seed = 1;
+    int from_scratch = 0, dry_run = 0;
     const CliOption OPTIONS[] = {OPTION_STRING("out", &dir), OPTION_LONG("from", &from, 1, 100),
                                  OPTION_FLAG("from-scratch", &from_scratch), OPTION_STRING("model", &model_arg),
+                                 OPTION_LONG("seed", &seed, 0, 1000000000), OPTION_FLAG("dry-run", &dry_run),
                                  OPTION_END};
     int first = 0;
     if (cli_options_parse("demo", argc, argv, OPTIONS, &first) != 0) return 1;
@@ -140,7 +146,7 @@ int cmd_demo(int argc, char **argv) {
     if (!from_scratch && cli_resolve_model(model_arg, model, sizeof model) != 0)
         return cli_fail("demo: no shipped model; run `iar demo --from-scratch` to train everything here");
     Error err = {{0}};
-    if (dir_create_all(dir, &err) != 0) return cli_fail_error(&err);
+    if (!dry_run && dir_create_all(dir, &err) != 0) return cli_fail_error(&err);
     char *product = from_scratch ? NULL : path_join(model, "product_tower"), *product_json = NULL;
     if (product) {
         product_json = path_join(product, "tower.json");
@@ -150,10 +156,12 @@ int cmd_demo(int argc, char **argv) {
     const DemoStep *STEPS = from_scratch ? SCRATCH_STEPS : SHIPPED_STEPS;
     int steps = from_scratch ? (int)(sizeof SCRATCH_STEPS / sizeof SCRATCH_STEPS[0])
                              : (int)(sizeof SHIPPED_STEPS / sizeof SHIPPED_STEPS[0]);
+    char seed_text[24];
+    snprintf(seed_text, sizeof seed_text, "%ld", seed);
     double start = time_now_seconds();
     for (int s = (int)from - 1; s < steps; s++) {
         const DemoStep *step = &STEPS[s];
-        if (step->done_marker && !(from_given && s + 1 == from)) {
+        if (step->done_marker && !dry_run && !(from_given && s + 1 == from)) {
             char *marker = path_join(dir, step->done_marker);
             int done = file_exists(marker);
             free(marker);
@@ -162,12 +170,20 @@ int cmd_demo(int argc, char **argv) {
                 continue;
             }
         }
-        fprintf(stderr, "[demo %d/%d] %s (%.0fs elapsed)\n", s + 1, steps, step->title, time_now_seconds() - start);
+        if (dry_run) printf("# %d/%d: %s\n", s + 1, steps, step->title);
+        else fprintf(stderr, "[demo %d/%d] %s (%.0fs elapsed)\n", s + 1, steps, step->title, time_now_seconds() - start);
         char *step_argv[64], *storage = NULL;
-        int step_argc = demo_build_argv(step->args, dir, model, product, step_argv, 64, &storage);
+        int step_argc = demo_build_argv(step->args, dir, model, seed_text, product, step_argv, 64, &storage);
         if (step_argc < 0) {
             free(product);
             return cli_fail("demo: out of memory");
+        }
+        if (dry_run) {
+            printf("iar");
+            for (int a = 0; a < step_argc; a++) printf(strchr(step_argv[a], ' ') ? " '%s'" : " %s", step_argv[a]);
+            printf("\n");
+            free(storage);
+            continue;
         }
         int rc = step->run(step_argc, step_argv);
         fflush(stdout); // keep the step's table and the next progress line in order
@@ -179,6 +195,7 @@ int cmd_demo(int argc, char **argv) {
         }
     }
     free(product);
-    fprintf(stderr, "[demo] finished in %.0fs; report: %s/report/report.html\n", time_now_seconds() - start, dir);
+    if (!dry_run)
+        fprintf(stderr, "[demo] finished in %.0fs; report: %s/report/report.html\n", time_now_seconds() - start, dir);
     return 0;
 }
