@@ -3,13 +3,15 @@
 # read the towers' evidence (the demo's SFT on the shipped towers, cut to SFT_STEPS = 400 steps with
 # its full schedule), then GRPO with the `dpa` and `exact` rewards, 3 seeds each, 150 steps on 2,000
 # fresh prompts, every model scored on 2,000 fresh samples; then the report with paired bootstrap
-# intervals against the SFT and the 3-seed mean differences (docs/RESULTS.md, "The paper's ordering").
+# intervals against the SFT and the seed-mean differences, with a second interval that resamples the
+# seeds too (docs/RESULTS.md, "The paper's ordering").
 # Resumes: what exists is kept.
 #   bench/grpo_scarce_sft.sh runs/scarce          # about 35 min of 2 cores
 #   STEPS=300 LR=5e-5 bench/grpo_scarce_sft.sh runs/scarce   # the longer run, where `exact` overtakes DPA
 #   SFT_SEED=2 SEEDS=1 bench/grpo_scarce_sft.sh runs/scarce-s2
 #   STEPS=300 BETA=0.04 bench/grpo_scarce_sft.sh runs/scarce   # a KL penalty to the SFT, both rewards
 #   STEPS=300 TAG=step2 GRPO_ARGS="--lambda-schedule step --lambda-stages 2" bench/grpo_scarce_sft.sh runs/scarce
+#   SEEDS="1 2 3 4 5 6" bench/grpo_scarce_sft.sh runs/scarce   # 6 seeds; the means' second interval resamples them
 # Environment: IAR (binary), MODEL (the shipped model whose towers the SFT reads, default
 # models/iar-small), SFT_STEPS (default 400), SFT_SEED (default 1), STEPS (GRPO steps, default 150),
 # LR (GRPO learning rate, default 1e-4), BETA (the KL penalty's weight, default 0: none), SEEDS (GRPO
@@ -52,7 +54,7 @@ runs() { # REWARD: the seeds' eval folders, comma-separated
     for s in ${SEEDS:-1 2 3}; do list="$list${list:+,}$A/eval-grpo-$1-$s"; done
     echo "$list"
 }
-echo "DPA-GRPO - SFT:    $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$A/eval-sft")"
-echo "exact-GRPO - SFT:  $(python3 bench/seed_mean_diff.py "$(runs exact)" "$A/eval-sft")"
-echo "DPA - exact:       $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$(runs exact)")"
+echo "DPA-GRPO - SFT:    $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$A/eval-sft" --seeds-too)"
+echo "exact-GRPO - SFT:  $(python3 bench/seed_mean_diff.py "$(runs exact)" "$A/eval-sft" --seeds-too)"
+echo "DPA - exact:       $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$(runs exact)" --seeds-too)"
 echo "report: $A/report/report.md"
