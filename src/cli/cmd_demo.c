@@ -14,8 +14,8 @@ typedef struct DemoStep {
     const char *done_marker; // relative to the demo folder; the step is skipped when it exists
     int (*run)(int argc, char **argv);
     const char *args;        // space-separated; "{D}" is the demo folder, "{M}" the shipped model's, "{S}" the
-                             // training seed;
-                             // the word "{PRODUCT}": --init-product {M}/product_tower when the model has one
+                             // training seed; the word "{PRODUCT}": --init-product {M}/product_tower when the
+                             // model has one
 } DemoStep;
 
 // Shared by both paths: the test benchmark (a seed no training uses), its check and contact sheet,
@@ -36,10 +36,10 @@ typedef struct DemoStep {
 #define DEMO_TRAIN_STEPS(TOWER, PRODUCT, TOKENIZER)                                                                   \
     {"chain-of-thought SFT of a small language side on the frozen tower", "sft/model.safetensors", cmd_train,       \
      "train sft --data {D}/train/data.jsonl --tokenizer " TOKENIZER " --init-vision " TOWER PRODUCT " --config small " \
-     "--out {D}/sft --steps 1200 --batch 16 --val-every 0 --val-samples 16 --seed {S} --resume"},                                \
+     "--out {D}/sft --steps 1200 --batch 16 --val-every 0 --val-samples 16 --seed {S} --resume"},                      \
     {"DPA-GRPO with hard-case mining", "grpo/model.safetensors", cmd_train,                                          \
      "train grpo --data {D}/train/data.jsonl --init {D}/sft --out {D}/grpo --reward dpa --hcm --steps 80 --group 8 " \
-     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 112 --hcm-period 20 --hcm-subset 32 --seed {S} --resume"},               \
+     "--prompts-per-step 4 --lr 1e-4 --max-new-tokens 112 --hcm-period 20 --hcm-subset 32 --seed {S} --resume"},       \
     {"evaluate SFT", NULL, cmd_eval, "eval --data {D}/test/data.jsonl --model native:{D}/sft --name SFT --out {D}/runs/sft"}, \
     {"evaluate DPA-GRPO", NULL, cmd_eval,                                                                            \
      "eval --data {D}/test/data.jsonl --model native:{D}/grpo --name DPA-GRPO --out {D}/runs/grpo"}
@@ -87,9 +87,9 @@ static void usage(FILE *out) {
 }
 
 // Splits the step's template on spaces first, then puts the demo folder in place of "{D}" (the
-// model folder in place of "{M}", the seed in place of "{S}") inside each word, so a folder whose name has spaces stays one
-// argument; the word "{PRODUCT}" becomes two or none (`product`: the model's product-view tower
-// folder, NULL when it has none). Returns argc. One allocation (*storage).
+// model folder in place of "{M}", the seed in place of "{S}") inside each word, so a folder whose
+// name has spaces stays one argument; the word "{PRODUCT}" becomes two or none (`product`: the
+// model's product-view tower folder, NULL when it has none). Returns argc. One allocation (*storage).
 static int demo_build_argv(const char *args, const char *dir, const char *model, const char *seed,
                            const char *product, char **argv, int max, char **storage) {
     size_t n = 2 * strlen(args) + 2 + (product ? strlen(product) + 32 : 0);
@@ -170,8 +170,9 @@ int cmd_demo(int argc, char **argv) {
                 continue;
             }
         }
+        double elapsed = time_now_seconds() - start;
         if (dry_run) printf("# %d/%d: %s\n", s + 1, steps, step->title);
-        else fprintf(stderr, "[demo %d/%d] %s (%.0fs elapsed)\n", s + 1, steps, step->title, time_now_seconds() - start);
+        else fprintf(stderr, "[demo %d/%d] %s (%.0fs elapsed)\n", s + 1, steps, step->title, elapsed);
         char *step_argv[64], *storage = NULL;
         int step_argc = demo_build_argv(step->args, dir, model, seed_text, product, step_argv, 64, &storage);
         if (step_argc < 0) {
