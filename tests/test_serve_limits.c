@@ -1,7 +1,8 @@
 // test_serve_limits.c — what the server refuses and how it stays up (on the fake screener): idle
 // connections from one address cannot starve /health (per-address limit, short idle timeout), the
 // decoded-pixel budgets per request (413) and for the whole server (503), /v1/example's index,
-// shutdown under keep-alive, clients that hang up before their answer (their work is dropped);
+// shutdown under keep-alive (and a job queued after the stop began on a place reserved before it),
+// clients that hang up before their answer (their work is dropped);
 // and the OpenAI contract: unsupported parameters named in a 400, `stop`, finish_reason "length",
 // usage counting the image tokens, /v1/screen as multipart/form-data.
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 
 #include "core/base64.h"
 #include "core/progress.h"
+#include "serve/job_queue.h"
 #include "serve/multipart.h"
 #include "serve/request.h"
 #include "serve/server.h"
@@ -459,6 +461,52 @@ static void test_client_that_leaves_frees_its_worker(void **state) {
     free(chat), free(stream), free(screen), free(screen_long), free(screen_short);
 }
 
+// A request that reserved its place just before shutdown may push its job after the stop began
+// (it was still decoding its images): the job must still run and answer, else its connection stays
+// suspended and libmicrohttpd aborts at stop. Here the job's client is gone, so it ends unrun (499).
+static int always_gone(void *user) {
+    (void)user;
+    return 1;
+}
+static void count_done(ScreenJob *job) { __atomic_add_fetch((int *)job->user, 1, __ATOMIC_SEQ_CST); }
+static void *stop_queue(void *queue) {
+    job_queue_stop(queue);
+    return NULL;
+}
+
+static void test_stop_runs_a_job_pushed_after_it_on_a_reserved_place(void **state) {
+    (void)state;
+    Screener screener;
+    assert_int_equal(fake_screener_open(&screener, 2, 0), 0);
+    ServeMetrics metrics;
+    metrics_init(&metrics);
+    JobQueue queue;
+    Error err = {{0}};
+    assert_int_equal(job_queue_start(&queue, &screener, 4, 60, &metrics, &err), 0);
+    assert_int_equal(job_queue_reserve(&queue), 0);
+    pthread_t stopper;
+    pthread_create(&stopper, NULL, stop_queue, &queue);
+    for (int stopping = 0; !stopping; usleep(1000)) {
+        pthread_mutex_lock(&queue.lock);
+        stopping = queue.stopping;
+        pthread_mutex_unlock(&queue.lock);
+    }
+    assert_int_equal(job_queue_reserve(&queue), -1); // no new place once stopping
+    usleep(50000);                                    // time for idle workers to (wrongly) leave
+    int done = 0;
+    ScreenJob job;
+    memset(&job, 0, sizeof job);
+    job.user = &done;
+    job.client_gone = always_gone;
+    job.on_done = count_done;
+    job_queue_push(&queue, &job);
+    pthread_join(stopper, NULL); // returns only once the job has run
+    assert_int_equal(__atomic_load_n(&done, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(job.http_status, 499);
+    metrics_destroy(&metrics);
+    screener.destroy(&screener);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_flood_does_not_starve_health),
@@ -469,6 +517,7 @@ int main(void) {
         cmocka_unit_test(test_stop_length_and_usage),
         cmocka_unit_test(test_screen_accepts_multipart),
         cmocka_unit_test(test_client_that_leaves_frees_its_worker),
+        cmocka_unit_test(test_stop_runs_a_job_pushed_after_it_on_a_reserved_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

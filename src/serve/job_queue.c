@@ -63,6 +63,14 @@ static void job_run(JobQueue *queue, int worker, ScreenJob *job) {
     if (job->client_gone && job->client_gone(job->user)) job_abandon(queue, job, &queue->metrics->cancelled_generating);
 }
 
+// Gives a place back; the last place of a stopping queue wakes the idle workers to exit.
+static void release_place(JobQueue *queue) {
+    pthread_mutex_lock(&queue->lock);
+    queue->admitted--;
+    if (queue->stopping && queue->admitted == 0) pthread_cond_broadcast(&queue->ready);
+    pthread_mutex_unlock(&queue->lock);
+}
+
 static void *worker_main(void *arg) {
     WorkerArgs *args = arg;
     JobQueue *queue = args->queue;
@@ -70,9 +78,12 @@ static void *worker_main(void *arg) {
     free(args);
     for (;;) {
         pthread_mutex_lock(&queue->lock);
-        while (!queue->head && !queue->stopping) pthread_cond_wait(&queue->ready, &queue->lock);
+        // A stopping queue still runs every job on a place reserved before the stop, even one
+        // pushed after it (the connection is suspended on it: it must be answered and resumed).
+        while (!queue->head && !(queue->stopping && queue->admitted == 0))
+            pthread_cond_wait(&queue->ready, &queue->lock);
         ScreenJob *job = queue->head;
-        if (!job) { // stopping and drained
+        if (!job) { // stopping, nothing queued and no place reserved
             pthread_mutex_unlock(&queue->lock);
             return NULL;
         }
@@ -84,9 +95,7 @@ static void *worker_main(void *arg) {
         job_run(queue, worker, job);
         job->finished_seconds = time_now_seconds();
         // Release the place first: a client answered now may send its next request at once.
-        pthread_mutex_lock(&queue->lock);
-        queue->admitted--;
-        pthread_mutex_unlock(&queue->lock);
+        release_place(queue);
         job->on_done(job); // the job belongs to its connection from here on
     }
 }
@@ -126,11 +135,7 @@ int job_queue_reserve(JobQueue *queue) {
     return ok ? 0 : -1;
 }
 
-void job_queue_unreserve(JobQueue *queue) {
-    pthread_mutex_lock(&queue->lock);
-    queue->admitted--;
-    pthread_mutex_unlock(&queue->lock);
-}
+void job_queue_unreserve(JobQueue *queue) { release_place(queue); }
 
 void job_queue_push(JobQueue *queue, ScreenJob *job) {
     job->next = NULL;

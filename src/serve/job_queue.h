@@ -50,7 +50,8 @@ int job_queue_reserve(JobQueue *queue);
 void job_queue_unreserve(JobQueue *queue);
 // Queues a job on a reserved place. The place is released after the job's on_done returns.
 void job_queue_push(JobQueue *queue, ScreenJob *job);
-// Runs what is queued, then joins the workers.
+// Refuses new places, runs what is queued and every job still to come on a place reserved
+// before (each reserved place is pushed or given back by its request), then joins the workers.
 void job_queue_stop(JobQueue *queue);
 void job_outputs_free(ScreenJob *job);
 
