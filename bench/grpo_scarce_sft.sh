@@ -12,6 +12,7 @@
 #   STEPS=300 BETA=0.04 bench/grpo_scarce_sft.sh runs/scarce   # a KL penalty to the SFT, both rewards
 #   STEPS=300 TAG=step2 GRPO_ARGS="--lambda-schedule step --lambda-stages 2" bench/grpo_scarce_sft.sh runs/scarce
 #   SEEDS="1 2 3 4 5 6" bench/grpo_scarce_sft.sh runs/scarce   # 6 seeds; the means' second interval resamples them
+#   SEEDS="1 2 3 4 5 6" TAG=hcm GRPO_ARGS=--hcm bench/grpo_scarce_sft.sh runs/scarce   # hard-case mining, both rewards
 # Environment: IAR (binary), MODEL (the shipped model whose towers the SFT reads, default
 # models/iar-small), SFT_STEPS (default 400), SFT_SEED (default 1), STEPS (GRPO steps, default 150),
 # LR (GRPO learning rate, default 1e-4), BETA (the KL penalty's weight, default 0: none), SEEDS (GRPO
