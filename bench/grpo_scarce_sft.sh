@@ -1,10 +1,10 @@
 #!/bin/sh
 # grpo_scarce_sft.sh [DIR] — the paper's setting for its GRPO ablation: an SFT that has only begun to
 # read the towers' evidence (the demo's SFT on the shipped towers, cut to SFT_STEPS = 400 steps with
-# its full schedule), then GRPO with the `dpa` and `exact` rewards, 3 seeds each, 150 steps on 2,000
-# fresh prompts, every model scored on 2,000 fresh samples; then the report with paired bootstrap
-# intervals against the SFT and the seed-mean differences, with a second interval that resamples the
-# seeds too (docs/RESULTS.md, "The paper's ordering").
+# its full schedule), then GRPO with a DPA reward (`dpa`; DPA= picks another) and `exact`, 3 seeds
+# each, 150 steps on 2,000 fresh prompts, every model scored on 2,000 fresh samples; then the report
+# with paired bootstrap intervals against the SFT and the seed-mean differences, with a second
+# interval that resamples the seeds too (docs/RESULTS.md, "The paper's ordering").
 # Resumes: what exists is kept.
 #   bench/grpo_scarce_sft.sh runs/scarce          # about 35 min of 2 cores
 #   STEPS=300 LR=5e-5 bench/grpo_scarce_sft.sh runs/scarce   # the longer run, where `exact` overtakes DPA
@@ -13,12 +13,14 @@
 #   STEPS=300 TAG=step2 GRPO_ARGS="--lambda-schedule step --lambda-stages 2" bench/grpo_scarce_sft.sh runs/scarce
 #   SEEDS="1 2 3 4 5 6" bench/grpo_scarce_sft.sh runs/scarce   # 6 seeds; the means' second interval resamples them
 #   SEEDS="1 2 3 4 5 6" TAG=hcm GRPO_ARGS=--hcm bench/grpo_scarce_sft.sh runs/scarce   # hard-case mining, both rewards
+#   SEEDS="$(seq -s ' ' 1 12)" DPA=dpa-option bench/grpo_scarce_sft.sh runs/scarce   # DPA with per-candidate credit
 # Environment: IAR (binary), MODEL (the shipped model whose towers the SFT reads, default
 # models/iar-small), SFT_STEPS (default 400), SFT_SEED (default 1), STEPS (GRPO steps, default 150),
 # LR (GRPO learning rate, default 1e-4), BETA (the KL penalty's weight, default 0: none), SEEDS (GRPO
-# seeds, default "1 2 3"), THREADS (per process; default: all cores). The GRPO runs go to
-# DIR/ablation-STEPS-LR, or DIR/ablation-STEPS-LR-klBETA with a KL penalty, with -TAG appended when TAG is
-# set (for runs that GRPO_ARGS, more `train grpo` options, make different).
+# seeds, default "1 2 3"), DPA (the partial-credit reward: dpa, the default, or dpa-option), THREADS
+# (per process; default: all cores). The GRPO runs go to DIR/ablation-STEPS-LR, or
+# DIR/ablation-STEPS-LR-klBETA with a KL penalty, with -TAG appended when TAG is set (for runs that
+# GRPO_ARGS, more `train grpo` options, make different).
 set -eu
 IAR=${IAR:-build/iar}
 MODEL=${MODEL:-models/iar-small}
@@ -55,7 +57,8 @@ runs() { # REWARD: the seeds' eval folders, comma-separated
     for s in ${SEEDS:-1 2 3}; do list="$list${list:+,}$A/eval-grpo-$1-$s"; done
     echo "$list"
 }
-echo "DPA-GRPO - SFT:    $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$A/eval-sft" --seeds-too)"
+DPA=${DPA:-dpa}
+echo "$DPA-GRPO - SFT: $(python3 bench/seed_mean_diff.py "$(runs "$DPA")" "$A/eval-sft" --seeds-too)"
 echo "exact-GRPO - SFT:  $(python3 bench/seed_mean_diff.py "$(runs exact)" "$A/eval-sft" --seeds-too)"
-echo "DPA - exact:       $(python3 bench/seed_mean_diff.py "$(runs dpa)" "$(runs exact)" --seeds-too)"
+echo "$DPA - exact: $(python3 bench/seed_mean_diff.py "$(runs "$DPA")" "$(runs exact)" --seeds-too)"
 echo "report: $A/report/report.md"

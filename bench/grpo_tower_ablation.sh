@@ -12,7 +12,8 @@
 # DIR/train/data.jsonl), TEST (default DIR/test/data.jsonl), INIT (default DIR/sft), STEPS (GRPO steps,
 # default 80), LR (default 1e-4, the demo's), HCM (1: hard-case mining, the demo's; 0: none), SEEDS
 # (default "1 2 3"), THREADS (GRPO and eval threads; default: the trainer's), GRPO_ARGS (more `train grpo`
-# options, e.g. "--tower-heads-after 0 --tower-lr 1e-4" to train the tower's heads too).
+# options, e.g. "--tower-heads-after 0 --tower-lr 1e-4" to train the tower's heads too), DPA (the partial-credit
+# reward set against `exact`: dpa, the default, or dpa-option).
 set -eu
 IAR=${IAR:-build/iar}
 D=${1:-demo}
@@ -34,7 +35,7 @@ if [ "$TEST" != "$D/test/data.jsonl" ] || [ "$INIT" != "$D/sft" ]; then
 fi
 runs=""
 for seed in ${SEEDS:-1 2 3}; do
-    for reward in dpa exact; do
+    for reward in ${DPA:-dpa} exact; do
         name=grpo-$reward-$seed
         [ -f "$OUT/$name/model.safetensors" ] || "$IAR" train grpo --data "$DATA" --init "$INIT" \
             --out "$OUT/$name" --reward "$reward" $HCM_ARGS --steps "$STEPS" --group 8 --prompts-per-step 4 --lr "$LR" \

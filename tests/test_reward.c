@@ -16,9 +16,9 @@ static void test_table_names_and_lookup(void **state) {
     (void)state;
     size_t count = 0;
     const RewardEntry *table = reward_table(&count);
-    assert_int_equal(count, 5);
-    const char *names[] = {"exact", "prop", "jaccard", "option", "dpa"};
-    for (size_t i = 0; i < 5; i++) {
+    assert_int_equal(count, 6);
+    const char *names[] = {"exact", "prop", "jaccard", "option", "dpa", "dpa-option"};
+    for (size_t i = 0; i < 6; i++) {
         const RewardEntry *entry = reward_find(names[i]);
         assert_non_null(entry);
         assert_string_equal(entry->name, names[i]);
@@ -81,6 +81,25 @@ static void test_dpa_moves_from_prop_to_exact(void **state) {
     // λ outside [0, 1] is clamped rather than producing negative or >1 rewards
     assert_true(reward_dpa(partial, gold, -3.0) == reward_dpa(partial, gold, 0.0));
     assert_true(reward_dpa(partial, gold, 7.0) == 0.0);
+}
+
+// Per-candidate partial credit: a wrong pick costs a quarter instead of everything, so adding a
+// letter pays when it is more likely flawed than not; λ moves it to exact as with `dpa`.
+static void test_dpa_option_moves_from_option_to_exact(void **state) {
+    (void)state;
+    AnswerSet gold = SET(1, 1, 0, 0);
+    for (int p = 0; p < 16; p++) {
+        assert_true(reward_dpa_option((AnswerSet)p, gold, 0.0) == reward_option((AnswerSet)p, gold, 0));
+        assert_true(reward_dpa_option((AnswerSet)p, gold, 1.0) == reward_exact((AnswerSet)p, gold, 0));
+    }
+    assert_true(reward_dpa_option(SET(1, 0, 0, 0), gold, 0.0) == 0.75);    // one right, one missed
+    assert_true(reward_dpa_option(SET(1, 1, 1, 0), gold, 0.0) == 0.75);    // both right, one wrong pick
+    assert_true(reward_dpa_option(SET(1, 0, 1, 0), gold, 0.0) == 0.5);     // where `prop` pays 0
+    assert_true(fabs(reward_dpa_option(SET(1, 0, 0, 0), gold, 0.5) - 0.375) < 1e-12);
+    assert_true(reward_dpa_option(gold, gold, 0.3) == 1.0);
+    assert_true(reward_dpa_option(ANSWER_SET_ALL, gold, 0.0) == 0.0);       // the hedge rule of `option`
+    assert_true(reward_dpa_option(SET(1, 0, 0, 0), gold, -1.0) == 0.75);   // λ clamped to [0, 1]
+    assert_true(reward_dpa_option(SET(1, 0, 0, 0), gold, 4.0) == 0.0);
 }
 
 static void test_score_text_format_accuracy_and_total(void **state) {
@@ -165,6 +184,7 @@ int main(void) {
         cmocka_unit_test(test_select_all_never_beats_a_correct_partial_answer),
         cmocka_unit_test(test_values_of_each_reward),
         cmocka_unit_test(test_dpa_moves_from_prop_to_exact),
+        cmocka_unit_test(test_dpa_option_moves_from_option_to_exact),
         cmocka_unit_test(test_score_text_format_accuracy_and_total),
         cmocka_unit_test(test_lambda_schedules),
     };

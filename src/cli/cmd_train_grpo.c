@@ -28,7 +28,7 @@ static void grpo_print_help(void) {
            "  --cache-dir DIR         image cache folder (default: beside the dataset)\n"
            "reward:\n"
            "  --reward NAME           accuracy reward (dpa):\n");
-    for (size_t i = 0; i < count; i++) printf("                            %-8s %s\n", table[i].name, table[i].summary);
+    for (size_t i = 0; i < count; i++) printf("                            %-10s %s\n", table[i].name, table[i].summary);
     printf("  --w-format X            weight of the format reward (0.5)\n"
            "  --w-accuracy X          weight of the accuracy reward (1)\n"
            "  --reward-url URL        an external reward server (verl/OpenRLHF style): one JSON POST per\n"
@@ -127,7 +127,8 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
     hcm->subset = (size_t)subset;
     o->seed = (uint64_t)seed;
     o->reward.accuracy = reward_find(reward);
-    if (!o->reward.accuracy) return cli_fail("--reward: unknown reward '%s' (exact, prop, jaccard, option, dpa)", reward);
+    if (!o->reward.accuracy)
+        return cli_fail("--reward: unknown reward '%s' (exact, prop, jaccard, option, dpa, dpa-option)", reward);
     if (lambda_schedule && lambda_schedule_parse(lambda_schedule, &o->lambda.kind) != 0)
         return cli_fail("--lambda-schedule: '%s' is not linear, cosine or step", lambda_schedule);
     if (loss_agg && grpo_loss_agg_parse(loss_agg, &o->loss.agg) != 0)

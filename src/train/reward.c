@@ -1,4 +1,4 @@
-// reward.c — the reward table (exact, prop, jaccard, option, dpa) and the format + accuracy total.
+// reward.c — the reward table (exact, prop, jaccard, option, dpa, dpa-option) and the format + accuracy total.
 #include "train/reward.h"
 
 #include <string.h>
@@ -39,12 +39,22 @@ double reward_dpa(AnswerSet predicted, AnswerSet gold, double lambda) {
     return (1.0 - lambda) * score_prop(predicted, gold) + lambda * score_exact(predicted, gold);
 }
 
+// DPA with per-candidate partial credit: each of the four candidates judged right earns a quarter, so
+// a letter is worth adding exactly when it is more likely flawed than not — no pull toward a safe
+// subset as with `prop` (docs/GRPO.md). Selecting all four pays 0 unless all are flawed, as `option`.
+double reward_dpa_option(AnswerSet predicted, AnswerSet gold, double lambda) {
+    if (lambda < 0) lambda = 0;
+    if (lambda > 1) lambda = 1;
+    return (1.0 - lambda) * reward_option(predicted, gold, 0) + lambda * score_exact(predicted, gold);
+}
+
 static const RewardEntry REWARD_TABLE[] = {
     {"exact", reward_exact, "1 when the predicted set equals the gold set"},
     {"prop", reward_prop, "|P∩G|/|G| when P ⊆ G, else 0 (partial credit, no wrong picks)"},
     {"jaccard", reward_jaccard, "|P∩G|/|P∪G| (0 for selecting all four unless all are flawed)"},
     {"option", reward_option, "(4 − |P△G|)/4 (0 for selecting all four unless all are flawed)"},
     {"dpa", reward_dpa, "(1 − λ_t)·prop + λ_t·exact, λ_t rising 0 → 1 over training"},
+    {"dpa-option", reward_dpa_option, "(1 − λ_t)·option + λ_t·exact: per-candidate partial credit"},
 };
 
 const RewardEntry *reward_table(size_t *count) {

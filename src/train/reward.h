@@ -13,7 +13,7 @@
 typedef double (*RewardFn)(AnswerSet predicted, AnswerSet gold, double lambda);
 
 typedef struct RewardEntry {
-    const char *name;    // "exact", "prop", "jaccard", "option", "dpa"
+    const char *name;    // "exact", "prop", "jaccard", "option", "dpa", "dpa-option"
     RewardFn fn;
     const char *summary; // one line for --help and docs
 } RewardEntry;
@@ -23,6 +23,7 @@ double reward_prop(AnswerSet predicted, AnswerSet gold, double lambda);
 double reward_jaccard(AnswerSet predicted, AnswerSet gold, double lambda);
 double reward_option(AnswerSet predicted, AnswerSet gold, double lambda);
 double reward_dpa(AnswerSet predicted, AnswerSet gold, double lambda); // (1 − λ)·prop + λ·exact
+double reward_dpa_option(AnswerSet predicted, AnswerSet gold, double lambda); // (1 − λ)·option + λ·exact
 
 const RewardEntry *reward_table(size_t *count);
 const RewardEntry *reward_find(const char *name); // NULL when unknown
