@@ -28,7 +28,8 @@ static void grpo_print_help(void) {
            "  --cache-dir DIR         image cache folder (default: beside the dataset)\n"
            "reward:\n"
            "  --reward NAME           accuracy reward (dpa):\n");
-    for (size_t i = 0; i < count; i++) printf("                            %-10s %s\n", table[i].name, table[i].summary);
+    for (size_t i = 0; i < count; i++)
+        printf("                            %-10s %s\n", table[i].name, table[i].summary);
     printf("  --w-format X            weight of the format reward (0.5)\n"
            "  --w-accuracy X          weight of the accuracy reward (1)\n"
            "  --reward-url URL        an external reward server (verl/OpenRLHF style): one JSON POST per\n"
