@@ -1,4 +1,5 @@
-// reward.c — the reward table (exact, prop, jaccard, option, dpa, dpa-option) and the format + accuracy total.
+// reward.c — the reward table (exact, prop, jaccard, option, dpa, dpa-option) and the format +
+// accuracy total.
 #include "train/reward.h"
 
 #include <string.h>
@@ -33,19 +34,22 @@ double reward_option(AnswerSet predicted, AnswerSet gold, double lambda) {
     return answer_is_hedge(predicted, gold) ? 0.0 : score_option(predicted, gold);
 }
 
-double reward_dpa(AnswerSet predicted, AnswerSet gold, double lambda) {
+// (1 − λ)·partial + λ·exact, λ clamped to [0, 1]: the two DPA rewards differ only in the partial credit.
+static double dpa_mix(double partial, double exact, double lambda) {
     if (lambda < 0) lambda = 0;
     if (lambda > 1) lambda = 1;
-    return (1.0 - lambda) * score_prop(predicted, gold) + lambda * score_exact(predicted, gold);
+    return (1.0 - lambda) * partial + lambda * exact;
+}
+
+double reward_dpa(AnswerSet predicted, AnswerSet gold, double lambda) {
+    return dpa_mix(score_prop(predicted, gold), score_exact(predicted, gold), lambda);
 }
 
 // DPA with per-candidate partial credit: each of the four candidates judged right earns a quarter, so
 // a letter is worth adding exactly when it is more likely flawed than not — no pull toward a safe
 // subset as with `prop` (docs/GRPO.md). Selecting all four pays 0 unless all are flawed, as `option`.
 double reward_dpa_option(AnswerSet predicted, AnswerSet gold, double lambda) {
-    if (lambda < 0) lambda = 0;
-    if (lambda > 1) lambda = 1;
-    return (1.0 - lambda) * reward_option(predicted, gold, 0) + lambda * score_exact(predicted, gold);
+    return dpa_mix(reward_option(predicted, gold, 0), score_exact(predicted, gold), lambda);
 }
 
 static const RewardEntry REWARD_TABLE[] = {
