@@ -128,8 +128,14 @@ static int grpo_parse(int argc, char **argv, GrpoOptions *o) {
     hcm->subset = (size_t)subset;
     o->seed = (uint64_t)seed;
     o->reward.accuracy = reward_find(reward);
-    if (!o->reward.accuracy)
-        return cli_fail("--reward: unknown reward '%s' (exact, prop, jaccard, option, dpa, dpa-option)", reward);
+    if (!o->reward.accuracy) { // the known names, from the table --help lists
+        size_t count = 0, used = 0;
+        const RewardEntry *table = reward_table(&count);
+        char names[256] = "";
+        for (size_t i = 0; i < count && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", table[i].name);
+        return cli_fail("--reward: unknown reward '%s' (%s)", reward, names);
+    }
     if (lambda_schedule && lambda_schedule_parse(lambda_schedule, &o->lambda.kind) != 0)
         return cli_fail("--lambda-schedule: '%s' is not linear, cosine or step", lambda_schedule);
     if (loss_agg && grpo_loss_agg_parse(loss_agg, &o->loss.agg) != 0)
