@@ -131,5 +131,5 @@ fi
 "$IAR" report "$WORK/eval/random" "$WORK/eval/model" -o "$WORK/eval/report" > "$WORK/eval/table.md"
 [ "$STYLE" = render ] || "$IAR" train vision --out "$TOWER" --evaluate $PAIR --val-seed 3 --val-samples 400 --style photo \
     ${THREADS:+--threads $THREADS} > "$WORK/eval/tower-photo.md"
-BUILD=$(dirname "$IAR") OUT="$WORK/realset" bench/realset.sh "$OUT" > "$WORK/eval/realset.md"
+IAR="$IAR" OUT="$WORK/realset" bench/realset.sh "$OUT" > "$WORK/eval/realset.md"
 say "done: $OUT ($(du -sh "$OUT" | cut -f1)); tables in $WORK/eval/: table.md, tower.md, tower-photo.md, realset.md"
